@@ -93,6 +93,9 @@ export const HEADERS_TIMEOUT_MS = 10_000;
 /** Idle keep-alive connections are closed after this. */
 export const KEEP_ALIVE_TIMEOUT_MS = 30_000;
 
+/** How long shutdown waits for in-flight requests before closing their connections. */
+export const SHUTDOWN_GRACE_MS = 10_000;
+
 /** Starts `vigil server` with `flags`. Rejects (after cleaning up) when config, listen or storage fail. */
 export async function startServer(flags: ServerFlags, opts: StartServerOptions = {}): Promise<RunningServer> {
   const now = opts.now ?? Date.now;
@@ -180,7 +183,11 @@ export async function startServer(flags: ServerFlags, opts: StartServerOptions =
     closing = (async () => {
       logger.info('Stopping Vigil');
       ready = false;
+      // In-flight requests get a grace period; then slow clients are cut off so shutdown is bounded.
+      const force = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+      force.unref();
       await app.close();
+      clearTimeout(force);
       if (storage !== null) {
         await storage.close();
         logger.info('Storage closed');
