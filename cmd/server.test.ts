@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
@@ -268,4 +269,53 @@ describe('server composition root', () => {
     assert.ok(srv.keepAliveTimeout > 0 && srv.keepAliveTimeout <= 30_000);
     assert.ok(srv.timeout > 0, 'idle sockets time out');
   });
+
+  test('a client that sends its headers too slowly is cut off', async (t) => {
+    const dir = tempDir(t);
+    const cfg = join(dir, 'vigil.yml');
+    writeFileSync(cfg, GOOD('7s'));
+    const s = await start(t, serverFlags(`--config.file=${cfg}`, '--web.read-timeout=1s'));
+    const sock = await open(t, s.port);
+    const started = Date.now();
+    sock.write('GET /-/healthy HTTP/1.1\r\nHost: x\r\n'); // never finishes the headers
+    const answer = await closed(sock, 5_000);
+    assert.match(answer, /^HTTP\/1\.1 408/);
+    assert.ok(Date.now() - started < 4_000);
+  });
+
+  test('--web.max-connections refuses connections beyond the limit', async (t) => {
+    const dir = tempDir(t);
+    const cfg = join(dir, 'vigil.yml');
+    writeFileSync(cfg, GOOD('7s'));
+    const s = await start(t, serverFlags(`--config.file=${cfg}`, '--web.max-connections=2'));
+    const held = [await open(t, s.port), await open(t, s.port)];
+    // Give the server a moment to accept both before the third arrives.
+    await new Promise((r) => setTimeout(r, 50));
+    const third = await open(t, s.port);
+    third.write('GET /-/healthy HTTP/1.1\r\nHost: x\r\n\r\n');
+    assert.equal(await closed(third, 5_000), '', 'dropped without an answer');
+    held[0]!.write('GET /-/healthy HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    assert.match(await closed(held[0]!, 5_000), /^HTTP\/1\.1 200/);
+  });
 });
+
+async function open(t: After, port: number): Promise<Socket> {
+  const sock = connect(port, '127.0.0.1');
+  sock.on('error', () => {});
+  t.after(() => void sock.destroy());
+  await new Promise<void>((resolve) => sock.once('connect', () => resolve()));
+  return sock;
+}
+
+/** Everything the server sent until it closed the socket; fails after `ms`. */
+async function closed(sock: Socket, ms: number): Promise<string> {
+  let data = '';
+  sock.on('data', (b: Buffer) => (data += b.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`socket still open after ${ms} ms`)), ms);
+    sock.once('close', () => {
+      clearTimeout(timer);
+      resolve(data);
+    });
+  });
+}

@@ -90,6 +90,8 @@ export interface RunningServer {
 export const DEFAULT_BODY_LIMIT = 1 << 20;
 /** Longest time to receive request headers (slowloris bound), capped by `--web.read-timeout`. */
 export const HEADERS_TIMEOUT_MS = 10_000;
+/** How often Node checks connections against the header and request timeouts (its default is 30 s). */
+export const CONNECTION_CHECK_INTERVAL_MS = 1_000;
 /** Idle keep-alive connections are closed after this. */
 export const KEEP_ALIVE_TIMEOUT_MS = 30_000;
 
@@ -128,8 +130,12 @@ export async function startServer(flags: ServerFlags, opts: StartServerOptions =
     forceCloseConnections: 'idle',
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
+    http: {
+      // Slowloris bound; Node checks these timeouts every connectionsCheckingInterval.
+      headersTimeout: Math.min(HEADERS_TIMEOUT_MS, flags.readTimeoutMs),
+      connectionsCheckingInterval: CONNECTION_CHECK_INTERVAL_MS,
+    },
   });
-  app.server.headersTimeout = Math.min(HEADERS_TIMEOUT_MS, flags.readTimeoutMs);
   if (flags.maxConnections > 0) app.server.maxConnections = flags.maxConnections;
   app.setErrorHandler(apiErrorHandler(logger.child({ component: 'web' })));
   app.setNotFoundHandler(notFoundHandler);
