@@ -296,6 +296,8 @@ describe('server composition root', () => {
     assert.equal(await closed(third, 5_000), '', 'dropped without an answer');
     held[0]!.write('GET /-/healthy HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
     assert.match(await closed(held[0]!, 5_000), /^HTTP\/1\.1 200/);
+    // A connected socket that never sends a request would hold shutdown until its grace ends.
+    held[1]!.destroy();
   });
 });
 

@@ -21,6 +21,7 @@ import { buildInfo } from './build_info.js';
 import { configToYaml, embeddedDefaultConfig, loadConfigFile, type VigilConfig } from './config.js';
 import { effectiveExternalUrl, type ServerFlags } from './flags.js';
 import { ApiError, apiErrorHandler, notFoundHandler } from './http/api_envelope.js';
+import { registerFormBody } from './http/form_body.js';
 import { lifecycleRoutes, type ReloadOutcome } from './http/lifecycle.js';
 import { retentionText, statusRoutes } from './http/status.js';
 import { type Logger, StructuredLogger } from './logger.js';
@@ -137,8 +138,15 @@ export async function startServer(flags: ServerFlags, opts: StartServerOptions =
     },
   });
   if (flags.maxConnections > 0) app.server.maxConnections = flags.maxConnections;
-  app.setErrorHandler(apiErrorHandler(logger.child({ component: 'web' })));
+  const webLogger = logger.child({ component: 'web' });
+  app.setErrorHandler(apiErrorHandler(webLogger));
   app.setNotFoundHandler(notFoundHandler);
+  registerFormBody(app);
+  if (webLogger.enabled('debug')) {
+    app.addHook('onResponse', async (req, reply) => {
+      webLogger.debug('request', { method: req.method, url: req.url, status: reply.statusCode, duration_ms: reply.elapsedTime.toFixed(1) });
+    });
+  }
 
   let reloadChain: Promise<unknown> = Promise.resolve();
   const applyHooks = async (cfg: VigilConfig): Promise<string[]> => {

@@ -54,8 +54,8 @@ interface Proc {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-async function launch(t: After, dir: string, extra: string[]): Promise<Proc> {
-  const port = await freePort();
+async function launch(t: After, dir: string, extra: string[], fixedPort?: number): Promise<Proc> {
+  const port = fixedPort ?? (await freePort());
   const child = spawn(
     process.execPath,
     [VIGIL, 'server', `--web.listen-address=127.0.0.1:${port}`, `--storage.tsdb.path=${join(dir, 'data')}`, ...extra],
@@ -247,6 +247,17 @@ describe('vigil server (built binary)', () => {
     const bad = await launch(t, dir, [`--config.file=${cfg}`]);
     assert.equal((await exitsWithin(bad, 10_000)).code, 1);
     assert.match(bad.logs(), /bad\.yml:5:/);
+
+    // The port is taken: listening fails, the process says so and exits 1.
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', () => resolve()));
+    t.after(() => void blocker.close());
+    const addr = blocker.address();
+    const taken = typeof addr === 'object' && addr !== null ? addr.port : 0;
+    writeFileSync(cfg, config('15s'));
+    const busy = await launch(t, dir, [`--config.file=${cfg}`], taken);
+    assert.equal((await exitsWithin(busy, 10_000)).code, 1);
+    assert.match(busy.logs(), /EADDRINUSE/);
   });
 
   test('without a config file in the working directory it starts on the embedded default', async (t) => {
