@@ -242,6 +242,35 @@ function scalarText(n: Scalar): string {
   return String(v);
 }
 
+const SIMPLE_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** The known name within edit distance 2 of `name` (a likely typo), or null. */
+function closest(name: string, known: readonly string[]): string | null {
+  let best: string | null = null;
+  let bestD = 3;
+  for (const k of known) {
+    if (Math.abs(k.length - name.length) >= bestD) continue;
+    const d = editDistance(name, k);
+    if (d < bestD) {
+      bestD = d;
+      best = k;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
 interface Field {
   readonly key: Node;
   readonly value: Node | null;
@@ -300,6 +329,8 @@ export class MapReader {
 
   /** The path of field `key` of this mapping. */
   childPath(key: string): string {
+    // Keys that are not identifiers (label names with dots, empty keys) are shown quoted.
+    if (!SIMPLE_KEY.test(key)) return `${this.path}[${JSON.stringify(key)}]`;
     return this.path === '' ? key : `${this.path}.${key}`;
   }
 
@@ -324,11 +355,9 @@ export class MapReader {
         this.doc.warnUnimplemented(f.key, this.childPath(name));
         continue;
       }
-      throw new ConfigError(
-        'unknown_field',
-        this.doc.locOf(f.key, this.childPath(name)),
-        `unknown field ${JSON.stringify(name)}${this.path === '' ? '' : ` in ${this.path}`}; expected one of ${known.join(', ')}`,
-      );
+      const near = closest(name, known);
+      const hint = near !== null ? ` (did you mean ${JSON.stringify(near)}?)` : known.length <= 12 ? `; expected one of ${known.join(', ')}` : '';
+      throw new ConfigError('unknown_field', this.doc.locOf(f.key, this.childPath(name)), `unknown field ${JSON.stringify(name)}${hint}`);
     }
   }
 
@@ -436,7 +465,7 @@ export class MapReader {
       return parseDuration(s);
     } catch (e) {
       if (!(e instanceof DurationError)) throw e;
-      throw this.valueError(key, 'bad_value', `expected a duration such as 15s or 1m30s, received ${JSON.stringify(s)} (${e.message})`);
+      throw this.valueError(key, 'bad_value', `expected a duration such as 15s or 1m30s, received ${JSON.stringify(s)} (${e.reason})`);
     }
   }
 
@@ -449,7 +478,7 @@ export class MapReader {
       return parseSize(s);
     } catch (e) {
       if (!(e instanceof SizeError)) throw e;
-      throw this.valueError(key, 'bad_value', `expected a size such as 512MB or 1GiB, received ${JSON.stringify(s)} (${e.message})`);
+      throw this.valueError(key, 'bad_value', `expected a size such as 512MB or 1GiB, received ${JSON.stringify(s)} (${e.reason})`);
     }
   }
 

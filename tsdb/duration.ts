@@ -11,10 +11,13 @@
 export class DurationError extends Error {
   readonly code = 'bad_duration';
   readonly input: string;
+  /** What is wrong, without repeating the input (for messages that show it already). */
+  readonly reason: string;
   constructor(input: string, reason: string) {
-    super(reason);
+    super(`${reason}: ${JSON.stringify(input)}`);
     this.name = 'DurationError';
     this.input = input;
+    this.reason = reason;
   }
 }
 
@@ -50,25 +53,25 @@ export function parseDuration(s: string): number {
   let lastRank = 0;
   let i = 0;
   while (i < s.length) {
-    if (!isDigit(s.charCodeAt(i))) throw new DurationError(s, `not a valid duration string: ${JSON.stringify(s)}`);
+    if (!isDigit(s.charCodeAt(i))) throw new DurationError(s, 'not a valid duration string');
     const numStart = i;
     while (i < s.length && isDigit(s.charCodeAt(i))) i++;
     const digits = s.slice(numStart, i);
     const unitStart = i;
     while (i < s.length && !isDigit(s.charCodeAt(i))) i++;
     const unitName = s.slice(unitStart, i);
-    if (unitName === '') throw new DurationError(s, `not a valid duration string: ${JSON.stringify(s)}`);
+    if (unitName === '') throw new DurationError(s, 'not a valid duration string');
     const unit = UNITS.get(unitName);
     if (unit === undefined) {
-      throw new DurationError(s, `unknown unit ${JSON.stringify(unitName)} in duration ${JSON.stringify(s)}`);
+      throw new DurationError(s, `unknown unit ${JSON.stringify(unitName)} in duration`);
     }
     // Units go from biggest to smallest, each once, so that "1m1d" is not read as 1 month + 1 day.
-    if (unit.rank <= lastRank) throw new DurationError(s, `not a valid duration string: ${JSON.stringify(s)}`);
+    if (unit.rank <= lastRank) throw new DurationError(s, 'not a valid duration string');
     lastRank = unit.rank;
     // Digits beyond 16 would lose precision and are far out of range anyway.
     const v = digits.length > 16 ? Number.POSITIVE_INFINITY : Number(digits);
     total += v * unit.ms;
-    if (total > MAX_DURATION_MS) throw new DurationError(s, `duration out of range: ${JSON.stringify(s)}`);
+    if (total > MAX_DURATION_MS) throw new DurationError(s, 'duration out of range');
   }
   return total;
 }

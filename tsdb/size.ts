@@ -11,10 +11,13 @@
 export class SizeError extends Error {
   readonly code = 'bad_size';
   readonly input: string;
+  /** What is wrong, without repeating the input. */
+  readonly reason: string;
   constructor(input: string, reason: string) {
-    super(reason);
+    super(`${reason}: ${JSON.stringify(input)}`);
     this.name = 'SizeError';
     this.input = input;
+    this.reason = reason;
   }
 }
 
@@ -45,23 +48,23 @@ export function parseSize(s: string): number {
     rest = rest.slice(1);
   }
   if (rest === '0') return 0;
-  if (rest === '') throw new SizeError(s, `invalid size ${JSON.stringify(s)}`);
+  if (rest === '') throw new SizeError(s, 'invalid size');
   let total = 0;
   while (rest !== '') {
     const m = TERM.exec(rest);
     const intPart = m?.[1] ?? '';
     const fracPart = m?.[2] ?? '';
-    if (m === null || (intPart === '' && fracPart === '')) throw new SizeError(s, `invalid size ${JSON.stringify(s)}`);
+    if (m === null || (intPart === '' && fracPart === '')) throw new SizeError(s, 'invalid size');
     const unitName = m[3] ?? '';
     const unit = UNITS.get(unitName);
     if (unit === undefined) {
-      throw new SizeError(s, `unknown unit ${JSON.stringify(unitName)} in size ${JSON.stringify(s)}`);
+      throw new SizeError(s, `unknown unit ${JSON.stringify(unitName)} in size`);
     }
     total += Number(`${intPart || '0'}.${fracPart || '0'}`) * unit;
     rest = rest.slice(m[0].length);
   }
   if (neg) total = -total;
-  if (!Number.isFinite(total) || Math.abs(total) > 2 ** 63) throw new SizeError(s, `size out of range: ${JSON.stringify(s)}`);
+  if (!Number.isFinite(total) || Math.abs(total) > 2 ** 63) throw new SizeError(s, 'size out of range');
   return Math.trunc(total);
 }
 
