@@ -183,6 +183,45 @@ describe('server composition root', () => {
     assert.equal(maxRunning, 1);
   });
 
+  test('a part that fails to register or to accept the initial config stops start-up and closes storage', async (t) => {
+    const dir = tempDir(t);
+    const cfg = join(dir, 'vigil.yml');
+    writeFileSync(cfg, GOOD('7s'));
+    const broken: ServerPart = {
+      name: 'broken',
+      register: async () => {
+        throw new Error('route clash');
+      },
+    };
+    await assert.rejects(startServer(serverFlags(`--config.file=${cfg}`), { logger: quietLogger(), parts: [broken] }), /route clash/);
+
+    let closed = 0;
+    const refuses: ServerPart = {
+      name: 'refuses',
+      register: async (_app, ctx) =>
+        ctx.onConfigReload('refuses', () => {
+          throw new Error('no thanks');
+        }),
+    };
+    await assert.rejects(
+      startServer(serverFlags(`--config.file=${cfg}`), {
+        logger: quietLogger(),
+        parts: [refuses],
+        openStorage: async () => {
+          const m = new MemoryStorage();
+          const inner = m.close.bind(m);
+          m.close = async () => {
+            closed++;
+            await inner();
+          };
+          return m;
+        },
+      }),
+      /refuses: no thanks/,
+    );
+    assert.equal(closed, 1);
+  });
+
   test('an explicit --config.file that does not exist stops start-up', async (t) => {
     const dir = tempDir(t);
     const missing = join(dir, 'nope.yml');

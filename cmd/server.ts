@@ -229,45 +229,45 @@ export async function startServer(flags: ServerFlags, opts: StartServerOptions =
 
   const prefix = flags.routePrefix === '/' ? '' : flags.routePrefix;
   const parts = [...SERVER_PARTS, ...(opts.parts ?? [])];
-  await app.register(
-    async (scope) => {
-      // Like Prometheus, the data API answers 503 until storage is open; status and lifecycle always answer.
-      scope.addHook('onRequest', async (req) => {
-        if (ready) return;
-        const path = req.url.slice(prefix.length);
-        if (path.startsWith('/api/') && !path.startsWith('/api/v1/status/')) {
-          throw new ApiError('unavailable', 'Vigil is starting up and not ready yet');
-        }
-      });
-      await lifecycleRoutes(scope, {
-        enableLifecycle: flags.enableLifecycle,
-        isReady: () => ready,
-        reload,
-        quit: opts.onQuit ?? (() => void close()),
-      });
-      await statusRoutes(scope, {
-        buildInfo: info,
-        flags: flags.asStrings,
-        now,
-        configYaml: () => configToYaml(current),
-        runtimeState: () => ({
-          startTimeMs,
-          reloadConfigSuccess: reloadSuccess,
-          lastConfigTimeMs,
-          corruptionCount: 0,
-          storageRetention: retentionText(
-            flags.retentionTimeMs > 0 ? formatDuration(flags.retentionTimeMs) : '',
-            flags.retentionSizeBytes,
-          ),
-        }),
-      });
-      for (const part of parts) await part.register(scope, partCtx(part.name));
-    },
-    { prefix },
-  );
-  if (prefix !== '') app.get('/', async (_req, reply) => reply.redirect(`${prefix}/`, 302));
-
   try {
+    await app.register(
+      async (scope) => {
+        // Like Prometheus, the data API answers 503 until storage is open; status and lifecycle always answer.
+        scope.addHook('onRequest', async (req) => {
+          if (ready) return;
+          const path = req.url.slice(prefix.length);
+          if (path.startsWith('/api/') && !path.startsWith('/api/v1/status/')) {
+            throw new ApiError('unavailable', 'Vigil is starting up and not ready yet');
+          }
+        });
+        await lifecycleRoutes(scope, {
+          enableLifecycle: flags.enableLifecycle,
+          isReady: () => ready,
+          reload,
+          quit: opts.onQuit ?? (() => void close()),
+        });
+        await statusRoutes(scope, {
+          buildInfo: info,
+          flags: flags.asStrings,
+          now,
+          configYaml: () => configToYaml(current),
+          runtimeState: () => ({
+            startTimeMs,
+            reloadConfigSuccess: reloadSuccess,
+            lastConfigTimeMs,
+            corruptionCount: 0,
+            storageRetention: retentionText(
+              flags.retentionTimeMs > 0 ? formatDuration(flags.retentionTimeMs) : '',
+              flags.retentionSizeBytes,
+            ),
+          }),
+        });
+        for (const part of parts) await part.register(scope, partCtx(part.name));
+      },
+      { prefix },
+    );
+    if (prefix !== '') app.get('/', async (_req, reply) => reply.redirect(`${prefix}/`, 302));
+
     const host = flags.listenAddress.host === '' ? '0.0.0.0' : flags.listenAddress.host;
     await app.listen({ host, port: flags.listenAddress.port });
     const addr = app.server.address();
