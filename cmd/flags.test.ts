@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseCommandArgs, UsageError } from './cli.js';
-import { parseListenAddress, SERVER_FLAGS, type ServerFlags, serverFlagsFrom } from './flags.js';
+import { UsageError } from './cli.js';
+import { parseListenAddress, parseServerFlags, SERVER_FLAGS, type ServerFlags } from './flags.js';
 
 const MIN = 60_000;
 const DAY = 24 * 60 * MIN;
 
 function flags(...argv: string[]): ServerFlags {
-  return serverFlagsFrom(parseCommandArgs(argv, SERVER_FLAGS, { min: 0, max: 0 }));
+  return parseServerFlags(argv);
 }
 
 function usageError(argv: string[], pattern: RegExp): void {

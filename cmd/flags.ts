@@ -11,7 +11,7 @@
 import { hostname } from 'node:os';
 import { formatDuration, parseDuration } from '../tsdb/duration.js';
 import { parseSize } from '../tsdb/size.js';
-import { type FlagSpec, type ParsedArgs, UsageError } from './cli.js';
+import { type FlagSpec, type ParsedArgs, parseCommandArgs, UsageError } from './cli.js';
 import { isLogFormat, isLogLevel, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './logger.js';
 
 /** Retention used when neither `--storage.tsdb.retention.time` nor `.size` is set (Prometheus's default). */
@@ -220,6 +220,14 @@ export function serverFlagsFrom(args: ParsedArgs): ServerFlags {
   }
   asStrings['storage.tsdb.retention.time'] = retentionTimeMs === 0 ? '0s' : formatDuration(retentionTimeMs);
   return { ...flags, asStrings };
+}
+
+/**
+ * Parses `vigil server` arguments (e.g. `['--web.listen-address=127.0.0.1:0']`) into
+ * `ServerFlags`; defaults for everything not given. Throws `UsageError`. Handy in tests.
+ */
+export function parseServerFlags(argv: readonly string[]): ServerFlags {
+  return serverFlagsFrom(parseCommandArgs(argv, SERVER_FLAGS, { min: 0, max: 0 }));
 }
 
 /** The external URL the server announces: the flag, or `http://<hostname>:<port>` + route prefix. */
