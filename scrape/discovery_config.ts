@@ -134,16 +134,14 @@ export function parseDiscoveryConfigs(r: MapReader, dir: string, checkAddresses:
     h.fields(['url', 'refresh_interval', ...HTTP_CLIENT_FIELDS], HTTP_CLIENT_UNIMPLEMENTED);
     const url = h.str('url');
     if (url === '') throw h.errorAt('url', 'missing_field', 'http service discovery needs a url');
-    let parsed: URL;
-    try {
-      parsed = new URL(url);
-    } catch {
+    // Checked on the text, as Go's url.Parse sees it: WHATWG URL parsing would turn "http:///x" into host "x".
+    const m = /^([A-Za-z][A-Za-z0-9+.-]*):(?:\/\/([^/?#]*))?/.exec(url);
+    const scheme = m?.[1]?.toLowerCase();
+    if (m === null || (scheme !== 'http' && scheme !== 'https')) {
       throw h.valueError('url', 'bad_value', `expected an http or https URL, received ${JSON.stringify(url)}`);
     }
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-      throw h.valueError('url', 'bad_value', `expected an http or https URL, received ${JSON.stringify(url)}`);
-    }
-    if (parsed.host === '') throw h.valueError('url', 'bad_value', `expected a URL with a host, received ${JSON.stringify(url)}`);
+    const host = (m[2] ?? '').replace(/^[^@]*@/, '');
+    if (host === '') throw h.valueError('url', 'bad_value', `expected a URL with a host, received ${JSON.stringify(url)}`);
     return {
       url,
       refreshInterval: h.duration('refresh_interval', DEFAULT_HTTP_SD_REFRESH_MS),

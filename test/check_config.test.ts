@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -201,7 +201,64 @@ test('differential: exit codes equal real promtool check config (2.42) on every 
   t.diagnostic(`compared ${compared.length} configurations with promtool; skipped ${Object.keys(PROMTOOL_242_SKIPS).length}`);
 });
 
+/**
+ * Edge cases of test/configs/differential/edge_cases.txt on which promtool 2.42 and
+ * Prometheus 3 (which Vigil follows) disagree.
+ */
+const EDGE_VERSION_DIFFERENCES: Record<string, string> = {
+  body_size_ok: 'global body_size_limit exists since Prometheus 2.45',
+  keep_dropped: 'keep_dropped_targets exists since Prometheus 2.47',
+  src_label_bad: 'Prometheus 3 accepts UTF-8 label names such as "a-b"; 2.42 only the legacy charset',
+  rw_backoff: 'Prometheus 3 rejects max_backoff < min_backoff; 2.42 did not validate the queue config',
+  rw_capacity_zero: 'Prometheus 3 rejects a non-positive queue capacity; 2.42 did not validate the queue config',
+};
+
+function edgeCases(): { name: string; text: string }[] {
+  const text = readFileSync(join(CONFIGS, 'differential/edge_cases.txt'), 'utf8');
+  const cases: { name: string; text: string }[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^# case: (\S+)$/.exec(line);
+    if (m !== null) cases.push({ name: m[1]!, text: '' });
+    else if (cases.length > 0) cases[cases.length - 1]!.text += `${line}\n`;
+  }
+  return cases;
+}
+
+test('differential: exit codes equal promtool 2.42 on the edge cases', async (t) => {
+  assert.ok(existsSync(PROMTOOL), `${PROMTOOL} is missing: install the Debian package "prometheus"`);
+  const dir = join(tmp, 'edge');
+  mkdirSync(dir);
+  const cases = edgeCases();
+  assert.ok(cases.length >= 80, `only ${cases.length} edge cases parsed`);
+  const queue = [...cases];
+  const disagreements: string[] = [];
+  let compared = 0;
+  const worker = async (): Promise<void> => {
+    for (let c = queue.shift(); c !== undefined; c = queue.shift()) {
+      const file = join(dir, `${c.name}.yml`);
+      writeFileSync(file, c.text);
+      const [mine, theirs] = await Promise.all([check([file]), run(PROMTOOL, ['check', 'config', file], dir)]);
+      const reason = EDGE_VERSION_DIFFERENCES[c.name];
+      if (reason !== undefined) {
+        // Still run both: the listed difference must really be a difference, or the skip is stale.
+        assert.notEqual(mine.code, theirs.code, `${c.name} is listed as a version difference but both exit ${mine.code}`);
+        t.diagnostic(`skipped ${c.name}: ${reason}`);
+        continue;
+      }
+      compared++;
+      if (mine.code !== theirs.code) {
+        disagreements.push(`${c.name}: vigil exit ${mine.code} (${mine.stderr.trim()}), promtool exit ${theirs.code} (${theirs.stderr.trim()})`);
+      }
+    }
+  };
+  await Promise.all([worker(), worker(), worker(), worker()]);
+  assert.deepEqual(disagreements, []);
+  t.diagnostic(`edge cases: ${compared} agree with promtool, ${Object.keys(EDGE_VERSION_DIFFERENCES).length} are version differences`);
+});
+
 test('every skip in the differential names an existing example', () => {
   const files = new Set(exampleFiles());
   for (const name of Object.keys(PROMTOOL_242_SKIPS)) assert.ok(files.has(name), `${name} is listed as skipped but does not exist`);
+  const edge = new Set(edgeCases().map((c) => c.name));
+  for (const name of Object.keys(EDGE_VERSION_DIFFERENCES)) assert.ok(edge.has(name), `edge case ${name} is listed but does not exist`);
 });

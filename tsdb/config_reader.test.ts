@@ -54,7 +54,8 @@ test('typed getters reject values of the wrong type at the value position', () =
   throwsAt(() => r.bool('b', false), 'wrong_type', 'p.yml:2:4: b: expected a boolean');
   throwsAt(() => r.str('l'), 'wrong_type', 'p.yml:3:4: l: expected a string, received a list');
   throwsAt(() => r.duration('m', 0), 'wrong_type', 'p.yml:4:4: m: expected a duration');
-  throwsAt(() => r.int('f', 0), 'wrong_type', 'p.yml:5:4: f: expected an integer, received "1.5"');
+  // Go's yaml.v2 truncates floats read into integers; so does the reader.
+  assert.equal(r.int('f', 0), 1);
   throwsAt(() => r.uint('neg', 0), 'bad_value', 'p.yml:6:6: neg: expected an integer at least 0, received -3');
   throwsAt(() => r.strList('m'), 'wrong_type', 'p.yml:4:4: m: expected a list of strings, received a mapping');
 });

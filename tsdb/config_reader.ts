@@ -430,8 +430,9 @@ export class MapReader {
   int(key: string, def: number, min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER): number {
     const n = this.scalar(key, 'an integer');
     if (n === null) return def;
-    const v = n.value;
-    if (typeof v !== 'number' || n.type !== 'PLAIN' || !Number.isInteger(v)) {
+    // Like Go's yaml.v2, a float is accepted and truncated (`1e3` is 1000, `1.5` is 1).
+    const v = typeof n.value === 'number' ? Math.trunc(n.value) : n.value;
+    if (typeof v !== 'number' || n.type !== 'PLAIN' || !Number.isFinite(v)) {
       throw this.valueError(key, 'wrong_type', `expected an integer, received ${describe(n)}`);
     }
     if (v < min || v > max) {
