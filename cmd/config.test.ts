@@ -270,6 +270,8 @@ test('configToYaml masks secrets', async () => {
   assert.doesNotMatch(y, /s3cret|abc123|tenant-1/);
   assert.match(y, /password: <secret>/);
   assert.match(y, /credentials: <secret>/);
+  // Relabel source labels print in flow style, as Prometheus prints them.
+  assert.match(y, /- source_labels: \[__address__\]\n/);
 });
 
 test('loadConfigFile names the path of a missing, unreadable or oversized file', async () => {

@@ -10,7 +10,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { stringify } from 'yaml';
+import { Document, isScalar, isSeq, visit } from 'yaml';
 import { type AlertingConfig, alertingConfigToYaml, parseAlertingConfig, parseRuleFiles } from '../alert/config.js';
 import { joinDir } from '../scrape/http_client_config.js';
 import { parseScrapeConfigs, type ScrapeConfig, type ScrapeGlobals, scrapeConfigToYaml } from '../scrape/config.js';
@@ -299,5 +299,12 @@ export function configToYaml(cfg: VigilConfig): string {
   if (cfg.scrapeConfigs.length > 0) o.scrape_configs = cfg.scrapeConfigs.map(scrapeConfigToYaml);
   if (cfg.remoteWrite.length > 0) o.remote_write = cfg.remoteWrite.map(remoteWriteConfigToYaml);
   if (cfg.remoteRead.length > 0) o.remote_read = cfg.remoteRead.map(remoteReadConfigToYaml);
-  return stringify(o, { lineWidth: 0, aliasDuplicateObjects: false });
+  const doc = new Document(o, { aliasDuplicateObjects: false });
+  // Prometheus prints relabel source labels in flow style: `source_labels: [__address__]`.
+  visit(doc, {
+    Pair(_, pair) {
+      if (isScalar(pair.key) && pair.key.value === 'source_labels' && isSeq(pair.value)) pair.value.flow = true;
+    },
+  });
+  return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
 }

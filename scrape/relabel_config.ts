@@ -99,9 +99,11 @@ export function parseRelabelConfig(r: MapReader, scheme: NameValidationScheme): 
 }
 
 function stripPattern(msg: string): string {
-  // RegexpError's message repeats the pattern; keep only the reason.
+  // RegexpError's message repeats the pattern; keep only the reason, without the `)$` of
+  // the anchoring wrapper that the engine quotes in fragments such as `[0-9+)$`.
   const i = msg.indexOf(': ');
-  return i >= 0 ? msg.slice(i + 2) : msg;
+  const reason = i >= 0 ? msg.slice(i + 2) : msg;
+  return reason.replace(/`([^`]*)\)\$`/g, '`$1`');
 }
 
 function validate(r: MapReader, c: RelabelConfig, scheme: NameValidationScheme, regexSet: boolean): void {

@@ -151,7 +151,8 @@ export class ConfigDoc {
     const lines = new LineCounter();
     const doc = parseDocument(text, {
       version: '1.1',
-      keepSourceTokens: true,
+      // Positions come from node ranges and the line counter, and scalars keep their source text
+      // anyway; the CST tokens (keepSourceTokens) would only cost memory and time.
       lineCounter: lines,
       prettyErrors: false,
       uniqueKeys: true,
