@@ -195,10 +195,10 @@ test('unimplemented Prometheus sections and fields are warnings naming them', as
       [15, 'scrape_configs[2].oauth2'],
     ],
   );
-  const top = parseConfig('storage:\n  tsdb:\n    out_of_order_time_window: 1h\ntracing:\n  endpoint: x\n', 'p.yml');
+  const top = parseConfig('otlp:\n  translation_strategy: NoTranslation\ntracing:\n  endpoint: x\n', 'p.yml');
   assert.deepEqual(top.warnings.map((w) => w.message), [
-    'p.yml:1:1: storage: is not implemented in Vigil yet and is ignored',
-    'p.yml:4:1: tracing: is not implemented in Vigil yet and is ignored',
+    'p.yml:1:1: otlp: is not implemented in Vigil yet and is ignored',
+    'p.yml:3:1: tracing: is not implemented in Vigil yet and is ignored',
   ]);
 });
 
@@ -219,6 +219,41 @@ test('Prometheus 3 features: UTF-8 names, protocols, escaping', async () => {
   assert.throws(
     () => parseConfig('global:\n  metric_name_validation_scheme: legacy\n  external_labels:\n    a.b: x\n', 'p.yml'),
     /: p\.yml:4:5: global\.external_labels\["a\.b"\]: expected a valid label name/,
+  );
+});
+
+test('the storage section is validated (and reported as not applied yet)', () => {
+  const text = 'storage:\n  tsdb:\n    out_of_order_time_window: 30m\n    retention:\n      time: 30d\n      size: 512MB\n      percentage: 0.5\n    chunk_encoding:\n      floats: xor2\n  exemplars:\n    max_exemplars: 5\n';
+  const { config, warnings } = parseConfig(text, 'p.yml');
+  assert.deepEqual(config.storage, {
+    tsdb: {
+      outOfOrderTimeWindow: 30 * 60_000,
+      staleSeriesCompactionThreshold: 0,
+      chunkEncodingFloats: 'xor2',
+      retention: { time: 30 * 86_400_000, size: 512 * 1024 * 1024, percentage: 0.5 },
+    },
+    exemplars: { maxExemplars: 5 },
+  });
+  assert.deepEqual(warnings.map((w) => w.message), ['p.yml:1:1: storage: is validated but not applied by Vigil yet']);
+  assert.equal(parseConfig('', 'p.yml').config.storage.exemplars.maxExemplars, 100_000);
+  const again = parseConfig(configToYaml(config), EMBEDDED_CONFIG_FILE).config;
+  assert.deepEqual(again.storage, config.storage);
+  const bad: [string, RegExp][] = [
+    ['storage:\n  tsdb:\n    retention:\n      percentage: 101\n', /p\.yml:4:19: storage\.tsdb\.retention\.percentage: expected a percentage between 0 and 100, received 101/],
+    ['storage:\n  tsdb:\n    retention:\n      size: -1GB\n', /storage\.tsdb\.retention\.size: expected a size of at least 0/],
+    ['storage:\n  tsdb:\n    retention:\n      time: -1h\n', /storage\.tsdb\.retention\.time: expected a duration/],
+    ['storage:\n  tsdb:\n    chunk_encoding:\n      floats: XOR\n', /storage\.tsdb\.chunk_encoding\.floats: expected xor or xor2 \(or no value\), received "XOR"/],
+    ['storage:\n  tsdb:\n    retention_time: 1d\n', /storage\.tsdb\.retention_time: unknown field/],
+  ];
+  for (const [t, want] of bad) assert.throws(() => parseConfig(t, 'p.yml'), want);
+});
+
+test('!!binary scalars must be base64 of UTF-8 text', () => {
+  assert.equal(parseConfig('global:\n  external_labels:\n    a: !!binary aGVsbG8=\n', 'p.yml').config.global.externalLabels.get('a'), 'hello');
+  assert.throws(() => parseConfig('global:\n  external_labels:\n    a: !!binary "/w=="\n', 'p.yml'), /global\.external_labels\.a: expected valid UTF-8 text/);
+  assert.throws(
+    () => parseConfig('scrape_configs:\n  - job_name: a\n    relabel_configs:\n      - action: labelmap\n        replacement: !!binary "/w==$1"\n', 'p.yml'),
+    /relabel_configs\[0\]\.replacement: !!binary value contains invalid base64 data/,
   );
 });
 

@@ -243,6 +243,25 @@ function scalarText(n: Scalar): string {
   return String(v);
 }
 
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The string value of a scalar, or the reason it has none: `!!binary` scalars must be
+ * valid base64 whose bytes are valid UTF-8 (Go would carry the raw bytes on and reject
+ * them later as label names or values; no string field accepts invalid UTF-8).
+ */
+function scalarString(n: Scalar): { text: string } | { error: string } {
+  if (!(n.value instanceof Uint8Array)) return { text: scalarText(n) };
+  const b64 = (n.source ?? '').replace(/\s+/g, '');
+  if (b64.length % 4 !== 0 || !BASE64.test(b64)) return { error: `!!binary value contains invalid base64 data: ${JSON.stringify(b64)}` };
+  try {
+    return { text: UTF8.decode(n.value) };
+  } catch {
+    return { error: 'expected valid UTF-8 text, received !!binary data that is not UTF-8' };
+  }
+}
+
 const SIMPLE_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** The known name within edit distance 2 of `name` (a likely typo), or null. */
@@ -310,7 +329,7 @@ export class MapReader {
       if (key === null || !isScalar(key)) {
         throw new ConfigError('wrong_type', this.doc.locOf(k ?? this.anchor, this.path), `expected field names, received ${describe(key)} as a key`);
       }
-      const name = key.value === null ? '' : scalarText(key);
+      const name = key.value === null ? '' : this.textAt(key, this.path);
       // Explicit keys win over merged ones (`<<: *defaults`).
       if (explicit || !this.entries.has(name)) {
         this.entries.set(name, { key, value: (pair.value as Node | null) ?? null });
@@ -333,6 +352,13 @@ export class MapReader {
     // Keys that are not identifiers (label names with dots, empty keys) are shown quoted.
     if (!SIMPLE_KEY.test(key)) return `${this.path}[${JSON.stringify(key)}]`;
     return this.path === '' ? key : `${this.path}.${key}`;
+  }
+
+  /** The string value of scalar `n` (at `path`); throws `ConfigError` for unusable binary data. */
+  textAt(n: Scalar, path: string): string {
+    const r = scalarString(n);
+    if ('error' in r) throw new ConfigError('bad_value', this.doc.locOf(n, path), r.error);
+    return r.text;
   }
 
   /** The field names present, in document order. */
@@ -380,6 +406,11 @@ export class MapReader {
     return this.doc.locOf(f.value ?? f.key, this.childPath(key));
   }
 
+  /** Records a warning about field `key` (e.g. "is validated but not applied yet"), located at its name. */
+  warn(key: string, detail: string): void {
+    this.doc.warnings.push(new ConfigWarning(this.keyLoc(key), detail));
+  }
+
   /** An error about field `key`, located at its name. */
   errorAt(key: string, code: ConfigErrorCode, detail: string, inline = false): ConfigError {
     return new ConfigError(code, this.keyLoc(key), detail, inline);
@@ -414,7 +445,7 @@ export class MapReader {
   /** A string field; plain scalars are taken verbatim (`1.0` stays `1.0`). */
   str(key: string, def = ''): string {
     const n = this.scalar(key, 'a string');
-    return n === null ? def : scalarText(n);
+    return n === null ? def : this.textAt(n, this.childPath(key));
   }
 
   /** A boolean field (`true`/`false`, and YAML 1.1's `yes`/`no`/`on`/`off`). */
@@ -462,7 +493,7 @@ export class MapReader {
   duration(key: string, def: number): number {
     const n = this.scalar(key, 'a duration such as 15s or 1m30s');
     if (n === null) return def;
-    const s = scalarText(n);
+    const s = this.textAt(n, this.childPath(key));
     try {
       return parseDuration(s);
     } catch (e) {
@@ -475,7 +506,7 @@ export class MapReader {
   size(key: string, def: number): number {
     const n = this.scalar(key, 'a size such as 512MB');
     if (n === null) return def;
-    const s = scalarText(n);
+    const s = this.textAt(n, this.childPath(key));
     try {
       return parseSize(s);
     } catch (e) {
@@ -514,7 +545,7 @@ export class MapReader {
       if (!isScalar(it)) {
         throw new ConfigError('wrong_type', this.itemLoc(key, i), `expected a string, received ${describe(it)}`);
       }
-      out.push(scalarText(it));
+      out.push(this.textAt(it, `${this.childPath(key)}[${i}]`));
     });
     return out;
   }
@@ -561,7 +592,7 @@ export class MapReader {
     for (const k of m.keys()) {
       const n = m.node(k);
       if (n !== null && !isScalar(n)) throw m.valueError(k, 'wrong_type', `expected a string, received ${describe(n)}`);
-      entries.push([k, n === null ? '' : scalarText(n)]);
+      entries.push([k, n === null ? '' : m.textAt(n, m.childPath(k))]);
     }
     return Object.fromEntries(entries);
   }
