@@ -6,7 +6,7 @@
  * Rule file entries are kept as glob strings (resolved against the configuration
  * file's directory); reading the files is the rule manager's job.
  */
-import { ConfigError, type MapReader, type NameValidationScheme } from '../tsdb/config_reader.js';
+import type { MapReader, NameValidationScheme } from '../tsdb/config_reader.js';
 import { formatDuration } from '../tsdb/duration.js';
 import {
   DISCOVERY_FIELDS,
@@ -20,7 +20,6 @@ import {
   HTTP_CLIENT_UNIMPLEMENTED,
   type HttpClientConfig,
   httpClientConfigToYaml,
-  joinDir,
   parseHttpClientConfig,
 } from '../scrape/http_client_config.js';
 import { parseRelabelConfigs, type RelabelConfig, relabelConfigToYaml } from '../scrape/relabel_config.js';
@@ -51,18 +50,9 @@ export interface AlertingConfig {
 
 export const DEFAULT_ALERTMANAGER_TIMEOUT_MS = 10_000;
 
-/** Rule file globs may use `*` only in the last path element (Prometheus's patRulePath). */
-const RULE_PATH = /^[^*]*(\*[^/]*)?$/;
-
-/** Parses `rule_files` of the document root: globs, joined with the configuration directory. */
+/** Parses `rule_files` of the document root: globs (`*` only in the last path element), joined with the configuration directory. */
 export function parseRuleFiles(root: MapReader, dir: string): string[] {
-  const files = root.strList('rule_files');
-  files.forEach((f, i) => {
-    if (!RULE_PATH.test(f)) {
-      throw new ConfigError('bad_value', root.itemLoc('rule_files', i), `expected a file path or glob with * only in the last path element, received ${JSON.stringify(f)}`);
-    }
-  });
-  return files.map((f) => joinDir(dir, f));
+  return root.globList('rule_files', dir);
 }
 
 const AM_FIELDS = ['scheme', 'path_prefix', 'timeout', 'api_version', 'relabel_configs', 'alert_relabel_configs', ...HTTP_CLIENT_FIELDS, ...DISCOVERY_FIELDS];

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
@@ -323,6 +323,49 @@ test('loadConfigFile names the path of a missing, unreadable or oversized file',
     const big = join(dir, 'big.yml');
     writeFileSync(big, `# ${'x'.repeat(33 * 1024 * 1024)}\n`);
     await assert.rejects(loadConfigFile(big), { code: 'too_large' });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('scrape_config_files: jobs from other files are validated against global and appended', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-scf-'));
+  try {
+    mkdirSync(join(dir, 'jobs'));
+    writeFileSync(join(dir, 'jobs/a.yml'), "scrape_configs:\n  - job_name: a\n    file_sd_configs:\n      - files: ['sd/*.json']\n");
+    writeFileSync(join(dir, 'jobs/b.yml'), 'scrape_configs:\n  - job_name: b\n    scrape_interval: 5s\n');
+    const main = join(dir, 'prometheus.yml');
+    writeFileSync(main, 'global:\n  scrape_interval: 20s\nscrape_config_files: [jobs/*.yml]\nscrape_configs:\n  - job_name: main\n');
+    const { config } = await loadConfigFile(main);
+    assert.deepEqual(config.scrapeConfigFiles, [join(dir, 'jobs/*.yml')]);
+    assert.deepEqual(
+      config.scrapeConfigs.map((s) => [s.jobName, s.scrapeInterval]),
+      [
+        ['main', 20_000],
+        ['a', 20_000],
+        ['b', 5_000],
+      ],
+    );
+    // Paths in an included file are relative to that file.
+    assert.deepEqual(config.scrapeConfigs[1]!.fileSdConfigs[0]!.files, [join(dir, 'jobs/sd/*.json')]);
+    // parseConfig alone reads no files.
+    assert.deepEqual(parseConfig(readFileSync(main, 'utf8'), main).config.scrapeConfigs.map((s) => s.jobName), ['main']);
+    // The effective configuration lists the included jobs inline and stands alone.
+    const again = parseConfig(configToYaml(config), EMBEDDED_CONFIG_FILE).config;
+    assert.deepEqual(again.scrapeConfigs.map((s) => s.jobName), ['main', 'a', 'b']);
+    assert.deepEqual(again.scrapeConfigFiles, []);
+
+    writeFileSync(join(dir, 'jobs/c.yml'), 'scrape_configs:\n  - job_name: main\n');
+    await assert.rejects(loadConfigFile(main), {
+      code: 'duplicate',
+      message: `${join(dir, 'jobs/c.yml')}:2:15: scrape_configs[0].job_name: job name "main" is already used by scrape_configs[0] of ${main}`,
+    });
+    writeFileSync(join(dir, 'jobs/c.yml'), 'global:\n  scrape_interval: 1s\n');
+    await assert.rejects(loadConfigFile(main), { code: 'unknown_field', message: new RegExp(`^${join(dir, 'jobs/c.yml')}:1:1: global: unknown field`) });
+    writeFileSync(join(dir, 'jobs/c.yml'), 'scrape_configs:\n  - job_name: c\n    scrape_timeout: 1m\n');
+    // The global interval (20s) applies to included jobs too.
+    await assert.rejects(loadConfigFile(main), { message: /c\.yml:3:5: scrape_configs\[0\]\.scrape_timeout \(1m\) is longer than scrape_interval \(20s\)/ });
+    assert.throws(() => parseConfig('scrape_config_files: ["a/*/b.yml"]\n', 'p.yml'), /p\.yml:1:23: scrape_config_files\[0\]: expected a file path or glob/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

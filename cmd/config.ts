@@ -17,6 +17,7 @@ import { parseScrapeConfigs, type ScrapeConfig, type ScrapeGlobals, scrapeConfig
 import { parseEscapingScheme, parseScrapeProtocols, parseValidationScheme } from '../scrape/config.js';
 import { ConfigDoc, ConfigError, type ConfigWarning, type MapReader, validLabelName, validLabelValue } from '../tsdb/config_reader.js';
 import { formatDuration } from '../tsdb/duration.js';
+import { withScrapeConfigFiles } from './scrape_config_files.js';
 import { Labels } from '../tsdb/labels.js';
 import {
   parseRemoteReadConfigs,
@@ -34,7 +35,13 @@ export { ConfigError, ConfigWarning } from '../tsdb/config_reader.js';
 /** The whole configuration, every default filled in. Durations are milliseconds, sizes bytes. */
 export interface VigilConfig {
   global: GlobalConfig;
+  /**
+   * Every scrape config: those of the file itself, then (after `loadConfigFile`) those
+   * of the files `scrapeConfigFiles` matched. `parseConfig` reads no files, so there only the former.
+   */
   scrapeConfigs: ScrapeConfig[];
+  /** `scrape_config_files` globs, resolved against the configuration file's directory. */
+  scrapeConfigFiles: string[];
   /** Globs, resolved against the configuration file's directory. */
   ruleFiles: string[];
   alerting: AlertingConfig;
@@ -70,8 +77,8 @@ export const DEFAULT_SCRAPE_INTERVAL_MS = 60_000;
 export const DEFAULT_SCRAPE_TIMEOUT_MS = 10_000;
 export const DEFAULT_EVALUATION_INTERVAL_MS = 60_000;
 
-const TOP_FIELDS = ['global', 'alerting', 'rule_files', 'scrape_configs', 'storage', 'remote_write', 'remote_read'];
-const TOP_UNIMPLEMENTED = ['runtime', 'scrape_config_files', 'tracing', 'otlp'];
+const TOP_FIELDS = ['global', 'alerting', 'rule_files', 'scrape_config_files', 'scrape_configs', 'storage', 'remote_write', 'remote_read'];
+const TOP_UNIMPLEMENTED = ['runtime', 'tracing', 'otlp'];
 
 const GLOBAL_FIELDS = [
   'scrape_interval',
@@ -208,6 +215,7 @@ export function parseConfig(
     global,
     ruleFiles: parseRuleFiles(root, dir),
     scrapeConfigs: parseScrapeConfigs(root, global, dir),
+    scrapeConfigFiles: root.globList('scrape_config_files', dir),
     alerting: parseAlertingConfig(root, dir, scheme),
     remoteWrite: parseRemoteWriteConfigs(root, dir, scheme),
     remoteRead: parseRemoteReadConfigs(root, dir),
@@ -239,7 +247,9 @@ export async function loadConfigFile(path: string): Promise<{ config: VigilConfi
     const reason = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : e instanceof Error ? e.message : String(e);
     throw new ConfigError('read_failed', where, `cannot read configuration file: ${reason}`);
   }
-  return parseConfig(text, path);
+  const parsed = parseConfig(text, path);
+  const merged = await withScrapeConfigFiles(parsed.config);
+  return { config: merged.config, warnings: [...parsed.warnings, ...merged.warnings] };
 }
 
 /** The YAML of the built-in default configuration (see `embeddedDefaultConfig`). */
@@ -294,8 +304,10 @@ function globalToYaml(g: GlobalConfig): Record<string, unknown> {
 
 /**
  * The effective configuration as YAML with every default filled in and secrets shown
- * as `<secret>`, like Prometheus's `/api/v1/status/config`. Parsing the result again
- * yields an equivalent configuration (except for masked secrets).
+ * as `<secret>`, like Prometheus's `/api/v1/status/config`. Scrape configs read from
+ * `scrape_config_files` are listed inline (and the file list left out), so the output
+ * stands alone: parsing it again yields an equivalent configuration (except for masked
+ * secrets).
  */
 export function configToYaml(cfg: VigilConfig): string {
   const o: Record<string, unknown> = { global: globalToYaml(cfg.global) };

@@ -7,8 +7,7 @@
  * Relative file paths (`password_file`, `credentials_file`, `ca_file`, ...) are resolved
  * against the directory of the configuration file, as Prometheus does.
  */
-import { isAbsolute, join } from 'node:path';
-import type { MapReader } from '../tsdb/config_reader.js';
+import { joinDir, type MapReader } from '../tsdb/config_reader.js';
 
 /** `basic_auth`: at most one of `username`/`username_file`, and of `password`/`password_file`. */
 export interface BasicAuth {
@@ -76,11 +75,7 @@ export const HTTP_CLIENT_UNIMPLEMENTED: readonly string[] = [
 
 const TLS_VERSIONS = ['TLS10', 'TLS11', 'TLS12', 'TLS13'];
 
-/** Joins a relative path with the configuration file's directory (`''` and absolute paths stay). */
-export function joinDir(dir: string, p: string): string {
-  if (p === '' || dir === '' || isAbsolute(p)) return p;
-  return join(dir, p);
-}
+export { joinDir } from '../tsdb/config_reader.js';
 
 /** An empty TLS configuration (system roots, no client certificate). */
 export function defaultTlsConfig(): TlsConfig {

@@ -13,6 +13,7 @@
  * Readers have no side effects beyond collecting warnings on their `ConfigDoc`, so a
  * failed parse can simply be thrown away (config reload keeps the old configuration).
  */
+import { isAbsolute, join } from 'node:path';
 import {
   type Document,
   isAlias,
@@ -263,6 +264,18 @@ function scalarString(n: Scalar): { text: string } | { error: string } {
 }
 
 const SIMPLE_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Prometheus's patRulePath: `*` only in the last path element. */
+const GLOB_PATH = /^[^*]*(\*[^/]*)?$/;
+
+/**
+ * Joins a path from a configuration file with the file's directory, as Prometheus does:
+ * `''`, absolute paths, and everything when `dir` is `''` stay as they are.
+ */
+export function joinDir(dir: string, p: string): string {
+  if (p === '' || dir === '' || isAbsolute(p)) return p;
+  return join(dir, p);
+}
 
 /** The known name within edit distance 2 of `name` (a likely typo), or null. */
 function closest(name: string, known: readonly string[]): string | null {
@@ -548,6 +561,20 @@ export class MapReader {
       out.push(this.textAt(it, `${this.childPath(key)}[${i}]`));
     });
     return out;
+  }
+
+  /**
+   * A list of file paths or globs with `*` allowed only in the last path element (as
+   * Prometheus requires for `rule_files` and `scrape_config_files`), joined with `dir`.
+   */
+  globList(key: string, dir: string): string[] {
+    const list = this.strList(key);
+    list.forEach((f, i) => {
+      if (!GLOB_PATH.test(f)) {
+        throw new ConfigError('bad_value', this.itemLoc(key, i), `expected a file path or glob with * only in the last path element, received ${JSON.stringify(f)}`);
+      }
+    });
+    return list.map((f) => joinDir(dir, f));
   }
 
   /** A list of label names valid under `scheme`. */
