@@ -223,7 +223,9 @@ export function parseConfig(
     original: text,
     file: embedded ? EMBEDDED_CONFIG_FILE : resolve(file),
   };
-  return { config, warnings: [...doc.warnings] };
+  // In document order, whatever order the sections were read in.
+  const warnings = [...doc.warnings].sort((x, y) => x.line - y.line || x.column - y.column);
+  return { config, warnings };
 }
 
 /**
