@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ConfigDoc, ConfigError } from '../tsdb/config_reader.js';
-import { DEFAULT_SCRAPE_PROTOCOLS, parseScrapeConfigs, type ScrapeConfig, type ScrapeGlobals } from './config.js';
+import { DEFAULT_SCRAPE_PROTOCOLS, parseScrapeConfigs, type ScrapeConfig, scrapeConfigFingerprint, type ScrapeGlobals } from './config.js';
 import { parseRelabelConfigs, type RelabelConfig } from './relabel_config.js';
 
 const GLOBALS: ScrapeGlobals = {
@@ -257,4 +257,15 @@ test('a legacy job cannot use allow-utf-8 escaping', () => {
     /metric_name_escaping_scheme: metric_name_escaping_scheme allow-utf-8 requires metric_name_validation_scheme utf8/,
   );
   fails('scrape_configs:\n  - job_name: a\n    metric_name_validation_scheme: ascii\n', /expected utf8 or legacy, received "ascii"/);
+});
+
+test('scrapeConfigFingerprint tells changed jobs from unchanged ones, secrets and regexes included', () => {
+  const base = 'scrape_configs:\n  - job_name: a\n    basic_auth: {username: u, password: p1}\n    relabel_configs:\n      - source_labels: [x]\n        regex: "a.*"\n        action: keep\n';
+  const fp = (y: string): string => scrapeConfigFingerprint(job(y));
+  assert.equal(fp(base), fp(base));
+  // Same meaning, different spelling: equal.
+  assert.equal(fp(base), fp(base.replace('action: keep', 'action: KEEP')));
+  assert.notEqual(fp(base), fp(base.replace('p1', 'p2')));
+  assert.notEqual(fp(base), fp(base.replace('a.*', 'b.*')));
+  assert.notEqual(fp(base), fp(`${base}    scrape_interval: 30s\n`));
 });

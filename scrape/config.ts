@@ -9,6 +9,7 @@
  */
 import type { MapReader, NameValidationScheme } from '../tsdb/config_reader.js';
 import { formatDuration } from '../tsdb/duration.js';
+import { FastRegexMatcher } from '../tsdb/matcher.js';
 import { formatSize } from '../tsdb/size.js';
 import {
   DISCOVERY_FIELDS,
@@ -298,4 +299,12 @@ export function scrapeConfigToYaml(c: ScrapeConfig): Record<string, unknown> {
   if (c.relabelConfigs.length > 0) o.relabel_configs = c.relabelConfigs.map(relabelConfigToYaml);
   if (c.metricRelabelConfigs.length > 0) o.metric_relabel_configs = c.metricRelabelConfigs.map(relabelConfigToYaml);
   return o;
+}
+
+/**
+ * A string that is equal for two scrape configs exactly when they configure the same
+ * scraping (secrets and regexes included), so a reload can keep unchanged jobs running.
+ */
+export function scrapeConfigFingerprint(c: ScrapeConfig): string {
+  return JSON.stringify(c, (_key, v: unknown) => (v instanceof FastRegexMatcher ? `re:${v.source}` : v));
 }
