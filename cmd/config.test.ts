@@ -52,7 +52,7 @@ const INVALID_EXPECTED: Record<string, [number, number, string, string]> = {
 };
 
 /** Invalid only because of files they refer to, which parsing (pure) does not read. */
-const INVALID_ONLY_ON_CHECK = new Set(['missing_rule_file.yml']);
+const INVALID_ONLY_ON_CHECK = new Set(['missing_rule_file.yml', 'missing_credentials_file.yml']);
 
 test('every invalid example is rejected at its exact file:line:column and field', async () => {
   const files = readdirSync(INVALID).filter((f) => f.endsWith('.yml'));
@@ -145,6 +145,22 @@ test('the realistic example has every section with its values and defaults', asy
   assert.equal(rr.readRecent, true);
   assert.equal(rr.filterExternalLabels, true);
   assert.deepEqual(rr.requiredMatchers, { source: 'cortex' });
+});
+
+test('anchors and merge keys share job settings; secret file paths are relative to the file', async () => {
+  const { config } = await loadConfigFile(join(VALID, 'anchors_and_secret_files.yml'));
+  const [app, admin, bearer] = config.scrapeConfigs;
+  assert.equal(app!.metricsPath, '/internal/metrics');
+  assert.equal(admin!.jobName, 'app-admin');
+  // Merged from the first job, with its own interval and authorization.
+  assert.equal(admin!.metricsPath, '/internal/metrics');
+  assert.equal(admin!.scrapeTimeout, 5_000);
+  assert.equal(admin!.scrapeInterval, 60_000);
+  assert.equal(admin!.httpClientConfig.authorization!.credentialsFile, join(VALID, 'secrets/password'));
+  assert.deepEqual(admin!.staticConfigs, app!.staticConfigs);
+  assert.equal(bearer!.httpClientConfig.authorization!.credentialsFile, join(VALID, 'secrets/token'));
+  assert.equal(bearer!.httpClientConfig.tlsConfig.certFile, join(VALID, 'secrets/client.crt'));
+  assert.deepEqual(bearer!.staticConfigs[0]!.targets, ['app-1:8443', 'app-2:8443']);
 });
 
 test('an empty configuration has Prometheus global defaults', () => {
