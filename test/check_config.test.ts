@@ -171,6 +171,20 @@ test('the built CLI: vigil check config FILE exits as promtool', { skip: existsS
   const bad = await run(process.execPath, [VIGIL_BIN, 'check', 'config', join(CONFIGS, 'invalid/bad_regex.yml')], ROOT);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /bad_regex\.yml:9:16: scrape_configs\[0\]\.relabel_configs\[1\]\.regex: expected an RE2 regular expression/);
+  // All valid examples in one call: exit 0.
+  const valid = exampleFiles().filter((f) => f.startsWith('valid/'));
+  const all = await run(process.execPath, [VIGIL_BIN, 'check', 'config', ...valid.map((f) => join(CONFIGS, f))], ROOT);
+  assert.equal(all.code, 0, all.stderr);
+  assert.equal(all.stdout.match(/is valid prometheus config file syntax/g)?.length, valid.length);
+  // All invalid examples in one call: exit 1, one FAILED report per file.
+  const invalid = exampleFiles().filter((f) => f.startsWith('invalid/'));
+  const none = await run(process.execPath, [VIGIL_BIN, 'check', 'config', ...invalid.map((f) => join(CONFIGS, f))], ROOT);
+  assert.equal(none.code, 1);
+  assert.equal(none.stderr.match(/^ {2}FAILED: /gm)?.length, invalid.length, none.stderr);
+  assert.equal(none.stdout.match(/is valid prometheus config file syntax/g), null);
+  // No file at all is a usage error (exit 2), as for any command-line mistake.
+  const usage = await run(process.execPath, [VIGIL_BIN, 'check', 'config'], ROOT);
+  assert.equal(usage.code, 2);
 });
 
 test('differential: exit codes equal real promtool check config (2.42) on every example', async (t) => {
