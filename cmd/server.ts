@@ -14,6 +14,7 @@
  */
 import { stat } from 'node:fs/promises';
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
 import type { Storage } from '../tsdb/storage.js';
 import { formatDuration } from '../tsdb/duration.js';
 import { MemoryStorage } from '../tsdb/memory_storage.js';
@@ -23,6 +24,7 @@ import { effectiveExternalUrl, type ServerFlags } from './flags.js';
 import { ApiError, apiErrorHandler, notFoundHandler } from './http/api_envelope.js';
 import { registerFormBody } from './http/form_body.js';
 import { lifecycleRoutes, type ReloadOutcome } from './http/lifecycle.js';
+import { createServerRegistry, metricsRoutes } from './http/metrics.js';
 import { retentionText, statusRoutes } from './http/status.js';
 import { type Logger, StructuredLogger } from './logger.js';
 
@@ -43,6 +45,8 @@ export interface PartContext {
   /** Runs `hook` on start-up (after storage opens) and after every successfully parsed reload, in registration order. */
   onConfigReload(name: string, hook: ConfigReloadHook): void;
   isReady(): boolean;
+  /** The registry behind `/metrics`; parts register their own metrics on it (Prometheus names where they exist). */
+  readonly metrics: Registry;
 }
 
 /** One part of the server: registers its routes and hooks. */
@@ -112,6 +116,7 @@ export async function startServer(flags: ServerFlags, opts: StartServerOptions =
   const initial = await readConfig(flags, port, logger);
   let current: VigilConfig = initial.config;
   let lastConfigTimeMs = now();
+  let lastSuccessTimeMs = lastConfigTimeMs;
   let reloadSuccess = true;
 
   let storage: Storage | null = null;
@@ -184,6 +189,7 @@ export async function startServer(flags: ServerFlags, opts: StartServerOptions =
         return { ok: false, error };
       }
       reloadSuccess = true;
+      lastSuccessTimeMs = now();
       logger.info('Completed loading of configuration file', { filename: flags.configFile });
       return { ok: true };
     };
@@ -212,6 +218,12 @@ export async function startServer(flags: ServerFlags, opts: StartServerOptions =
   };
 
   const externalUrl = () => effectiveExternalUrl(flags, port);
+  const metrics = createServerRegistry({
+    buildInfo: info,
+    lastReloadSuccessful: () => reloadSuccess,
+    lastReloadSuccessTimeMs: () => lastSuccessTimeMs,
+    isReady: () => ready,
+  });
   const partCtx = (name: string): PartContext => ({
     flags,
     logger: logger.child({ component: name }),
@@ -225,6 +237,7 @@ export async function startServer(flags: ServerFlags, opts: StartServerOptions =
       hooks.push({ name: hookName, hook });
     },
     isReady: () => ready,
+    metrics,
   });
 
   const prefix = flags.routePrefix === '/' ? '' : flags.routePrefix;
@@ -246,6 +259,7 @@ export async function startServer(flags: ServerFlags, opts: StartServerOptions =
           reload,
           quit: opts.onQuit ?? (() => void close()),
         });
+        await metricsRoutes(scope, metrics);
         await statusRoutes(scope, {
           buildInfo: info,
           flags: flags.asStrings,
