@@ -295,7 +295,7 @@ export function parseRemoteReadConfigs(root: MapReader, dir: string): RemoteRead
 /** A remote write endpoint as Prometheus prints it (the URL's password, if any, is masked). */
 export function remoteWriteConfigToYaml(c: RemoteWriteConfig): Record<string, unknown> {
   const o: Record<string, unknown> = { url: redactUrl(c.url), remote_timeout: formatDuration(c.remoteTimeout) };
-  if (Object.keys(c.headers).length > 0) o.headers = Object.fromEntries(Object.keys(c.headers).map((k) => [k, '<secret>']));
+  if (Object.keys(c.headers).length > 0) o.headers = { ...c.headers };
   if (c.writeRelabelConfigs.length > 0) o.write_relabel_configs = c.writeRelabelConfigs.map(relabelConfigToYaml);
   if (c.name !== '') o.name = c.name;
   if (c.sendExemplars) o.send_exemplars = true;
@@ -330,7 +330,7 @@ export function remoteReadConfigToYaml(c: RemoteReadConfig): Record<string, unkn
     remote_timeout: formatDuration(c.remoteTimeout),
     chunked_read_limit: c.chunkedReadLimit,
   };
-  if (Object.keys(c.headers).length > 0) o.headers = Object.fromEntries(Object.keys(c.headers).map((k) => [k, '<secret>']));
+  if (Object.keys(c.headers).length > 0) o.headers = { ...c.headers };
   if (c.readRecent) o.read_recent = true;
   if (c.name !== '') o.name = c.name;
   Object.assign(o, httpClientConfigToYaml(c.httpClientConfig));
