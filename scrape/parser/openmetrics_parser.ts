@@ -105,7 +105,7 @@ export class OpenMetricsParser extends ParserBase {
       return;
     }
     if (this.exemplarStart(i)) {
-      this.exemplarPart(i + 4);
+      this.exemplarPart(i + 3);
       return;
     }
     e = this.token(i);
@@ -122,7 +122,7 @@ export class OpenMetricsParser extends ParserBase {
       return;
     }
     if (this.exemplarStart(i)) {
-      this.exemplarPart(i + 4);
+      this.exemplarPart(i + 3);
       return;
     }
     throw this.fail('syntax', i, `expected next entry after timestamp, got ${this.got(i)}`);
