@@ -1,7 +1,8 @@
 /**
  * The Prometheus text exposition format 0.0.4 (`text/plain; version=0.0.4`), parsed
  * byte by byte with exactly the leniency of Prometheus's `promparse`/`promlex`:
- * blanks (spaces, tabs) may surround every token, a trailing comma and even a
+ * blanks (spaces, tabs) may surround every token (but a line may not start with
+ * blanks before a bare metric name: Prometheus keeps them in the name and rejects it), a trailing comma and even a
  * missing comma between labels are accepted, names may be quoted UTF-8 inside the
  * braces (`{"my.metric", "a.b"="x"} 1`, Prometheus 3), timestamps are integer
  * milliseconds (digits only), the last line needs no newline, and a NUL byte where a
@@ -42,7 +43,16 @@ export class TextParser extends ParserBase {
         this.endLine(i);
         continue;
       }
-      if (CC[c]! & C_NAME_START || c === 0x7b) return this.series(i);
+      if (CC[c]! & C_NAME_START) {
+        if (i !== this.pos) {
+          // Prometheus keeps the leading blanks in the metric name, which then fails validation.
+          let e = i + 1;
+          while (e < n && CC[b[e]!]! & C_NAME) e++;
+          throw this.fail('invalid_name', this.pos, `invalid metric name ${quoteBytes(b, this.pos, e)}: a line must not start with blanks before the metric name`);
+        }
+        return this.series(i);
+      }
+      if (c === 0x7b) return this.series(i);
       if (c === 0x23) return this.hashLine(i);
       if (c === 0) {
         // Prometheus's lexer reads a NUL at the start of a token as the end of the input.
