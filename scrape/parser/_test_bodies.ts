@@ -44,7 +44,14 @@ export function lenientOpenMetricsReason(name: string): string | null {
     ['bad_missing_or_invalid_labels_for_a_type_', 'le/quantile/stateset labels are not checked'],
     ['bad_repeated_metadata_', 'repeated metadata is not checked'],
   ];
+  // Cases in those groups that are broken syntactically, which Prometheus does reject.
+  const syntax = new Set(['bad_grouping_or_ordering_1', 'bad_histograms_4', 'bad_histograms_5', 'bad_repeated_metadata_2']);
+  if (syntax.has(name)) return null;
   for (const [prefix, why] of groups) if (name.startsWith(prefix)) return why;
+  if (name.startsWith('bad_exemplars_on_unallowed_')) return 'exemplars are accepted on any series (Prometheus 3; 2.42 allowed them on _total and _bucket series)';
+  if (name === 'bad_exemplars_6' || name === 'bad_exemplar_complex_chars') {
+    return 'the 128-character limit on exemplar labels is enforced by exemplar storage, not the parser';
+  }
   if (name === 'bad_missing_or_extra_commas_2') return 'a trailing comma in the label set is accepted';
   if (name === 'bad_unit_6' || name === 'bad_unit_7') return 'UNIT on info/stateset families is not checked';
   return null;
