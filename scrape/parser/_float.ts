@@ -132,6 +132,12 @@ export function parseDigitsInt64(b: Uint8Array, start: number, end: number): num
     v = v * 10 + d;
   }
   if (sig > 19) return undefined;
+  if (sig > 15) {
+    // Digit-by-digit accumulation rounds repeatedly past 2^53; let Number() round once.
+    let s = '';
+    for (let i = start; i < end; i++) s += String.fromCharCode(b[i]!);
+    v = Number(s);
+  }
   if (sig === 19) {
     // Compare against 9223372036854775807 digit by digit.
     const max = '9223372036854775807';

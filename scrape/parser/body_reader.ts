@@ -42,23 +42,30 @@ export async function readBody(
   const enc = (opts.contentEncoding ?? '').trim().toLowerCase();
   const chunks: Uint8Array[] = [];
   let total = 0;
+  // pipeline() may reject with an AbortError from another stage once collect() throws; keep ours.
+  let tooLarge: BodyError | null = null;
   const collect = async (src: AsyncIterable<Uint8Array>): Promise<void> => {
     for await (const c of src) {
       total += c.byteLength;
       if (total >= limit) {
-        throw new BodyError('body_too_large', `body size limit exceeded: the body reached ${limit} bytes${enc === 'gzip' ? ' after decompression' : ''}`);
+        tooLarge = new BodyError('body_too_large', `body size limit exceeded: the body reached ${limit} bytes${enc === 'gzip' ? ' after decompression' : ''}`);
+        throw tooLarge;
       }
       chunks.push(c);
     }
   };
   const input = source instanceof Readable ? source : Readable.from(source, { objectMode: false });
   if (enc === '' || enc === 'identity') {
-    await pipeline(input, collect);
+    try {
+      await pipeline(input, collect);
+    } catch (e) {
+      throw tooLarge ?? e;
+    }
   } else if (enc === 'gzip' || enc === 'x-gzip') {
     try {
       await pipeline(input, createGunzip(), collect);
     } catch (e) {
-      if (e instanceof BodyError) throw e;
+      if (tooLarge !== null) throw tooLarge;
       const msg = e instanceof Error ? e.message : String(e);
       throw new BodyError('invalid_gzip', `cannot decompress gzip body: ${msg}`);
     }
