@@ -7,7 +7,7 @@
 import { Buffer } from 'node:buffer';
 import { Labels, METRIC_NAME } from '../../tsdb/labels.js';
 import { formatOpenMetricsFloat, parseGoFloat } from './_float.js';
-import { decodeRange, isValidUtf8 } from './_utf8.js';
+import { decodeRange, internAscii, isValidUtf8 } from './_utf8.js';
 import { ParseError, type ParseErrorCode, quoteBytes } from './parse_error.js';
 import type { Entry, Exemplar, ExpositionParser, MetricType, ParserOptions } from './parser.js';
 
@@ -286,7 +286,13 @@ export abstract class ParserBase implements ExpositionParser {
 
   protected decodeName(s: number, e: number, f: number): string {
     if (f & F_ESC) return this.unescape(s, e, (f & F_NONASCII) === 0, true);
-    return decodeRange(this.b, s, e, (f & F_NONASCII) === 0);
+    return f & F_NONASCII ? decodeRange(this.b, s, e, false) : internAscii(this.b, s, e);
+  }
+
+  /** A label value: escapes resolved, ASCII answered from the intern cache. */
+  protected decodeValue(s: number, e: number, f: number): string {
+    if (f & F_ESC) return this.unescape(s, e, (f & F_NONASCII) === 0, true);
+    return f & F_NONASCII ? decodeRange(this.b, s, e, false) : internAscii(this.b, s, e);
   }
 
   /**
@@ -359,7 +365,7 @@ export abstract class ParserBase implements ExpositionParser {
       const vs = o[k * 4 + 2]!;
       const ve = o[k * 4 + 3]!;
       const vf = this.lflags[k * 2 + 1]!;
-      let value = vf & F_ESC ? this.unescape(vs, ve, (vf & F_NONASCII) === 0, true) : decodeRange(this.b, vs, ve, (vf & F_NONASCII) === 0);
+      let value = this.decodeValue(vs, ve, vf);
       if ((normLe && name === 'le') || (normQ && name === 'quantile')) {
         const f = vf & F_ESC ? undefined : parseGoFloat(this.b, vs, ve);
         if (f !== undefined) value = formatOpenMetricsFloat(f);
@@ -415,7 +421,7 @@ export abstract class ParserBase implements ExpositionParser {
       const ve = o[k * 4 + 3]!;
       pairs.push([
         this.decodeName(o[k * 4]!, o[k * 4 + 1]!, this.exFlags[k * 2]!),
-        vf & F_ESC ? this.unescape(vs, ve, (vf & F_NONASCII) === 0, true) : decodeRange(this.b, vs, ve, (vf & F_NONASCII) === 0),
+        this.decodeValue(vs, ve, vf),
       ]);
     }
     return { labels: Labels.from(pairs), value: this.exVal, hasTimestamp: this.exHasTs, timestamp: this.exHasTs ? this.exTs : 0 };

@@ -61,3 +61,34 @@ export function decodeRange(b: Buffer, start: number, end: number, ascii: boolea
   }
   return b.toString('utf8', start, end);
 }
+
+// A small direct-mapped cache of recently decoded ASCII strings, shared by all parsers.
+// Metric names, label names and most label values repeat from line to line and from
+// scrape to scrape; answering them from here saves an allocation per label. Bounded:
+// INTERN_SLOTS strings of at most INTERN_MAX_LEN chars.
+const INTERN_SLOTS = 8192;
+const INTERN_MAX_LEN = 96;
+const internKeys: string[] = new Array<string>(INTERN_SLOTS).fill('');
+const internHashes = new Int32Array(INTERN_SLOTS);
+
+/**
+ * Like `decodeRange(b, start, end, true)` for ASCII bytes, but returns a cached string when
+ * the same bytes were decoded recently (verified byte by byte, never by hash alone).
+ */
+export function internAscii(b: Buffer, start: number, end: number): string {
+  const len = end - start;
+  if (len > INTERN_MAX_LEN) return b.toString('latin1', start, end);
+  let h = 0x811c9dc5 ^ len;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+  const slot = (h ^ (h >>> 13)) & (INTERN_SLOTS - 1);
+  const k = internKeys[slot]!;
+  if (internHashes[slot] === h && k.length === len) {
+    let j = 0;
+    while (j < len && k.charCodeAt(j) === b[start + j]) j++;
+    if (j === len) return k;
+  }
+  const s = decodeRange(b, start, end, true);
+  internKeys[slot] = s;
+  internHashes[slot] = h;
+  return s;
+}
