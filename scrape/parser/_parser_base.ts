@@ -15,6 +15,7 @@ import type { Entry, Exemplar, ExpositionParser, MetricType, ParserOptions } fro
 export const F_ESC = 1; // contains a backslash escape
 export const F_NONASCII = 2; // contains a byte >= 0x80
 export const F_QUOTED = 4; // was written as a quoted string
+export const F_DROP = 8; // (value flags) the label is dropped: its name has an empty value in this set
 
 /** Byte classes: bit 1 metric-name start, 2 metric-name char, 4 label-name start, 8 label-name char, 16 digit. */
 export const C_NAME_START = 1;
@@ -233,14 +234,17 @@ export abstract class ParserBase implements ExpositionParser {
   }
 
   /**
-   * Validates the finished series: names non-empty and valid UTF-8, no label name twice
-   * (`__name__` counts as taken by the metric name). Throws at the series start.
+   * Validates the finished series: names non-empty and valid UTF-8, no `__name__` label, no label
+   * name twice. Like Prometheus (whose label builder deletes every label whose name has an empty
+   * value anywhere in the set), a name with an empty value is dropped in all its occurrences, and
+   * only the remaining labels must be unique. Throws at the series start.
    */
   protected checkSeries(): void {
     const b = this.b;
     const o = this.offs;
     const n = this.nLabels;
     let esc = (this.nameFlags & F_ESC) !== 0;
+    let anyEmpty = false;
     if (this.nameFlags & F_QUOTED) this.checkName(this.nameS, this.nameE, this.nameFlags, 'metric');
     for (let k = 0; k < n; k++) {
       const s = o[k * 4]!;
@@ -248,22 +252,47 @@ export abstract class ParserBase implements ExpositionParser {
       const f = this.lflags[k * 2]!;
       if (f & F_QUOTED) this.checkName(s, e, f, 'label');
       if (f & F_ESC) esc = true;
-      if (e - s === 8 && b[s] === 0x5f && bytesEqualArr(b, s, NAME_LABEL)) this.duplicate(METRIC_NAME);
-      if (n <= 16) {
-        for (let j = 0; j < k; j++) {
-          const s2 = o[j * 4]!;
-          if (o[j * 4 + 1]! - s2 === e - s && bytesEqual(b, s, s2, e - s)) this.duplicate(this.decodeName(s, e, f));
-        }
+      const empty = o[k * 4 + 2] === o[k * 4 + 3];
+      if (empty) anyEmpty = true;
+      if (e - s === 8 && b[s] === 0x5f && bytesEqualArr(b, s, NAME_LABEL)) {
+        if (empty) throw this.fail('metric_name', this.sStart, `missing metric name: __name__ set to "" in series ${quoteBytes(b, this.sStart, this.sEnd)}`);
+        this.duplicate(METRIC_NAME);
       }
     }
-    if (esc || n > 16) {
-      // Escapes can spell one name two ways, and many labels make the pairwise check slow.
-      const seen = new Set<string>([METRIC_NAME]);
-      for (let k = 0; k < n; k++) {
-        const name = this.decodeName(o[k * 4]!, o[k * 4 + 1]!, this.lflags[k * 2]!);
-        if (seen.has(name)) this.duplicate(name);
-        seen.add(name);
+    if (anyEmpty) this.dropEmptyNames();
+    if (!esc && n <= 16) {
+      for (let k = 1; k < n; k++) {
+        if (this.lflags[k * 2 + 1]! & F_DROP) continue;
+        const s = o[k * 4]!;
+        const len = o[k * 4 + 1]! - s;
+        for (let j = 0; j < k; j++) {
+          const s2 = o[j * 4]!;
+          if (this.lflags[j * 2 + 1]! & F_DROP) continue;
+          if (o[j * 4 + 1]! - s2 === len && bytesEqual(b, s, s2, len)) this.duplicate(this.decodeName(s, s + len, this.lflags[k * 2]!));
+        }
       }
+      return;
+    }
+    // Escapes can spell one name two ways, and many labels make the pairwise check slow.
+    const seen = new Set<string>();
+    for (let k = 0; k < n; k++) {
+      if (this.lflags[k * 2 + 1]! & F_DROP) continue;
+      const name = this.decodeName(o[k * 4]!, o[k * 4 + 1]!, this.lflags[k * 2]!);
+      if (seen.has(name)) this.duplicate(name);
+      seen.add(name);
+    }
+  }
+
+  /** Marks with F_DROP every label whose name has an empty value somewhere in the set. */
+  private dropEmptyNames(): void {
+    const o = this.offs;
+    const n = this.nLabels;
+    const empty = new Set<string>();
+    for (let k = 0; k < n; k++) {
+      if (o[k * 4 + 2] === o[k * 4 + 3]) empty.add(this.decodeName(o[k * 4]!, o[k * 4 + 1]!, this.lflags[k * 2]!));
+    }
+    for (let k = 0; k < n; k++) {
+      if (empty.has(this.decodeName(o[k * 4]!, o[k * 4 + 1]!, this.lflags[k * 2]!))) this.lflags[k * 2 + 1]! |= F_DROP;
     }
   }
 
@@ -361,6 +390,7 @@ export abstract class ParserBase implements ExpositionParser {
     const normLe = this.normalize && this.mtype === 'histogram';
     const normQ = this.normalize && this.mtype === 'summary';
     for (let k = 0; k < this.nLabels; k++) {
+      if (this.lflags[k * 2 + 1]! & F_DROP) continue;
       const name = this.decodeName(o[k * 4]!, o[k * 4 + 1]!, this.lflags[k * 2]!);
       const vs = o[k * 4 + 2]!;
       const ve = o[k * 4 + 3]!;

@@ -116,6 +116,13 @@ describe('TextParser', () => {
     assert.equal(parseError('foo{__name__="bar"} 1\n').code, 'duplicate_label');
   });
 
+  test('a label name with an empty value anywhere is dropped in all its occurrences, as Prometheus does', () => {
+    assert.deepEqual(series('a{c="2",b="1",b=""} 1\n')[0]?.labels, { __name__: 'a', c: '2' });
+    assert.deepEqual(series('a{b="",b="1"} 1\n')[0]?.labels, { __name__: 'a' });
+    assert.equal(parseError('a{b="",c="1",c="2"} 1\n').code, 'duplicate_label');
+    assert.equal(parseError('a{__name__=""} 1\n').code, 'metric_name');
+  });
+
   test('errors name the line, the column and what was wrong', () => {
     const e = parseError('a 1\n# TYPE b gauge\nb abc\n');
     assert.equal(e.message, 'text format parsing error in line 3: expected float as value, got "abc"');
