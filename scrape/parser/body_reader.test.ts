@@ -69,6 +69,16 @@ describe('readBody', () => {
     await assert.rejects(readBody([Buffer.from('x')], { contentEncoding: 'br' }), (e: unknown) => e instanceof BodyError && e.code === 'unsupported_encoding');
   });
 
+  test('an abort signal stops a body that never ends', async () => {
+    const src = new Readable({ read() {} });
+    src.push(Buffer.from('a 1\n'));
+    const ac = new AbortController();
+    const p = readBody(src, { signal: ac.signal });
+    setImmediate(() => ac.abort());
+    await assert.rejects(p, (e: unknown) => e instanceof Error && e.name === 'AbortError');
+    assert.ok(src.destroyed);
+  });
+
   test('reads a gzip-encoded HTTP response', async (t) => {
     const text = 'http_requests_total{code="200"} 1027\n'.repeat(1000);
     const server = createServer((_req, res) => {

@@ -27,6 +27,8 @@ export interface ReadBodyOptions {
   contentEncoding?: string | null;
   /** Maximum body size in bytes after decompression; 0 or absent means unlimited (Prometheus: `body_size_limit`). */
   limit?: number;
+  /** Aborts reading (e.g. the scrape timeout); the promise then rejects with the signal's AbortError. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -54,18 +56,20 @@ export async function readBody(
       chunks.push(c);
     }
   };
+  const popts = opts.signal === undefined ? {} : { signal: opts.signal };
   const input = source instanceof Readable ? source : Readable.from(source, { objectMode: false });
   if (enc === '' || enc === 'identity') {
     try {
-      await pipeline(input, collect);
+      await pipeline(input, collect, popts);
     } catch (e) {
       throw tooLarge ?? e;
     }
   } else if (enc === 'gzip' || enc === 'x-gzip') {
     try {
-      await pipeline(input, createGunzip(), collect);
+      await pipeline(input, createGunzip(), collect, popts);
     } catch (e) {
       if (tooLarge !== null) throw tooLarge;
+      if (opts.signal?.aborted) throw e;
       const msg = e instanceof Error ? e.message : String(e);
       throw new BodyError('invalid_gzip', `cannot decompress gzip body: ${msg}`);
     }
