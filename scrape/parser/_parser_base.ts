@@ -441,6 +441,10 @@ export abstract class ParserBase implements ExpositionParser {
     return this.hasTs ? this.ts : 0;
   }
 
+  createdTimestamp(): number {
+    return 0;
+  }
+
   exemplar(): Exemplar | null {
     if (!this.hasEx) return null;
     const pairs: [string, string][] = [];

@@ -83,6 +83,68 @@ describe('OpenMetricsParser', () => {
     assert.deepEqual(series(body, { skipCreatedSeries: true }).map((s) => s.labels.__name__), ['a_total', 'g_created']);
   });
 
+  test('createdTimestamp finds the family\'s matching _created sample by reading ahead', () => {
+    const body = [
+      '# TYPE c counter',
+      'c_total{a="1"} 5 # {t="x"} 1',
+      'c_created{a="1"} 1700000000.5',
+      'c_total{a="2"} 6',
+      'c_created{a="3"} 1700000002',
+      '# TYPE h histogram',
+      'h_count 3',
+      'h_sum 1.5',
+      'h_created 1600000000.25',
+      'h_bucket{le="1"} 1',
+      'h_bucket{le="+Inf"} 3',
+      '# TYPE s summary',
+      's{quantile="0.5"} 1',
+      's_sum 2',
+      's_count 3',
+      's_created 1500000000',
+      '# TYPE g gauge',
+      'g_created 17',
+      '# TYPE late counter',
+      'late_total 1',
+      '# EOF',
+      '',
+    ].join('\n');
+    for (const skipCreatedSeries of [false, true]) {
+      const p = new OpenMetricsParser(enc(body), { skipCreatedSeries });
+      const got: [string, number][] = [];
+      for (let e = p.next(); e !== Entry.EOF; e = p.next()) {
+        if (e === Entry.Series) got.push([p.seriesKey(), p.createdTimestamp()]);
+      }
+      const want: [string, number][] = [
+        ['c_total{a="1"}', 1700000000500],
+        // As in Prometheus, the family's cached answer also covers the _created series itself.
+        ...(skipCreatedSeries ? [] : ([['c_created{a="1"}', 1700000000500]] as [string, number][])),
+        ['c_total{a="2"}', 0], // the next _created line belongs to another series
+        ...(skipCreatedSeries ? [] : ([['c_created{a="3"}', 0]] as [string, number][])),
+        ['h_count', 1600000000250],
+        ['h_sum', 1600000000250],
+        ...(skipCreatedSeries ? [] : ([['h_created', 1600000000250]] as [string, number][])),
+        ['h_bucket{le="1"}', 1600000000250],
+        ['h_bucket{le="+Inf"}', 1600000000250],
+        ['s{quantile="0.5"}', 1500000000000],
+        ['s_sum', 1500000000000],
+        ['s_count', 1500000000000],
+        ...(skipCreatedSeries ? [] : ([['s_created', 1500000000000]] as [string, number][])),
+        ['g_created', 0],
+        ['late_total', 0],
+      ];
+      assert.deepEqual(got, want, `skipCreatedSeries=${skipCreatedSeries}`);
+    }
+    // Reading ahead leaves the parser where it was, exemplar included.
+    const p = new OpenMetricsParser(enc(body));
+    p.next();
+    p.next();
+    assert.equal(p.createdTimestamp(), 1700000000500);
+    assert.deepEqual(p.exemplar()?.labels.toRecord(), { t: 'x' });
+    assert.equal(p.next(), Entry.Series);
+    assert.equal(p.metricName(), 'c_created');
+    assert.equal(p.line(), 3);
+  });
+
   test('# EOF is mandatory and must end the body', () => {
     assert.deepEqual(series('a 1\n# EOF'), [{ labels: { __name__: 'a' }, value: 1, ts: null, exemplar: null }]);
     assert.equal(series('# EOF\n').length, 0);

@@ -10,23 +10,38 @@
  */
 import { parseGoFloat } from './_float.js';
 import { C_LNAME, C_LNAME_START, C_NAME, C_NAME_START, CC, F_NONASCII, F_QUOTED, ParserBase } from './_parser_base.js';
-import { isValidUtf8 } from './_utf8.js';
-import { quoteBytes } from './parse_error.js';
+import { decodeRange, isValidUtf8 } from './_utf8.js';
+import { ParseError, quoteBytes } from './parse_error.js';
 import { Entry, type MetricType, type ParserOptions } from './parser.js';
 
 const CREATED = [0x5f, 0x63, 0x72, 0x65, 0x61, 0x74, 0x65, 0x64]; // "_created"
+const LE = [0x6c, 0x65]; // "le"
+const QUANTILE = [0x71, 0x75, 0x61, 0x6e, 0x74, 0x69, 0x6c, 0x65]; // "quantile"
+
+function bytesAt(b: Uint8Array, at: number, word: readonly number[]): boolean {
+  for (let k = 0; k < word.length; k++) if (b[at + k] !== word[k]) return false;
+  return true;
+}
 
 /** A pull parser for OpenMetrics text. See `ExpositionParser` for the contract. */
 export class OpenMetricsParser extends ParserBase {
   private readonly keepExemplars: boolean;
   private readonly skipCreated: boolean;
   private done: boolean;
+  /** Reads ahead for `createdTimestamp` (created on first use). */
+  private peeker: OpenMetricsParser | null;
+  /** The last family key `createdTimestamp` resolved, and its value. */
+  private ctKey: string | null;
+  private ctValue: number;
 
   constructor(body: Uint8Array, opts: ParserOptions = {}) {
     super(body, 'openmetrics', opts);
     this.keepExemplars = opts.exemplars ?? true;
     this.skipCreated = opts.skipCreatedSeries ?? false;
     this.done = false;
+    this.peeker = null;
+    this.ctKey = null;
+    this.ctValue = 0;
   }
 
   next(): Entry {
@@ -50,6 +65,54 @@ export class OpenMetricsParser extends ParserBase {
     }
   }
 
+  override createdTimestamp(): number {
+    const t = this.mtype;
+    if (t !== 'counter' && t !== 'histogram' && t !== 'summary') return 0;
+    // Like Prometheus: the family is the series name cut to the length of the last metadata name.
+    const nameLen = Math.min(this.nameE - this.nameS, this.metaE - this.metaS);
+    const key = this.familyKey(this.nameS, this.nameS + nameLen);
+    if (key === this.ctKey) return this.ctValue;
+    this.ctKey = null;
+    let p = this.peeker;
+    if (p === null) this.peeker = p = new OpenMetricsParser(this.b, { exemplars: false });
+    p.pos = this.pos;
+    p.lineNo = this.lineNo;
+    p.lineStart = this.lineStart;
+    p.failed = null;
+    p.done = false;
+    p.mtype = this.mtype;
+    try {
+      for (;;) {
+        if (p.next() !== Entry.Series) return 0; // metadata or the end: another family
+        const s = p.nameE - 8;
+        if (s < p.nameS || !bytesAt(p.b, s, CREATED)) continue;
+        // The first _created line decides: ours, or another series' (then we have none).
+        if (p.familyKey(p.nameS, s) !== key) return 0;
+        this.ctKey = key;
+        this.ctValue = Math.trunc(p.val * 1000);
+        return this.ctValue;
+      }
+    } catch (e) {
+      if (e instanceof ParseError) return 0; // the scrape fails later anyway
+      throw e;
+    }
+  }
+
+  /** Family name plus the label pairs in exposition order, without `le` (histograms) or `quantile` (summaries). */
+  private familyKey(ns: number, ne: number): string {
+    const b = this.b;
+    let key = decodeRange(b, ns, ne, true);
+    const skip = this.mtype === 'histogram' ? LE : this.mtype === 'summary' ? QUANTILE : null;
+    const o = this.offs;
+    for (let k = 0; k < this.nLabels; k++) {
+      const s = o[k * 4]!;
+      const e = o[k * 4 + 1]!;
+      if (skip !== null && e - s === skip.length && bytesAt(b, s, skip)) continue;
+      key += `\xff${decodeRange(b, s, e, true)}\xfe${decodeRange(b, o[k * 4 + 2]!, o[k * 4 + 3]!, true)}`;
+    }
+    return key;
+  }
+
   private endLine(i: number): void {
     this.pos = i + 1;
     this.lineNo++;
@@ -64,9 +127,7 @@ export class OpenMetricsParser extends ParserBase {
     const t = this.mtype;
     if (t !== 'counter' && t !== 'histogram' && t !== 'summary') return false;
     const s = this.nameE - 8;
-    if (s < this.nameS) return false;
-    for (let k = 0; k < 8; k++) if (this.b[s + k] !== CREATED[k]) return false;
-    return true;
+    return s >= this.nameS && bytesAt(this.b, s, CREATED);
   }
 
   private series(i: number): void {

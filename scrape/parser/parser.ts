@@ -116,6 +116,13 @@ export interface ExpositionParser {
   timestamp(): number;
   /** The exemplar of the current sample, or null (always null for the text format or when disabled). */
   exemplar(): Exemplar | null;
+  /**
+   * OpenMetrics: the creation time (ms) of the current counter, histogram or summary series, taken
+   * from its family's matching `<family>_created` sample found by reading ahead — what Prometheus 3
+   * calls the start timestamp. 0 when there is none, and always 0 for the text format. Costs a
+   * look-ahead per label set of a family (cached for the family's other series).
+   */
+  createdTimestamp(): number;
 
   // ---- Metadata entries ----
 
