@@ -88,6 +88,7 @@ export class OpenMetricsParser extends ParserBase {
         if (s < p.nameS || !bytesAt(p.b, s, CREATED)) continue;
         // The first _created line decides: ours, or another series' (then we have none).
         if (p.familyKey(p.nameS, s) !== key) return 0;
+        if (!Number.isFinite(p.val)) return 0; // NaN/Inf seconds are no time at all
         this.ctKey = key;
         this.ctValue = Math.trunc(p.val * 1000);
         return this.ctValue;

@@ -53,7 +53,7 @@ function drain(p: ExpositionParser): number {
       assert.equal(typeof p.value(), 'number');
       p.seriesKey();
       p.exemplar();
-      assert.ok(p.createdTimestamp() >= 0 || p.createdTimestamp() < 0);
+      assert.ok(Number.isInteger(p.createdTimestamp()));
       n++;
     } else if (e === Entry.Help) p.helpText();
     else if (e === Entry.Comment) p.comment();
