@@ -78,8 +78,17 @@ const internHashes = new Int32Array(INTERN_SLOTS);
 export function internAscii(b: Buffer, start: number, end: number): string {
   const len = end - start;
   if (len > INTERN_MAX_LEN) return b.toString('latin1', start, end);
+  // The slot hash samples at most 12 bytes (the ends and a spread of the middle); the full
+  // comparison below keeps it exact, so a weak hash only costs the occasional cache miss.
   let h = 0x811c9dc5 ^ len;
-  for (let i = start; i < end; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+  if (len <= 12) {
+    for (let i = start; i < end; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+  } else {
+    const step = (len - 8) >> 2;
+    for (let i = start; i < start + 4; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+    for (let i = start + 4 + step; i < end - 4; i += step) h = Math.imul(h ^ b[i]!, 0x01000193);
+    for (let i = end - 4; i < end; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+  }
   const slot = (h ^ (h >>> 13)) & (INTERN_SLOTS - 1);
   const k = internKeys[slot]!;
   if (internHashes[slot] === h && k.length === len) {
