@@ -98,7 +98,7 @@ export interface ExpositionParser {
   seriesHash(): number;
   /** The metric name (decoded and unescaped). */
   metricName(): string;
-  /** Number of labels of the current series, `__name__` included. */
+  /** Number of labels as exposed (`__name__` included, empty-valued ones too), known without decoding. */
   labelCount(): number;
   /**
    * Writes the labels, `__name__` included, as flat `[name0, value0, name1, value1, …]` into `out`
