@@ -295,9 +295,11 @@ export function scrapeConfigToYaml(c: ScrapeConfig): Record<string, unknown> {
   o.metric_name_validation_scheme = c.metricNameValidationScheme;
   o.metric_name_escaping_scheme = c.metricNameEscapingScheme;
   o.extra_scrape_metrics = c.extraScrapeMetrics;
-  Object.assign(o, httpClientConfigToYaml(c.httpClientConfig), discoveryConfigsToYaml(c));
+  Object.assign(o, httpClientConfigToYaml(c.httpClientConfig));
   if (c.relabelConfigs.length > 0) o.relabel_configs = c.relabelConfigs.map(relabelConfigToYaml);
   if (c.metricRelabelConfigs.length > 0) o.metric_relabel_configs = c.metricRelabelConfigs.map(relabelConfigToYaml);
+  // Prometheus prints the discovery blocks last.
+  Object.assign(o, discoveryConfigsToYaml(c));
   return o;
 }
 

@@ -241,7 +241,9 @@ export function httpClientConfigToYaml(c: HttpClientConfig): Record<string, unkn
     if (c.authorization.credentialsFile !== '') a.credentials_file = c.authorization.credentialsFile;
     o.authorization = a;
   }
-  o.tls_config = tlsConfigToYaml(c.tlsConfig);
+  // Like Prometheus, an all-default TLS configuration is left out.
+  const tls = tlsConfigToYaml(c.tlsConfig);
+  if (Object.keys(tls).length > 1 || c.tlsConfig.insecureSkipVerify) o.tls_config = tls;
   o.follow_redirects = c.followRedirects;
   o.enable_http2 = c.enableHttp2;
   return o;
