@@ -1,0 +1,270 @@
+/**
+ * Reads an index file in Prometheus's format v2 (format v1 is refused with a clear
+ * error). The whole file is held as one `Uint8Array`; the symbol table is decoded
+ * lazily, the postings offset table fully at open. Every section read is checked
+ * against its CRC-32C, so a damaged index fails loudly with the file offset.
+ */
+import { crc32c } from '../encoding/crc32.js';
+import { DecBuf, DecodeError } from '../encoding/decbuf.js';
+import { Labels } from '../labels.js';
+import { ChunkMeta } from './chunk_meta.js';
+import { INDEX_FORMAT_V2, INDEX_MAGIC, SERIES_ALIGN } from './index_writer.js';
+import { EMPTY_POSTINGS, mergePostings } from './postings.js';
+import { compareUtf8 } from './utf8_order.js';
+
+/** A damaged or unsupported index file; `message` names the file and offset. */
+export class IndexCorruptError extends Error {
+  readonly code = 'index_corrupt';
+  constructor(path: string, message: string) {
+    super(`${path}: ${message}`);
+    this.name = 'IndexCorruptError';
+  }
+}
+
+/** Section offsets from an index's table of contents. */
+export interface IndexToc {
+  readonly symbols: number;
+  readonly series: number;
+  readonly labelIndices: number;
+  readonly labelIndicesTable: number;
+  readonly postings: number;
+  readonly postingsTable: number;
+}
+
+const TOC_LEN = 6 * 8 + 4;
+
+interface ValueOffsets {
+  values: string[];
+  offsets: number[];
+}
+
+/** Reused output of `IndexReader.series`: the series' labels and chunk metas. */
+export class SeriesEntry {
+  labels: Labels;
+  chunks: ChunkMeta[];
+  constructor() {
+    this.labels = Labels.EMPTY;
+    this.chunks = [];
+  }
+}
+
+export class IndexReader {
+  readonly path: string;
+  readonly b: Uint8Array;
+  readonly toc: IndexToc;
+  /** Number of symbols. */
+  readonly symbolCount: number;
+  private readonly symbolOffsets: Uint32Array;
+  private readonly symbolCache: (string | undefined)[];
+  /** Label name → its values (sorted) and their postings offsets. */
+  private readonly postingsTable: Map<string, ValueOffsets>;
+  private readonly names: string[];
+
+  /** Parses the index in `b` (the whole file); `path` is used in error messages. */
+  constructor(b: Uint8Array, path: string) {
+    this.path = path;
+    this.b = b;
+    try {
+      if (b.length < 5 + TOC_LEN) throw new IndexCorruptError(path, `file too short (${b.length} bytes) for an index`);
+      const d = new DecBuf(b);
+      const magic = d.be32();
+      if (magic !== INDEX_MAGIC) throw new IndexCorruptError(path, `invalid magic number ${magic.toString(16)}, expected baaad700`);
+      const version = d.byte();
+      if (version !== INDEX_FORMAT_V2) throw new IndexCorruptError(path, `unsupported index version ${version}, expected 2`);
+      const tocStart = b.length - TOC_LEN;
+      const crc = crc32c(b, tocStart, b.length - 4);
+      const td = new DecBuf(b.subarray(tocStart), tocStart);
+      const toc: IndexToc = {
+        symbols: td.be64(),
+        series: td.be64(),
+        labelIndices: td.be64(),
+        labelIndicesTable: td.be64(),
+        postings: td.be64(),
+        postingsTable: td.be64(),
+      };
+      if (td.be32() !== crc) throw new IndexCorruptError(path, `TOC checksum mismatch at offset ${tocStart}`);
+      this.toc = toc;
+
+      // Symbols: remember where each string starts; decode on demand.
+      const sym = this.section(toc.symbols, 'symbol table');
+      const count = sym.be32();
+      const offs = new Uint32Array(count);
+      for (let i = 0; i < count; i++) {
+        offs[i] = sym.base + sym.off;
+        const n = sym.uvarint();
+        sym.skip(n);
+      }
+      this.symbolCount = count;
+      this.symbolOffsets = offs;
+      this.symbolCache = new Array<string | undefined>(count);
+
+      this.postingsTable = new Map();
+      this.names = [];
+      if (toc.postingsTable !== 0) {
+        const pt = this.section(toc.postingsTable, 'postings offset table');
+        const n = pt.be32();
+        let cur: ValueOffsets | null = null;
+        let curName = '';
+        for (let i = 0; i < n; i++) {
+          const keys = pt.uvarint();
+          if (keys !== 2) throw new IndexCorruptError(path, `postings offset table entry ${i} has ${keys} keys, expected 2`);
+          const name = pt.uvarintStr();
+          const value = pt.uvarintStr();
+          const off = pt.uvarint();
+          if (cur === null || name !== curName) {
+            cur = this.postingsTable.get(name) ?? null;
+            if (cur === null) {
+              cur = { values: [], offsets: [] };
+              this.postingsTable.set(name, cur);
+              if (name !== '') this.names.push(name);
+            }
+            curName = name;
+          }
+          cur.values.push(value);
+          cur.offsets.push(off);
+        }
+      }
+      this.names.sort(compareUtf8);
+    } catch (e) {
+      if (e instanceof DecodeError) throw new IndexCorruptError(path, e.message);
+      throw e;
+    }
+  }
+
+  /** A cursor over the section at `off` (`len <4b>` … `CRC32 <4b>`), after checking its CRC. */
+  private section(off: number, what: string): DecBuf {
+    const b = this.b;
+    if (off + 4 > b.length) throw new IndexCorruptError(this.path, `${what} at offset ${off} is past the end of the file`);
+    const len = ((b[off]! << 24) | (b[off + 1]! << 16) | (b[off + 2]! << 8) | b[off + 3]!) >>> 0;
+    const end = off + 4 + len;
+    if (end + 4 > b.length) throw new IndexCorruptError(this.path, `${what} at offset ${off} with length ${len} runs past the end of the file`);
+    const want = ((b[end]! << 24) | (b[end + 1]! << 16) | (b[end + 2]! << 8) | b[end + 3]!) >>> 0;
+    if (crc32c(b, off + 4, end) !== want) throw new IndexCorruptError(this.path, `${what} checksum mismatch at offset ${off}`);
+    return new DecBuf(b.subarray(off + 4, end), off + 4);
+  }
+
+  /** The symbol with id `i`. */
+  symbol(i: number): string {
+    const c = this.symbolCache[i];
+    if (c !== undefined) return c;
+    const off = this.symbolOffsets[i];
+    if (off === undefined) throw new IndexCorruptError(this.path, `symbol reference ${i} out of range (${this.symbolCount} symbols)`);
+    const d = new DecBuf(this.b.subarray(off), off);
+    const s = d.uvarintStr();
+    this.symbolCache[i] = s;
+    return s;
+  }
+
+  /** All symbols in order. */
+  symbols(): string[] {
+    const out: string[] = new Array(this.symbolCount);
+    for (let i = 0; i < this.symbolCount; i++) out[i] = this.symbol(i);
+    return out;
+  }
+
+  /** Label names present in the index, sorted. */
+  labelNames(): readonly string[] {
+    return this.names;
+  }
+
+  /** Values of label `name` in the index, sorted (empty if the name is absent). */
+  labelValues(name: string): readonly string[] {
+    return this.postingsTable.get(name)?.values ?? [];
+  }
+
+  /** Series ids carrying `name="value"`. */
+  postings(name: string, value: string): Uint32Array {
+    const e = this.postingsTable.get(name);
+    if (e === undefined) return EMPTY_POSTINGS;
+    // Binary search the sorted values.
+    let lo = 0;
+    let hi = e.values.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const c = compareUtf8(e.values[mid]!, value);
+      if (c === 0) return this.readPostings(e.offsets[mid]!);
+      if (c < 0) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return EMPTY_POSTINGS;
+  }
+
+  /** Series ids whose value of `name` satisfies `match` (the union of their postings). */
+  postingsForMatching(name: string, match: (value: string) => boolean): Uint32Array {
+    const e = this.postingsTable.get(name);
+    if (e === undefined) return EMPTY_POSTINGS;
+    const lists: Uint32Array[] = [];
+    for (let i = 0; i < e.values.length; i++) if (match(e.values[i]!)) lists.push(this.readPostings(e.offsets[i]!));
+    return mergePostings(lists);
+  }
+
+  /** Series ids that have label `name` at all. */
+  postingsForName(name: string): Uint32Array {
+    return this.postingsForMatching(name, () => true);
+  }
+
+  /** Every series id in the index. */
+  allPostings(): Uint32Array {
+    return this.postings('', '');
+  }
+
+  private readPostings(off: number): Uint32Array {
+    const d = this.section(off, 'postings list');
+    const n = d.be32();
+    if (n * 4 > d.remaining()) throw new IndexCorruptError(this.path, `postings list at offset ${off} claims ${n} entries but holds fewer`);
+    const out = new Uint32Array(n);
+    const b = d.b;
+    let p = d.off;
+    for (let i = 0; i < n; i++, p += 4) out[i] = ((b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!) >>> 0;
+    return out;
+  }
+
+  /**
+   * Decodes series `id` into `out` (labels and chunk metas; `out.chunks` is replaced).
+   * Throws `IndexCorruptError` if the entry is damaged.
+   */
+  series(id: number, out: SeriesEntry): SeriesEntry {
+    const off = id * SERIES_ALIGN;
+    const b = this.b;
+    try {
+      const hd = new DecBuf(b.subarray(off), off);
+      const len = hd.uvarint();
+      const start = off + hd.off;
+      const end = start + len;
+      if (end + 4 > b.length) throw new IndexCorruptError(this.path, `series ${id} at offset ${off} runs past the end of the file`);
+      const want = ((b[end]! << 24) | (b[end + 1]! << 16) | (b[end + 2]! << 8) | b[end + 3]!) >>> 0;
+      if (crc32c(b, start, end) !== want) throw new IndexCorruptError(this.path, `series ${id} checksum mismatch at offset ${off}`);
+      const d = new DecBuf(b.subarray(start, end), start);
+      const nl = d.uvarint();
+      const kv: string[] = new Array(nl * 2);
+      for (let i = 0; i < nl; i++) {
+        kv[2 * i] = this.symbol(d.uvarint());
+        kv[2 * i + 1] = this.symbol(d.uvarint());
+      }
+      // The index orders names by UTF-8 bytes; `Labels` by UTF-16 units. They differ
+      // only for exotic names, so re-sort just when the order disagrees.
+      let ordered = true;
+      for (let i = 2; i < kv.length; i += 2) if (kv[i - 2]! >= kv[i]!) ordered = false;
+      out.labels = ordered ? Labels.unsafeFromSorted(kv) : Labels.fromStrings(...kv);
+      const nc = d.uvarint();
+      const chunks: ChunkMeta[] = new Array(nc);
+      if (nc > 0) {
+        let mint = d.varint();
+        let maxt = mint + d.uvarint();
+        let ref = d.uvarint();
+        chunks[0] = new ChunkMeta(ref, mint, maxt);
+        for (let i = 1; i < nc; i++) {
+          mint = maxt + d.uvarint();
+          maxt = mint + d.uvarint();
+          ref += d.varint();
+          chunks[i] = new ChunkMeta(ref, mint, maxt);
+        }
+      }
+      out.chunks = chunks;
+      return out;
+    } catch (e) {
+      if (e instanceof DecodeError) throw new IndexCorruptError(this.path, `series ${id}: ${e.message}`);
+      throw e;
+    }
+  }
+}
