@@ -1,0 +1,183 @@
+/**
+ * The `Querier` of one block: matchers become postings through the index, series
+ * are read with their chunk metas, chunk segments are loaded before the series
+ * set is handed out (await at the boundary) and iteration is synchronous. Samples
+ * outside the querier range and in tombstoned intervals are dropped; series left
+ * with nothing are omitted.
+ */
+import type { Chunk } from '../chunkenc/chunk.js';
+import type { ChunkMeta } from '../index/chunk_meta.js';
+import { SeriesEntry } from '../index/index_reader.js';
+import { postingsForMatchers } from '../index/postings_for_matchers.js';
+import { compareUtf8 } from '../index/utf8_order.js';
+import type { Labels } from '../labels.js';
+import type { Matcher } from '../matcher.js';
+import type { LabelHints, Querier, SampleIterator, SelectHints, Series, SeriesSet } from '../storage.js';
+import type { Block } from './block.js';
+import { type ChunkList, ChunkSeriesIterator } from './chunk_series_iterator.js';
+import type { ChunkReader } from './chunk_segments.js';
+
+class BlockSeriesChunks implements ChunkList {
+  private readonly metas: ChunkMeta[];
+  private readonly reader: ChunkReader;
+  constructor(metas: ChunkMeta[], reader: ChunkReader) {
+    this.metas = metas;
+    this.reader = reader;
+  }
+  get length(): number {
+    return this.metas.length;
+  }
+  maxTime(i: number): number {
+    return this.metas[i]!.maxTime;
+  }
+  open(i: number): Chunk {
+    return this.reader.chunk(this.metas[i]!.ref);
+  }
+}
+
+class BlockSeries implements Series {
+  readonly labels: Labels;
+  private readonly chunks: BlockSeriesChunks;
+  private readonly mint: number;
+  private readonly maxt: number;
+  private readonly deleted: readonly number[] | null;
+
+  constructor(labels: Labels, chunks: BlockSeriesChunks, mint: number, maxt: number, deleted: readonly number[] | null) {
+    this.labels = labels;
+    this.chunks = chunks;
+    this.mint = mint;
+    this.maxt = maxt;
+    this.deleted = deleted;
+  }
+
+  iterator(reuse?: SampleIterator): SampleIterator {
+    if (reuse instanceof ChunkSeriesIterator) {
+      reuse.reset(this.chunks, this.mint, this.maxt, this.deleted);
+      return reuse;
+    }
+    return new ChunkSeriesIterator(this.chunks, this.mint, this.maxt, this.deleted);
+  }
+}
+
+/** A series set over an array of ready series. */
+export class ListSeriesSet implements SeriesSet {
+  private readonly list: readonly Series[];
+  private i: number;
+  private readonly warns: readonly string[];
+  private readonly error: Error | null;
+  constructor(list: readonly Series[], warnings: readonly string[] = [], error: Error | null = null) {
+    this.list = list;
+    this.i = -1;
+    this.warns = warnings;
+    this.error = error;
+  }
+  next(): boolean {
+    if (this.error !== null) return false;
+    this.i++;
+    return this.i < this.list.length;
+  }
+  at(): Series {
+    return this.list[this.i]!;
+  }
+  err(): Error | null {
+    return this.error;
+  }
+  warnings(): readonly string[] {
+    return this.warns;
+  }
+}
+
+/** Whether `[a, b]` lies entirely within one of the flat sorted intervals. */
+function fullyDeleted(iv: readonly number[], a: number, b: number): boolean {
+  for (let i = 0; i < iv.length; i += 2) if (iv[i]! <= a && b <= iv[i + 1]!) return true;
+  return false;
+}
+
+export class BlockQuerier implements Querier {
+  private readonly block: Block;
+  private readonly mint: number;
+  private readonly maxt: number;
+
+  constructor(block: Block, mint: number, maxt: number) {
+    this.block = block;
+    this.mint = mint;
+    this.maxt = maxt;
+  }
+
+  async select(_sortSeries: boolean, hints: SelectHints | null, matchers: readonly Matcher[]): Promise<SeriesSet> {
+    const b = this.block;
+    const mint = this.mint;
+    const maxt = this.maxt;
+    try {
+      const ids = postingsForMatchers(b.index, matchers);
+      const out: BlockSeries[] = [];
+      const refs: number[] = [];
+      const e = new SeriesEntry();
+      const limit = hints?.limit ?? 0;
+      for (let i = 0; i < ids.length; i++) {
+        const id = ids[i]!;
+        b.index.series(id, e);
+        const deleted = b.tombstones.get(id);
+        const keep: ChunkMeta[] = [];
+        let live = false;
+        for (const c of e.chunks) {
+          if (c.maxTime < mint || c.minTime > maxt) continue;
+          keep.push(c);
+          if (deleted === null || !fullyDeleted(deleted, Math.max(c.minTime, mint), Math.min(c.maxTime, maxt))) live = true;
+        }
+        if (!live) continue;
+        for (const c of keep) refs.push(c.ref);
+        out.push(new BlockSeries(e.labels, new BlockSeriesChunks(keep, b.chunks), mint, maxt, deleted));
+        if (limit > 0 && out.length >= limit) break;
+      }
+      await b.chunks.load(refs);
+      // Index order is label order already (ids grow with labels), so sorting is free.
+      return new ListSeriesSet(out);
+    } catch (err) {
+      return new ListSeriesSet([], [], err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  private matchingEntries(matchers: readonly Matcher[], fn: (labels: Labels) => void): void {
+    const ids = postingsForMatchers(this.block.index, matchers);
+    const e = new SeriesEntry();
+    for (let i = 0; i < ids.length; i++) {
+      this.block.index.series(ids[i]!, e);
+      if (e.chunks.some((c) => c.minTime <= this.maxt && this.mint <= c.maxTime)) fn(e.labels);
+    }
+  }
+
+  async labelNames(matchers: readonly Matcher[], hints?: LabelHints): Promise<string[]> {
+    let names: string[];
+    if (matchers.length === 0) names = [...this.block.index.labelNames()];
+    else {
+      const s = new Set<string>();
+      this.matchingEntries(matchers, (ls) => {
+        for (let i = 0; i < ls.length; i++) s.add(ls.name(i));
+      });
+      names = [...s].sort(compareUtf8);
+    }
+    return limitList(names, hints);
+  }
+
+  async labelValues(name: string, matchers: readonly Matcher[], hints?: LabelHints): Promise<string[]> {
+    let values: string[];
+    if (matchers.length === 0) values = [...this.block.index.labelValues(name)];
+    else {
+      const s = new Set<string>();
+      this.matchingEntries(matchers, (ls) => {
+        const v = ls.get(name);
+        if (v !== '') s.add(v);
+      });
+      values = [...s].sort(compareUtf8);
+    }
+    return limitList(values, hints);
+  }
+
+  async close(): Promise<void> {}
+}
+
+function limitList(xs: string[], hints?: LabelHints): string[] {
+  const l = hints?.limit ?? 0;
+  return l > 0 && xs.length > l ? xs.slice(0, l) : xs;
+}
