@@ -10,7 +10,7 @@ import type { ChunkMeta } from '../index/chunk_meta.js';
 import { SeriesEntry } from '../index/index_reader.js';
 import { postingsForMatchers } from '../index/postings_for_matchers.js';
 import { compareUtf8 } from '../index/utf8_order.js';
-import type { Labels } from '../labels.js';
+import { Labels } from '../labels.js';
 import type { Matcher } from '../matcher.js';
 import type { LabelHints, Querier, SampleIterator, SelectHints, Series, SeriesSet } from '../storage.js';
 import type { Block } from './block.js';
@@ -131,7 +131,14 @@ export class BlockQuerier implements Querier {
         if (limit > 0 && out.length >= limit) break;
       }
       await b.chunks.load(refs);
-      // Index order is label order already (ids grow with labels), so sorting is free.
+      // Index order (UTF-8 bytes) equals `Labels.compare` order except for exotic
+      // label text; re-sort only in that rare case.
+      for (let i = 1; i < out.length; i++) {
+        if (Labels.compare(out[i - 1]!.labels, out[i]!.labels) > 0) {
+          out.sort((x, y) => Labels.compare(x.labels, y.labels));
+          break;
+        }
+      }
       return new ListSeriesSet(out);
     } catch (err) {
       return new ListSeriesSet([], [], err instanceof Error ? err : new Error(String(err)));
