@@ -14,7 +14,8 @@
 import { mkdir, open, readFile, readdir } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Chunk, chunkFromData } from '../chunkenc/chunk.js';
+import { type Chunk, Encoding, chunkFromData } from '../chunkenc/chunk.js';
+import { OpaqueChunk } from './opaque_chunk.js';
 import { crc32c } from '../encoding/crc32.js';
 import { EncBuf } from '../encoding/encbuf.js';
 import { VarintResult, getUvarint } from '../encoding/varint.js';
@@ -202,7 +203,10 @@ export class ChunkReader {
     if (end + 4 > b.length) throw new ChunkFileError(`${this.segmentFile(si)}: chunk at offset ${off} runs past the end of the file`);
     const want = ((b[end]! << 24) | (b[end + 1]! << 16) | (b[end + 2]! << 8) | b[end + 3]!) >>> 0;
     if (crc32c(b, p, end) !== want) throw new ChunkFileError(`${this.segmentFile(si)}: chunk checksum mismatch at offset ${off}`);
-    return chunkFromData(b[p]!, b.subarray(p + 1, end));
+    const enc = b[p]!;
+    const data = b.subarray(p + 1, end);
+    // Chunks Vigil cannot decode (native histograms) still copy through compaction intact.
+    return enc === Encoding.XOR ? chunkFromData(enc, data) : new OpaqueChunk(enc, data);
   }
 
   /** Forgets loaded segments (memory is released once chunks referencing it are gone). */

@@ -1,0 +1,215 @@
+/**
+ * The persisted blocks of a data directory: opening them (setting aside any that
+ * fail to open, so the server still starts), leveled compaction, retention, and a
+ * merged querier over the blocks a time range touches. The head (tsdb/head, db.ts)
+ * adds new level-1 blocks with `writeBlock` and then calls `reload()`.
+ *
+ * Directory hygiene on open and reload, as Prometheus does it: leftover
+ * `*.tmp-for-creation` / `*.tmp-for-deletion` directories are removed; blocks that
+ * are parents of another loaded block (a compaction finished but its inputs were
+ * not yet deleted) and blocks marked `deletable` are deleted.
+ */
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { MergeQuerier } from '../querier.js';
+import type { Querier } from '../storage.js';
+import { Block } from './block.js';
+import { TMP_FOR_CREATION, TMP_FOR_DELETION, syncDir } from './block_writer.js';
+import { blockRanges, maxBlockDuration, planCompaction } from './compaction_plan.js';
+import { compactBlocks } from './compactor.js';
+import { beyondSizeRetention, beyondTimeRetention } from './retention.js';
+import { isULID } from './ulid.js';
+
+/** Receives one log line (already formatted with its context). */
+export type LogFn = (msg: string) => void;
+
+/** Where corrupt blocks are moved, inside the data directory. */
+export const CORRUPTED_DIR = 'corrupted';
+
+export interface BlockStoreOptions {
+  /** Minimum block duration (ms); default 2h. */
+  readonly minBlockDuration?: number;
+  /** Time retention (ms); 0 disables. Default 15d. */
+  readonly retentionMs?: number;
+  /** Size retention (bytes); 0 disables (the default). */
+  readonly retentionBytes?: number;
+  /** Maximum block duration (ms); default min(31d, retention / 10). */
+  readonly maxBlockDuration?: number;
+  /** Where log lines go; default stderr. */
+  readonly log?: LogFn;
+  /** Clock (ms); default `Date.now`. */
+  readonly now?: () => number;
+  /** Chunk segment size limit (bytes) for compaction output. */
+  readonly segmentSize?: number;
+}
+
+const HOUR = 3600 * 1000;
+
+export class BlockStore {
+  readonly dir: string;
+  /** Compaction ranges in use (ms). */
+  readonly ranges: readonly number[];
+  private readonly opts: BlockStoreOptions;
+  private readonly log: LogFn;
+  private list: Block[];
+
+  private constructor(dir: string, opts: BlockStoreOptions) {
+    this.dir = dir;
+    this.opts = opts;
+    this.log = opts.log ?? ((m) => process.stderr.write(`${m}\n`));
+    const retention = opts.retentionMs ?? 15 * 24 * HOUR;
+    this.ranges = blockRanges(opts.minBlockDuration ?? 2 * HOUR, opts.maxBlockDuration ?? maxBlockDuration(retention));
+    this.list = [];
+  }
+
+  /** Opens (creating if needed) the data directory `dir` and loads its blocks. */
+  static async open(dir: string, opts: BlockStoreOptions = {}): Promise<BlockStore> {
+    await mkdir(dir, { recursive: true });
+    const s = new BlockStore(dir, opts);
+    await s.reload();
+    return s;
+  }
+
+  /** Loaded blocks, sorted by minTime. */
+  blocks(): readonly Block[] {
+    return this.list;
+  }
+
+  /**
+   * Re-reads the directory: opens new blocks, sets aside corrupt ones, drops
+   * blocks superseded by compaction or marked deletable.
+   */
+  async reload(): Promise<void> {
+    const names = await readdir(this.dir);
+    const known = new Map(this.list.map((b) => [b.ulid, b]));
+    const next: Block[] = [];
+    for (const name of names) {
+      const path = join(this.dir, name);
+      if (name.endsWith(TMP_FOR_CREATION) || name.endsWith(TMP_FOR_DELETION)) {
+        await rm(path, { recursive: true, force: true });
+        continue;
+      }
+      if (!isULID(name)) continue;
+      const have = known.get(name);
+      if (have !== undefined) {
+        next.push(have);
+        continue;
+      }
+      try {
+        next.push(await Block.open(path));
+      } catch (e) {
+        await this.setAside(name, e);
+      }
+    }
+    // Parents of a loaded block were compacted into it; deletable blocks are empty.
+    const parents = new Set(next.flatMap((b) => b.meta.compaction.parents.map((p) => p.ulid)));
+    const keep: Block[] = [];
+    for (const b of next) {
+      if (parents.has(b.ulid) || b.meta.compaction.deletable) await this.deleteBlockDir(b);
+      else keep.push(b);
+    }
+    keep.sort((a, b) => a.minTime - b.minTime || (a.ulid < b.ulid ? -1 : 1));
+    this.list = keep;
+  }
+
+  private async setAside(name: string, err: unknown): Promise<void> {
+    const from = join(this.dir, name);
+    const cdir = join(this.dir, CORRUPTED_DIR);
+    await mkdir(cdir, { recursive: true });
+    let to = join(cdir, name);
+    try {
+      await stat(to);
+      to = `${to}-${(this.opts.now ?? Date.now)()}`;
+    } catch {
+      // Target free.
+    }
+    const why = err instanceof Error ? err.message : String(err);
+    try {
+      await rename(from, to);
+      this.log(`level=error component=tsdb msg="block is corrupt and was moved aside; its data is not served" block=${name} moved_to=${to} err="${why}"`);
+    } catch (e) {
+      this.log(
+        `level=error component=tsdb msg="block is corrupt and could not be moved aside; ignoring it" block=${name} err="${why}" move_err="${e instanceof Error ? e.message : String(e)}"`,
+      );
+    }
+  }
+
+  private async deleteBlockDir(b: Block): Promise<void> {
+    b.close();
+    const tmp = b.dir + TMP_FOR_DELETION;
+    await rename(b.dir, tmp);
+    await rm(tmp, { recursive: true, force: true });
+  }
+
+  /**
+   * Runs compaction until the planner finds nothing more to do; returns the number
+   * of compactions. Each result is loaded and its parents deleted before the next plan.
+   */
+  async compact(): Promise<number> {
+    let n = 0;
+    // Bounded: every round removes at least one block or marks blocks deletable.
+    for (let round = 0; round < 1000; round++) {
+      const plan = planCompaction(
+        this.list.map((b) => ({ dir: b.dir, meta: b.meta })),
+        this.ranges,
+      );
+      if (plan.length === 0) break;
+      const inputs = this.list.filter((b) => plan.includes(b.dir));
+      const started = (this.opts.now ?? Date.now)();
+      const meta = await compactBlocks(this.dir, inputs, {
+        ...(this.opts.now ? { now: this.opts.now } : {}),
+        ...(this.opts.segmentSize !== undefined ? { segmentSize: this.opts.segmentSize } : {}),
+      });
+      this.log(
+        `level=info component=tsdb msg="compact blocks" count=${inputs.length} mint=${Math.min(...inputs.map((b) => b.minTime))} maxt=${Math.max(
+          ...inputs.map((b) => b.maxTime),
+        )} ulid=${meta?.ulid ?? '(empty)'} sources="${inputs.map((b) => b.ulid).join(',')}" duration_ms=${(this.opts.now ?? Date.now)() - started}`,
+      );
+      await syncDir(this.dir);
+      await this.reload();
+      n++;
+    }
+    return n;
+  }
+
+  /**
+   * Deletes blocks beyond time and size retention; `otherBytes` is the size of
+   * WAL and head chunks, which count toward the size limit. Returns deleted ULIDs.
+   */
+  async applyRetention(otherBytes = 0): Promise<string[]> {
+    const infos = await Promise.all(this.list.map(async (b) => ({ ulid: b.ulid, minTime: b.minTime, maxTime: b.maxTime, size: await b.size() })));
+    const del = new Set([
+      ...beyondTimeRetention(infos, this.opts.retentionMs ?? 15 * 24 * HOUR),
+      ...beyondSizeRetention(infos, this.opts.retentionBytes ?? 0, otherBytes),
+    ]);
+    if (del.size === 0) return [];
+    const keep: Block[] = [];
+    for (const b of this.list) {
+      if (del.has(b.ulid)) {
+        await this.deleteBlockDir(b);
+        this.log(`level=info component=tsdb msg="deleting block beyond retention" block=${b.ulid} mint=${b.minTime} maxt=${b.maxTime}`);
+      } else keep.push(b);
+    }
+    this.list = keep;
+    return [...del];
+  }
+
+  /** Total bytes of all loaded blocks. */
+  async size(): Promise<number> {
+    let n = 0;
+    for (const b of this.list) n += await b.size();
+    return n;
+  }
+
+  /** A querier over the blocks that overlap `[mint, maxt]` (ms, inclusive); newer blocks win on duplicates. */
+  querier(mint: number, maxt: number): Querier {
+    const qs = this.list.filter((b) => b.overlaps(mint, maxt)).map((b) => b.querier(mint, maxt));
+    return new MergeQuerier(qs.reverse());
+  }
+
+  /** Releases block memory. */
+  close(): void {
+    for (const b of this.list) b.close();
+    this.list = [];
+  }
+}
