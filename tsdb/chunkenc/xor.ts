@@ -34,6 +34,7 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const HI = LITTLE_ENDIAN ? 1 : 0;
 const LO = LITTLE_ENDIAN ? 0 : 1;
 const TWO32 = 4294967296;
+const EMPTY_BYTES = new Uint8Array(0);
 
 /** A chunk of float samples in the XOR encoding. Owns its byte buffer. */
 export class XORChunk {
@@ -84,6 +85,17 @@ export class XORChunk {
       return reuse;
     }
     return new XORIterator(this.bytes());
+  }
+
+  /** An iterator over the first `n` samples only (for a snapshot of a growing chunk). */
+  iteratorLimited(n: number, reuse?: SampleIterator): XORIterator {
+    if (reuse instanceof XORIterator) {
+      reuse.reset(this.bytes(), n);
+      return reuse;
+    }
+    const it = new XORIterator(EMPTY_BYTES);
+    it.reset(this.bytes(), n);
+    return it;
   }
 
   /**
@@ -250,10 +262,14 @@ export class XORIterator implements SampleIterator {
     this.reset(data);
   }
 
-  /** Restarts on another chunk's bytes (header included). */
-  reset(data: Uint8Array): void {
+  /**
+   * Restarts on another chunk's bytes (header included), reading at most
+   * `maxSamples` samples (a snapshot of a chunk that is still being appended to).
+   */
+  reset(data: Uint8Array, maxSamples = 65535): void {
     this.br.reset(data, XOR_HEADER_SIZE);
-    this.numTotal = data.length >= 2 ? (data[0]! << 8) | data[1]! : 0;
+    const n = data.length >= 2 ? (data[0]! << 8) | data[1]! : 0;
+    this.numTotal = Math.min(n, maxSamples);
     this.numRead = 0;
     this.t = Number.MIN_SAFE_INTEGER;
     this.tDelta = 0;

@@ -1,0 +1,210 @@
+/**
+ * The head's write transaction (Prometheus's `headAppender`). `append` validates
+ * each sample against the committed state and buffers it in typed arrays;
+ * `commit` logs the new series and the samples to the WAL (handing the bytes to
+ * the OS) and only then applies them to the series, so a sample is visible
+ * exactly when its commit has resolved and durable against a process kill.
+ *
+ * Rejections (typed `StorageError`s, Prometheus's wording): timestamp before the
+ * head's appendable window → out of bounds (or too old with an out-of-order
+ * window); older than the series' newest sample → out of order (unless the
+ * out-of-order window accepts it); same timestamp with different value bits →
+ * duplicate. Same timestamp and identical value bits is a silent no-op.
+ */
+import { EncBuf } from '../encoding/encbuf.js';
+import { StorageError, duplicateSampleForTimestamp, outOfBounds, outOfOrderSample } from '../errors.js';
+import type { Labels } from '../labels.js';
+import type { Appender, SeriesRef } from '../storage.js';
+import { encodeSamples, encodeSeries } from '../wal/records.js';
+import type { Head } from './head.js';
+import type { MemSeries } from './mem_series.js';
+
+const f64 = new Float64Array(1);
+const u32 = new Uint32Array(f64.buffer);
+const LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const HI = LE ? 1 : 0;
+const LO = LE ? 0 : 1;
+
+// One encoding buffer for all appenders: commit encodes and writes synchronously.
+const recBuf = new EncBuf(64 * 1024);
+const seriesBuf = new EncBuf(4 * 1024);
+
+export class HeadAppender implements Appender {
+  private readonly head: Head;
+  private readonly minValid: number;
+  private refs: Uint32Array;
+  private ts: Float64Array;
+  private vs: Float64Array;
+  private vw: Uint32Array;
+  private n: number;
+  private readonly created: MemSeries[];
+  private done: boolean;
+
+  constructor(head: Head) {
+    this.head = head;
+    this.minValid = head.appendableMinValidTime();
+    this.refs = new Uint32Array(64);
+    this.ts = new Float64Array(64);
+    this.vs = new Float64Array(64);
+    this.vw = new Uint32Array(this.vs.buffer);
+    this.n = 0;
+    this.created = [];
+    this.done = false;
+  }
+
+  append(ref: SeriesRef, labels: Labels, t: number, v: number): SeriesRef {
+    if (this.done) throw new StorageError('invalid_sample', 'append after commit or rollback: appenders are single-use');
+    const head = this.head;
+    let s = ref !== 0 ? head.series.get(ref) : undefined;
+    if (s === undefined || (s.labels !== labels && !s.labels.equals(labels))) s = head.getOrCreate(labels, this.created);
+    if (!Number.isSafeInteger(t)) throw new StorageError('invalid_sample', `invalid timestamp ${t} for ${labels.toString()}: must be an integer number of milliseconds`);
+
+    if (t < this.minValid) {
+      if (head.oooWindow === 0) {
+        head.stats.outOfBoundsRejected++;
+        throw outOfBounds(labels, t, this.minValid);
+      }
+      if (t < head.maxT - head.oooWindow) {
+        head.stats.tooOldRejected++;
+        throw tooOld(labels, t, head.maxT - head.oooWindow);
+      }
+    }
+    if (t <= s.lastT) {
+      if (t === s.lastT) {
+        f64[0] = v;
+        if (u32[HI] === s.lastHi && u32[LO] === s.lastLo) return s.ref as SeriesRef;
+        head.stats.duplicateRejected++;
+        throw duplicateSampleForTimestamp(labels, t);
+      }
+      if (head.oooWindow === 0) {
+        head.stats.outOfOrderRejected++;
+        throw outOfOrderSample(labels, t, s.lastT);
+      }
+      if (t < head.maxT - head.oooWindow) {
+        head.stats.tooOldRejected++;
+        throw tooOld(labels, t, head.maxT - head.oooWindow);
+      }
+    }
+    const i = this.n;
+    if (i === this.refs.length) this.grow();
+    this.refs[i] = s.ref;
+    this.ts[i] = t;
+    this.vs[i] = v;
+    this.n = i + 1;
+    return s.ref as SeriesRef;
+  }
+
+  private grow(): void {
+    const c = this.refs.length * 2;
+    const r = new Uint32Array(c);
+    const t = new Float64Array(c);
+    const v = new Float64Array(c);
+    r.set(this.refs);
+    t.set(this.ts);
+    v.set(this.vs);
+    this.refs = r;
+    this.ts = t;
+    this.vs = v;
+    this.vw = new Uint32Array(v.buffer);
+  }
+
+  /**
+   * Logs and applies the transaction. Rejects (with nothing applied) when the WAL
+   * write fails, e.g. on a full disk; the series created stay in the head.
+   */
+  commit(): Promise<void> {
+    if (this.done) return Promise.resolve();
+    this.done = true;
+    const head = this.head;
+    if (head.closed) return Promise.reject(new StorageError('storage_closed', 'cannot commit: the head is closed'));
+    try {
+      this.writeLog(true);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    this.apply();
+    return Promise.resolve();
+  }
+
+  /** Discards the samples. New series were already created; they are still logged, as Prometheus does. */
+  rollback(): Promise<void> {
+    if (this.done) return Promise.resolve();
+    this.done = true;
+    if (this.head.closed) return Promise.resolve();
+    try {
+      this.writeLog(false);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return Promise.resolve();
+  }
+
+  private writeLog(withSamples: boolean): void {
+    const log = this.head.log;
+    if (log === null) return;
+    const recs: Uint8Array[] = [];
+    if (this.created.length > 0) {
+      const refs: number[] = [];
+      const labels: Labels[] = [];
+      for (const s of this.created) {
+        refs.push(s.ref);
+        labels.push(s.labels);
+      }
+      seriesBuf.reset();
+      encodeSeries(seriesBuf, refs, labels);
+      recs.push(seriesBuf.get());
+    }
+    if (withSamples && this.n > 0) {
+      recBuf.reset();
+      encodeSamples(recBuf, this.refs, this.ts, this.vw, this.n);
+      recs.push(recBuf.get());
+    }
+    if (recs.length > 0) log.log(recs);
+  }
+
+  private apply(): void {
+    const head = this.head;
+    const series = head.series;
+    const refs = this.refs;
+    const ts = this.ts;
+    const vs = this.vs;
+    const vw = this.vw;
+    const range = head.chunkRange;
+    const spc = head.samplesPerChunk;
+    const sink = head.sink;
+    let appended = 0;
+    let ooo = 0;
+    let chunks = 0;
+    let minT = head.minT;
+    let maxT = head.maxT;
+    for (let i = 0; i < this.n; i++) {
+      const s = series.get(refs[i]!);
+      if (s === undefined) continue; // removed by a truncation since append: the sample is too old anyway
+      const t = ts[i]!;
+      if (t > s.lastT) {
+        chunks += s.append(t, vs[i]!, vw[2 * i + HI]!, vw[2 * i + LO]!, range, spc, sink);
+      } else if (t === s.lastT || head.oooWindow === 0 || !s.insertOoo(t, vs[i]!)) {
+        // Another appender got there first; Prometheus drops these at commit too.
+        head.stats.outOfOrderRejected++;
+        continue;
+      } else {
+        ooo++;
+      }
+      appended++;
+      if (t < minT) minT = t;
+      if (t > maxT) maxT = t;
+    }
+    head.minT = minT;
+    head.maxT = maxT;
+    head.stats.samplesAppended += appended;
+    head.stats.outOfOrderSamplesAppended += ooo;
+    head.stats.chunksCreated += chunks;
+  }
+}
+
+function tooOld(labels: Labels, t: number, limit: number): StorageError {
+  return new StorageError(
+    'too_old_sample',
+    `too old sample for ${labels.toString()}: timestamp ${t} is older than the out-of-order window allows (${limit})`,
+  );
+}
