@@ -1,0 +1,160 @@
+/**
+ * A small, strict OpenMetrics text parser for backfilling (`create-blocks-from
+ * openmetrics`): it yields every sample line (metric name, labels, value and
+ * timestamp) and checks the syntax the exposition format defines; metadata lines
+ * (`# TYPE`, `# HELP`, `# UNIT`) are read and skipped, exemplars are dropped.
+ * The input must end with `# EOF`. Errors name `file:line:column`.
+ *
+ * Timestamps are seconds (possibly fractional) and become milliseconds as
+ * Prometheus computes them: `int64(seconds * 1000)`, i.e. truncated.
+ */
+
+/** A syntax error, located in the input. */
+export class OpenMetricsParseError extends Error {
+  readonly code = 'openmetrics_parse';
+  constructor(file: string, line: number, col: number, msg: string) {
+    super(`${file}:${line}:${col}: ${msg}`);
+    this.name = 'OpenMetricsParseError';
+  }
+}
+
+/** One parsed sample line; `labels` holds `[name, value, …]` in line order, `__name__` excluded. */
+export interface OpenMetricsSample {
+  name: string;
+  labels: string[];
+  value: number;
+  /** Milliseconds, or null when the line has no timestamp. */
+  timestampMs: number | null;
+  /** 1-based line number. */
+  line: number;
+}
+
+const METRIC_NAME_START = /[a-zA-Z_:]/;
+const METRIC_NAME_CHAR = /[a-zA-Z0-9_:]/;
+const LABEL_NAME_START = /[a-zA-Z_]/;
+const LABEL_NAME_CHAR = /[a-zA-Z0-9_]/;
+const NUMBER = /^[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[Ii]nf(?:inity)?|NaN)$/;
+
+/** Parses a Go-style float as Prometheus accepts it (`NaN`, `+Inf`, `-Inf`, decimals, exponents). */
+export function parseGoFloat(s: string): number | null {
+  if (!NUMBER.test(s)) return null;
+  const lower = s.toLowerCase();
+  if (lower === 'nan' || lower === '+nan' || lower === '-nan') return Number.NaN;
+  if (/^[+]?inf(inity)?$/.test(lower)) return Number.POSITIVE_INFINITY;
+  if (/^-inf(inity)?$/.test(lower)) return Number.NEGATIVE_INFINITY;
+  return Number(s);
+}
+
+/**
+ * Calls `onSample` for every sample in `text`, in input order. Throws
+ * `OpenMetricsParseError` at the first syntax error.
+ */
+export function parseOpenMetrics(text: string, file: string, onSample: (s: OpenMetricsSample) => void): void {
+  let pos = 0;
+  let lineNo = 0;
+  let sawEOF = false;
+  const sample: OpenMetricsSample = { name: '', labels: [], value: 0, timestampMs: null, line: 0 };
+  while (pos < text.length) {
+    const nl = text.indexOf('\n', pos);
+    if (nl < 0) {
+      throw new OpenMetricsParseError(file, lineNo + 1, text.length - pos + 1, 'line is not terminated by a newline');
+    }
+    const line = text.slice(pos, nl);
+    pos = nl + 1;
+    lineNo++;
+    if (sawEOF) throw new OpenMetricsParseError(file, lineNo, 1, 'unexpected data after "# EOF"');
+    if (line === '# EOF') {
+      sawEOF = true;
+      continue;
+    }
+    if (line.startsWith('#')) {
+      const m = /^# (HELP|TYPE|UNIT) ([a-zA-Z_:][a-zA-Z0-9_:]*)(?: (.*))?$/.exec(line);
+      if (m === null) throw new OpenMetricsParseError(file, lineNo, 1, `invalid metadata line ${JSON.stringify(line)}`);
+      if (m[1] === 'TYPE' && !/^(counter|gauge|histogram|gaugehistogram|stateset|info|summary|unknown)$/.test(m[3] ?? '')) {
+        throw new OpenMetricsParseError(file, lineNo, 8 + m[2]!.length, `invalid metric type ${JSON.stringify(m[3] ?? '')}`);
+      }
+      continue;
+    }
+    if (line === '') throw new OpenMetricsParseError(file, lineNo, 1, 'empty line');
+    parseSampleLine(line, file, lineNo, sample);
+    onSample(sample);
+  }
+  if (!sawEOF) throw new OpenMetricsParseError(file, lineNo + 1, 1, 'data does not end with "# EOF"');
+}
+
+function parseSampleLine(line: string, file: string, lineNo: number, out: OpenMetricsSample): void {
+  let i = 0;
+  const fail = (msg: string): never => {
+    throw new OpenMetricsParseError(file, lineNo, i + 1, msg);
+  };
+  if (!METRIC_NAME_START.test(line[i] ?? '')) fail('expected a metric name');
+  const nameStart = i;
+  while (i < line.length && METRIC_NAME_CHAR.test(line[i]!)) i++;
+  out.name = line.slice(nameStart, i);
+  out.labels = [];
+  out.line = lineNo;
+  if (line[i] === '{') {
+    i++;
+    const seen = new Set<string>();
+    while (line[i] !== '}') {
+      if (i >= line.length) fail('unterminated label set');
+      if (!LABEL_NAME_START.test(line[i]!)) fail(`expected a label name, got ${JSON.stringify(line[i])}`);
+      const ls = i;
+      while (i < line.length && LABEL_NAME_CHAR.test(line[i]!)) i++;
+      const lname = line.slice(ls, i);
+      if (seen.has(lname)) fail(`duplicate label name ${JSON.stringify(lname)}`);
+      seen.add(lname);
+      if (line[i] !== '=') fail('expected "=" after label name');
+      i++;
+      if (line[i] !== '"') fail('expected a quoted label value');
+      i++;
+      let v = '';
+      for (;;) {
+        const c = line[i];
+        if (c === undefined) fail('unterminated label value');
+        if (c === '"') break;
+        if (c === '\\') {
+          const n = line[i + 1];
+          if (n === 'n') v += '\n';
+          else if (n === '"') v += '"';
+          else if (n === '\\') v += '\\';
+          else fail(`invalid escape sequence \\${n ?? ''}`);
+          i += 2;
+          continue;
+        }
+        v += c;
+        i++;
+      }
+      i++;
+      out.labels.push(lname, v);
+      if (line[i] === ',') {
+        i++;
+        continue;
+      }
+      if (line[i] !== '}') fail('expected "," or "}" after label value');
+    }
+    i++;
+  }
+  if (line[i] !== ' ') fail('expected a space before the value');
+  i++;
+  let end = line.indexOf(' ', i);
+  if (end < 0) end = line.length;
+  const v = parseGoFloat(line.slice(i, end));
+  if (v === null) fail(`invalid value ${JSON.stringify(line.slice(i, end))}`);
+  out.value = v as number;
+  i = end;
+  out.timestampMs = null;
+  if (i < line.length && line.slice(i, i + 3) !== ' # ') {
+    i++;
+    let tend = line.indexOf(' ', i);
+    if (tend < 0) tend = line.length;
+    const ts = parseGoFloat(line.slice(i, tend));
+    if (ts === null || !Number.isFinite(ts)) fail(`invalid timestamp ${JSON.stringify(line.slice(i, tend))}`);
+    out.timestampMs = Math.trunc((ts as number) * 1000);
+    i = tend;
+  }
+  if (i < line.length) {
+    // Only an exemplar may follow: " # {labels} value [timestamp]".
+    if (line.slice(i, i + 4) !== ' # {') fail('unexpected text after the sample');
+  }
+}
