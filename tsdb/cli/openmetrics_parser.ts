@@ -35,11 +35,23 @@ const LABEL_NAME_START = /[a-zA-Z_]/;
 const LABEL_NAME_CHAR = /[a-zA-Z0-9_]/;
 const NUMBER = /^[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[Ii]nf(?:inity)?|NaN)$/;
 
+/**
+ * The NaN Go's `strconv.ParseFloat("NaN")` returns (`math.NaN()`, bits
+ * 0x7ff8000000000001). Using the same bits as Prometheus keeps XOR chunks
+ * byte-identical to the ones promtool writes for the same input.
+ */
+export const GO_NAN: number = (() => {
+  const dv = new DataView(new ArrayBuffer(8));
+  dv.setUint32(0, 0x7ff80000);
+  dv.setUint32(4, 0x00000001);
+  return dv.getFloat64(0);
+})();
+
 /** Parses a Go-style float as Prometheus accepts it (`NaN`, `+Inf`, `-Inf`, decimals, exponents). */
 export function parseGoFloat(s: string): number | null {
   if (!NUMBER.test(s)) return null;
   const lower = s.toLowerCase();
-  if (lower === 'nan' || lower === '+nan' || lower === '-nan') return Number.NaN;
+  if (lower === 'nan' || lower === '+nan' || lower === '-nan') return GO_NAN;
   if (/^[+]?inf(inity)?$/.test(lower)) return Number.POSITIVE_INFINITY;
   if (/^-inf(inity)?$/.test(lower)) return Number.NEGATIVE_INFINITY;
   return Number(s);

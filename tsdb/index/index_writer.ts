@@ -32,9 +32,14 @@ export class IndexWriteError extends Error {
   }
 }
 
-/** Every label name and value of `sets`, deduplicated and in UTF-8 byte order, for the symbol table. */
+/**
+ * Every label name and value of `sets`, deduplicated and in UTF-8 byte order, for
+ * the symbol table. The empty string is always included, as Prometheus's own
+ * symbol tables include it (the key of the all-series postings), which keeps
+ * Vigil's index byte-identical to Prometheus's for the same series.
+ */
 export function collectSymbols(sets: Iterable<Labels>): string[] {
-  const seen = new Set<string>();
+  const seen = new Set<string>(['']);
   for (const ls of sets) {
     for (let i = 0; i < ls.length; i++) {
       seen.add(ls.name(i));
