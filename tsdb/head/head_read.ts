@@ -269,6 +269,11 @@ export class HeadQuerier implements Querier {
     return this.mint <= this.head.minT && this.maxt >= this.head.maxT;
   }
 
+  /** A snapshot view of one series restricted to this querier's range (for head compaction). */
+  seriesView(s: MemSeries): Series {
+    return new HeadSeriesView(this.head, s, this.mint, this.maxt);
+  }
+
   close(): Promise<void> {
     return Promise.resolve();
   }
