@@ -159,6 +159,10 @@ export class WalWriter {
     if (this.closed) throw new WalWriteError('cannot write to the WAL: it is closed', null);
     try {
       if (this.broken) {
+        // The page holds parts of the failed record: drop it, leave the old segment as truncated.
+        this.page.fill(0);
+        this.alloc = 0;
+        this.flushed = 0;
         this.openNext();
         this.broken = false;
       }
