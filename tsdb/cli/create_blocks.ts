@@ -63,8 +63,8 @@ export function compatibleBlockDuration(maxBlockDuration: number): number {
   return ranges[idx]!;
 }
 
-/** All samples of one series, columnar, in file order. */
-class SeriesSamples {
+/** All samples of one series, columnar, in input order (`lines` are source line numbers for errors). */
+export class SeriesSamples {
   readonly labels: Labels;
   ts: Float64Array;
   vs: Float64Array;
@@ -106,8 +106,12 @@ function sameBits(a: number, b: number): boolean {
   return a0 === u32[0] && a1 === u32[1];
 }
 
-/** Cuts the samples of `s` in `[from, to)` into chunks with the head's rules. */
-function chunkWindow(s: SeriesSamples, from: number, to: number, chunkRange: number, file: string): BlockChunk[] {
+/**
+ * Cuts the samples of `s` in `[from, to)` into XOR chunks with the head's rules over
+ * `chunkRange` (Prometheus's `appendPreprocessor`). Throws `BackfillError` on samples
+ * going back in time or conflicting duplicates.
+ */
+export function chunkWindow(s: SeriesSamples, from: number, to: number, chunkRange: number, file: string): BlockChunk[] {
   const out: BlockChunk[] = [];
   const state: ChunkCutState = { nextAt: 0 };
   let chunk: XORChunk | null = null;
@@ -158,7 +162,7 @@ export async function createBlocksFromOpenMetrics(text: string, file: string, ou
   let maxt = Number.NEGATIVE_INFINITY;
   parseOpenMetrics(text, file, (s) => {
     if (s.timestampMs === null) throw new BackfillError(`${file}:${s.line}: expected timestamp for series ${s.name}, got none`);
-    const raw = s.labels.length === 0 ? s.name : `${s.name}\xff${s.labels.join('\xff')}`;
+    const raw = s.series;
     let ser = byRaw.get(raw);
     if (ser === undefined) {
       const ls = Labels.fromStrings('__name__', s.name, ...s.labels);

@@ -20,6 +20,8 @@ export class OpenMetricsParseError extends Error {
 
 /** One parsed sample line; `labels` holds `[name, value, …]` in line order, `__name__` excluded. */
 export interface OpenMetricsSample {
+  /** The series as written (metric name and label set text), a cheap identity for caching. */
+  series: string;
   name: string;
   labels: string[];
   value: number;
@@ -29,10 +31,11 @@ export interface OpenMetricsSample {
   line: number;
 }
 
-const METRIC_NAME_START = /[a-zA-Z_:]/;
-const METRIC_NAME_CHAR = /[a-zA-Z0-9_:]/;
-const LABEL_NAME_START = /[a-zA-Z_]/;
-const LABEL_NAME_CHAR = /[a-zA-Z0-9_]/;
+const isAlpha = (c: number) => (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f; // a-z A-Z _
+const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
+const isNameStart = (c: number) => isAlpha(c) || c === 0x3a; // metric names may contain ':'
+const isNameChar = (c: number) => isAlpha(c) || isDigit(c) || c === 0x3a;
+const isLabelChar = (c: number) => isAlpha(c) || isDigit(c);
 const NUMBER = /^[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[Ii]nf(?:inity)?|NaN)$/;
 
 /**
@@ -49,6 +52,22 @@ export const GO_NAN: number = (() => {
 
 /** Parses a Go-style float as Prometheus accepts it (`NaN`, `+Inf`, `-Inf`, decimals, exponents). */
 export function parseGoFloat(s: string): number | null {
+  // Fast path for plain decimals, which `Number` parses exactly as Go does.
+  const c = s.charCodeAt(0);
+  if (isDigit(c) || ((c === 0x2d || c === 0x2b || c === 0x2e) && s.length > 1)) {
+    let plain = true;
+    for (let i = 1; i < s.length; i++) {
+      const d = s.charCodeAt(i);
+      if (!(isDigit(d) || d === 0x2e || d === 0x65 || d === 0x45 || d === 0x2d || d === 0x2b)) {
+        plain = false;
+        break;
+      }
+    }
+    if (plain) {
+      const v = Number(s);
+      if (!Number.isNaN(v)) return v;
+    }
+  }
   if (!NUMBER.test(s)) return null;
   const lower = s.toLowerCase();
   if (lower === 'nan' || lower === '+nan' || lower === '-nan') return GO_NAN;
@@ -65,7 +84,7 @@ export function parseOpenMetrics(text: string, file: string, onSample: (s: OpenM
   let pos = 0;
   let lineNo = 0;
   let sawEOF = false;
-  const sample: OpenMetricsSample = { name: '', labels: [], value: 0, timestampMs: null, line: 0 };
+  const sample: OpenMetricsSample = { series: '', name: '', labels: [], value: 0, timestampMs: null, line: 0 };
   while (pos < text.length) {
     const nl = text.indexOf('\n', pos);
     if (nl < 0) {
@@ -99,54 +118,49 @@ function parseSampleLine(line: string, file: string, lineNo: number, out: OpenMe
   const fail = (msg: string): never => {
     throw new OpenMetricsParseError(file, lineNo, i + 1, msg);
   };
-  if (!METRIC_NAME_START.test(line[i] ?? '')) fail('expected a metric name');
-  const nameStart = i;
-  while (i < line.length && METRIC_NAME_CHAR.test(line[i]!)) i++;
-  out.name = line.slice(nameStart, i);
+  if (!isNameStart(line.charCodeAt(0))) fail('expected a metric name');
+  while (i < line.length && isNameChar(line.charCodeAt(i))) i++;
+  out.name = line.slice(0, i);
   out.labels = [];
   out.line = lineNo;
-  if (line[i] === '{') {
+  if (line.charCodeAt(i) === 0x7b) {
+    // '{'
     i++;
-    const seen = new Set<string>();
-    while (line[i] !== '}') {
+    while (line.charCodeAt(i) !== 0x7d) {
       if (i >= line.length) fail('unterminated label set');
-      if (!LABEL_NAME_START.test(line[i]!)) fail(`expected a label name, got ${JSON.stringify(line[i])}`);
+      if (!isAlpha(line.charCodeAt(i))) fail(`expected a label name, got ${JSON.stringify(line[i])}`);
       const ls = i;
-      while (i < line.length && LABEL_NAME_CHAR.test(line[i]!)) i++;
+      while (i < line.length && isLabelChar(line.charCodeAt(i))) i++;
       const lname = line.slice(ls, i);
-      if (seen.has(lname)) fail(`duplicate label name ${JSON.stringify(lname)}`);
-      seen.add(lname);
-      if (line[i] !== '=') fail('expected "=" after label name');
+      for (let k = 0; k < out.labels.length; k += 2) if (out.labels[k] === lname) fail(`duplicate label name ${JSON.stringify(lname)}`);
+      if (line.charCodeAt(i) !== 0x3d) fail('expected "=" after label name');
       i++;
-      if (line[i] !== '"') fail('expected a quoted label value');
+      if (line.charCodeAt(i) !== 0x22) fail('expected a quoted label value');
       i++;
-      let v = '';
+      const vs = i;
+      let escaped = false;
       for (;;) {
-        const c = line[i];
-        if (c === undefined) fail('unterminated label value');
-        if (c === '"') break;
-        if (c === '\\') {
-          const n = line[i + 1];
-          if (n === 'n') v += '\n';
-          else if (n === '"') v += '"';
-          else if (n === '\\') v += '\\';
-          else fail(`invalid escape sequence \\${n ?? ''}`);
+        const c = line.charCodeAt(i);
+        if (i >= line.length) fail('unterminated label value');
+        if (c === 0x22) break;
+        if (c === 0x5c) {
+          escaped = true;
           i += 2;
           continue;
         }
-        v += c;
         i++;
       }
+      out.labels.push(lname, escaped ? unescapeValue(line, vs, i, file, lineNo) : line.slice(vs, i));
       i++;
-      out.labels.push(lname, v);
-      if (line[i] === ',') {
+      if (line.charCodeAt(i) === 0x2c) {
         i++;
         continue;
       }
-      if (line[i] !== '}') fail('expected "," or "}" after label value');
+      if (line.charCodeAt(i) !== 0x7d) fail('expected "," or "}" after label value');
     }
     i++;
   }
+  out.series = line.slice(0, i);
   if (line[i] !== ' ') fail('expected a space before the value');
   i++;
   let end = line.indexOf(' ', i);
@@ -169,4 +183,22 @@ function parseSampleLine(line: string, file: string, lineNo: number, out: OpenMe
     // Only an exemplar may follow: " # {labels} value [timestamp]".
     if (line.slice(i, i + 4) !== ' # {') fail('unexpected text after the sample');
   }
+}
+
+function unescapeValue(line: string, from: number, to: number, file: string, lineNo: number): string {
+  let v = '';
+  for (let i = from; i < to; i++) {
+    const c = line[i]!;
+    if (c !== '\\') {
+      v += c;
+      continue;
+    }
+    const n = line[i + 1];
+    if (n === 'n') v += '\n';
+    else if (n === '"') v += '"';
+    else if (n === '\\') v += '\\';
+    else throw new OpenMetricsParseError(file, lineNo, i + 1, `invalid escape sequence \\${n ?? ''}`);
+    i++;
+  }
+  return v;
 }
