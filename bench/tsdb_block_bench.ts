@@ -104,7 +104,7 @@ async function main(): Promise<void> {
     t0 = performance.now();
     const n = await store.compact();
     const compactMs = performance.now() - t0;
-    store.close();
+    await store.close();
     rows.push([`Vigil, after leveled compaction (${n} compactions)`, await sizeOf(head), `compacted in ${compactMs.toFixed(0)} ms`]);
 
     const om = join(root, 'dataset.om');

@@ -174,3 +174,34 @@ test('block with a flipped chunk byte reports a checksum error from the iterator
   while (it.next() !== ValueType.None) {}
   assert.match(String(it.err()), /chunk checksum mismatch at offset 8/);
 });
+
+test('chunks larger than one read and blocks split over several segment files read back exactly', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'vigil-block-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const series: Fixture[] = [];
+  for (let i = 0; i < 6; i++) {
+    const ts: number[] = [];
+    const vs: number[] = [];
+    for (let k = 0; k < 3000; k++) {
+      ts.push(k * 1000 + (k % 7));
+      vs.push(Math.sin(k * (i + 1)) * 1e6);
+    }
+    series.push({ labels: Labels.from({ __name__: 'big', i: String(i) }), ts, vs });
+  }
+  // One 3000-sample chunk per series (~25 KiB, beyond the first read), 40 KiB segments.
+  const meta = await writeBlock(
+    dir,
+    series.map((s) => s.labels),
+    (i) => [new BlockChunk(encodeXOR(series[i]!.ts, series[i]!.vs), series[i]!.ts[0]!, series[i]!.ts[2999]!)],
+    { minTime: 0, maxTime: 3_000_000, segmentSize: 40 * 1024 },
+  );
+  const segs = await readdir(join(dir, meta.ulid, 'chunks'));
+  assert.ok(segs.length >= 3, `expected several segments, got ${segs}`);
+  const b = await Block.open(join(dir, meta.ulid));
+  t.after(() => b.close());
+  const got = collect(await b.querier(0, 3_000_000).select(true, null, []));
+  for (const s of series) assert.deepEqual(got.get(s.labels.toString()), { ts: s.ts, vs: s.vs });
+  // Selecting a single series reads only its chunk.
+  const one = collect(await b.querier(0, 3_000_000).select(true, null, [new Matcher(MatchType.Equal, 'i', '4')]));
+  assert.deepEqual(one.get(series[4]!.labels.toString())!.vs, series[4]!.vs);
+});

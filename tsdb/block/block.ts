@@ -6,7 +6,7 @@
  */
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { IndexReader } from '../index/index_reader.js';
+import { IndexReader, SeriesEntry } from '../index/index_reader.js';
 import { postingsForMatchers } from '../index/postings_for_matchers.js';
 import type { Matcher } from '../matcher.js';
 import type { Querier } from '../storage.js';
@@ -14,7 +14,6 @@ import { BlockQuerier } from './block_querier.js';
 import { ChunkReader } from './chunk_segments.js';
 import { type BlockMeta, readMeta, writeMeta } from './meta.js';
 import { Tombstones } from './tombstones.js';
-import { SeriesEntry } from '../index/index_reader.js';
 
 export class Block {
   readonly dir: string;
@@ -109,8 +108,8 @@ export class Block {
     return n;
   }
 
-  /** Releases chunk memory. Queriers from this block must be closed first. */
-  close(): void {
-    this.chunks.release();
+  /** Closes the chunk files. Series already selected keep their loaded chunks. */
+  async close(): Promise<void> {
+    await this.chunks.close();
   }
 }

@@ -15,14 +15,14 @@ import type { Matcher } from '../matcher.js';
 import type { LabelHints, Querier, SampleIterator, SelectHints, Series, SeriesSet } from '../storage.js';
 import type { Block } from './block.js';
 import { type ChunkList, ChunkSeriesIterator } from './chunk_series_iterator.js';
-import type { ChunkReader } from './chunk_segments.js';
+import type { LoadedChunks } from './chunk_segments.js';
 
 class BlockSeriesChunks implements ChunkList {
   private readonly metas: ChunkMeta[];
-  private readonly reader: ChunkReader;
-  constructor(metas: ChunkMeta[], reader: ChunkReader) {
+  private readonly loaded: LoadedChunks;
+  constructor(metas: ChunkMeta[], loaded: LoadedChunks) {
     this.metas = metas;
-    this.reader = reader;
+    this.loaded = loaded;
   }
   get length(): number {
     return this.metas.length;
@@ -31,7 +31,7 @@ class BlockSeriesChunks implements ChunkList {
     return this.metas[i]!.maxTime;
   }
   open(i: number): Chunk {
-    return this.reader.chunk(this.metas[i]!.ref);
+    return this.loaded.chunk(this.metas[i]!.ref);
   }
 }
 
@@ -110,7 +110,7 @@ export class BlockQuerier implements Querier {
     const maxt = this.maxt;
     try {
       const ids = postingsForMatchers(b.index, matchers);
-      const out: BlockSeries[] = [];
+      const picked: { labels: Labels; keep: ChunkMeta[]; deleted: readonly number[] | null }[] = [];
       const refs: number[] = [];
       const e = new SeriesEntry();
       const limit = hints?.limit ?? 0;
@@ -127,10 +127,11 @@ export class BlockQuerier implements Querier {
         }
         if (!live) continue;
         for (const c of keep) refs.push(c.ref);
-        out.push(new BlockSeries(e.labels, new BlockSeriesChunks(keep, b.chunks), mint, maxt, deleted));
-        if (limit > 0 && out.length >= limit) break;
+        picked.push({ labels: e.labels, keep, deleted });
+        if (limit > 0 && picked.length >= limit) break;
       }
-      await b.chunks.load(refs);
+      const loaded = await b.chunks.read(refs);
+      const out = picked.map((p) => new BlockSeries(p.labels, new BlockSeriesChunks(p.keep, loaded), mint, maxt, p.deleted));
       // Index order (UTF-8 bytes) equals `Labels.compare` order except for exotic
       // label text; re-sort only in that rare case.
       for (let i = 1; i < out.length; i++) {

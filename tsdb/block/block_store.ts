@@ -135,7 +135,7 @@ export class BlockStore {
   }
 
   private async deleteBlockDir(b: Block): Promise<void> {
-    b.close();
+    await b.close();
     const tmp = b.dir + TMP_FOR_DELETION;
     await rename(b.dir, tmp);
     await rm(tmp, { recursive: true, force: true });
@@ -207,9 +207,9 @@ export class BlockStore {
     return new MergeQuerier(qs.reverse());
   }
 
-  /** Releases block memory. */
-  close(): void {
-    for (const b of this.list) b.close();
+  /** Closes every block's files. */
+  async close(): Promise<void> {
+    for (const b of this.list) await b.close();
     this.list = [];
   }
 }

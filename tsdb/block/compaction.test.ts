@@ -145,7 +145,7 @@ test('block store compacts 1s blocks into 3s and 9s levels, data unchanged, pare
   // Chunks were copied, not re-encoded: same number of chunks as the inputs.
   const total = blocks[0]!.meta.stats.numChunks;
   assert.ok(total > 0);
-  store.close();
+  await store.close();
 });
 
 test('vertical compaction merges overlapping blocks and drops duplicate samples', async (t) => {
@@ -162,7 +162,7 @@ test('vertical compaction merges overlapping blocks and drops duplicate samples'
   const xs = after.get('{__name__="m", s="x"}')!;
   for (let i = 1; i < xs.length; i++) assert.ok(xs[i]![0] > xs[i - 1]![0], 'strictly increasing, no duplicates');
   assert.ok(xs.some(([t]) => t % 20 === 0 && t % 30 === 0 && t > 1000 && t < 2000), 'shared timestamps present once');
-  store.close();
+  await store.close();
 });
 
 test('compaction removes tombstoned samples and a fully deleted result marks inputs deletable', async (t) => {
@@ -207,7 +207,7 @@ test('a corrupt block is moved aside with a log line and the rest is served', as
   assert.ok((await stat(join(dir, 'corrupted', badMeta.ulid))).isDirectory());
   assert.deepEqual((await readdir(dir)).sort(), [good.ulid, 'corrupted'].sort(), 'tmp leftovers removed');
   assert.equal((await dump(store.querier(0, 3000))).size, 1);
-  store.close();
+  await store.close();
 });
 
 test('block store retention deletes old blocks by time and by size', async (t) => {
@@ -219,12 +219,12 @@ test('block store retention deletes old blocks by time and by size', async (t) =
   assert.equal(del.length, 2);
   assert.deepEqual(s1.blocks().map((b) => b.minTime), [2000, 3000, 4000]);
   assert.equal((await readdir(dir)).length, 3);
-  s1.close();
+  await s1.close();
   const s2 = await BlockStore.open(dir, { minBlockDuration: 1000, retentionMs: 0, retentionBytes: 1, log: () => {} });
   const two = (await s2.blocks()[1]!.size()) + (await s2.blocks()[2]!.size());
-  s2.close();
+  await s2.close();
   const s3 = await BlockStore.open(dir, { minBlockDuration: 1000, retentionMs: 0, retentionBytes: two, log: () => {} });
   await s3.applyRetention();
   assert.deepEqual(s3.blocks().map((b) => b.minTime), [3000, 4000]);
-  s3.close();
+  await s3.close();
 });

@@ -19,6 +19,7 @@ import { type SampleIterator, ValueType } from '../storage.js';
 import type { Block } from './block.js';
 import { BlockChunk, writeBlock } from './block_writer.js';
 import { type ChunkList, ChunkSeriesIterator } from './chunk_series_iterator.js';
+import type { LoadedChunks } from './chunk_segments.js';
 import { type BlockMeta, writeMeta } from './meta.js';
 import { newULID } from './ulid.js';
 
@@ -28,6 +29,9 @@ export interface CompactOptions {
   /** Clock (ms) for the new ULID. */
   readonly now?: () => number;
 }
+
+/** Series whose chunks are read together. */
+const BATCH = 512;
 
 /** The chunks one input block holds for a series. */
 class SeriesPart {
@@ -43,8 +47,10 @@ class SeriesPart {
 
 class PartChunks implements ChunkList {
   private readonly part: SeriesPart;
-  constructor(part: SeriesPart) {
+  private readonly loaded: LoadedChunks;
+  constructor(part: SeriesPart, loaded: LoadedChunks) {
     this.part = part;
+    this.loaded = loaded;
   }
   get length(): number {
     return this.part.metas.length;
@@ -53,7 +59,7 @@ class PartChunks implements ChunkList {
     return this.part.metas[i]!.maxTime;
   }
   open(i: number) {
-    return this.part.block.chunks.chunk(this.part.metas[i]!.ref);
+    return this.loaded.chunk(this.part.metas[i]!.ref);
   }
 }
 
@@ -111,9 +117,19 @@ export async function compactBlocks(destDir: string, blocks: readonly Block[], o
 
   const ts: { buf: Float64Array } = { buf: new Float64Array(1024) };
   const vs: { buf: Float64Array } = { buf: new Float64Array(1024) };
+  // Chunks are fetched for BATCH series at a time: one read pass per block per batch.
+  let batchStart = -1;
+  const batch = new Map<Block, LoadedChunks>();
+  const loadBatch = async (from: number) => {
+    batch.clear();
+    batchStart = from;
+    const refs = new Map<Block, number[]>(blocks.map((b) => [b, []]));
+    for (let k = from; k < Math.min(groups.length, from + BATCH); k++) for (const p of groups[k]!) for (const m of p.metas) refs.get(p.block)!.push(m.ref);
+    for (const [b, r] of refs) batch.set(b, await b.chunks.read(r.sort((x, y) => x - y)));
+  };
   const chunksOf = async (i: number): Promise<BlockChunk[]> => {
     const g = groups[i]!;
-    for (const p of g) await p.block.chunks.load(p.metas.map((m) => m.ref));
+    if (batchStart < 0 || i >= batchStart + BATCH) await loadBatch(i);
     // Fast path: copy chunks when no deletions apply and chunks do not overlap in time.
     const all: { p: SeriesPart; m: ChunkMeta }[] = [];
     let deleted = false;
@@ -124,9 +140,9 @@ export async function compactBlocks(destDir: string, blocks: readonly Block[], o
     if (g.length > 1) all.sort((a, b) => a.m.minTime - b.m.minTime);
     let overlap = false;
     for (let k = 1; k < all.length; k++) if (all[k]!.m.minTime <= all[k - 1]!.m.maxTime) overlap = true;
-    if (!deleted && !overlap) return all.map(({ p, m }) => new BlockChunk(p.block.chunks.chunk(m.ref), m.minTime, m.maxTime));
+    if (!deleted && !overlap) return all.map(({ p, m }) => new BlockChunk(batch.get(p.block)!.chunk(m.ref), m.minTime, m.maxTime));
     // Slow path: merge samples and re-encode.
-    const its: SampleIterator[] = g.map((p) => new ChunkSeriesIterator(new PartChunks(p), minTime, maxTime - 1, p.block.tombstones.get(p.id)));
+    const its: SampleIterator[] = g.map((p) => new ChunkSeriesIterator(new PartChunks(p, batch.get(p.block)!), minTime, maxTime - 1, p.block.tombstones.get(p.id)));
     const it = its.length === 1 ? its[0]! : new ChainSampleIterator(its);
     let n = 0;
     while (it.next() !== ValueType.None) {

@@ -84,9 +84,9 @@ async function fullness(b: Block): Promise<string> {
   const e = new SeriesEntry();
   for (let i = 0; i < ids.length; i++) {
     b.index.series(ids[i]!, e);
-    await b.chunks.load(e.chunks.map((c) => c.ref));
+    const loaded = await b.chunks.read(e.chunks.map((c) => c.ref));
     for (const c of e.chunks) {
-      const n = Math.min(b.chunks.chunk(c.ref).numSamples(), 120);
+      const n = Math.min(loaded.chunk(c.ref).numSamples(), 120);
       buckets[Math.max(0, Math.ceil((10 * n) / 120) - 1)]!++;
       total++;
     }
@@ -103,9 +103,14 @@ export async function analyzeCommand(dir: string, blockId: string, opts: Analyze
   const blocks = await openBlocksReadOnly(dir);
   const b = blockId === '' ? blocks[blocks.length - 1] : blocks.find((x) => x.ulid === blockId);
   if (b === undefined) {
+    for (const x of blocks) await x.close();
     io.err(`block ${blockId} not found\n`);
     return 1;
   }
-  io.out(await analyzeBlock(b, opts));
+  try {
+    io.out(await analyzeBlock(b, opts));
+  } finally {
+    for (const x of blocks) await x.close();
+  }
   return 0;
 }

@@ -208,6 +208,7 @@ export async function createBlocksFromOpenMetrics(text: string, file: string, ou
     if (!opts.quiet) {
       const b = await Block.open(join(outDir, meta.ulid));
       io.out(formatBlockTable([{ meta, size: await b.size() }], header, opts.humanReadable));
+      await b.close();
       header = false;
     }
   }

@@ -43,7 +43,8 @@ export async function dumpCommand(dir: string, opts: DumpOptions, io: TsdbIO): P
   }
   io.out(buf);
   const e = ss.err();
-  if (e !== null) throw e;
   await q.close();
+  for (const b of blocks) await b.close();
+  if (e !== null) throw e;
   return 0;
 }

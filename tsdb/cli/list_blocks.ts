@@ -31,6 +31,7 @@ export function formatBlockTable(blocks: readonly { meta: BlockMeta; size: numbe
 export async function listBlocksCommand(dir: string, humanReadable: boolean, io: TsdbIO): Promise<number> {
   const blocks = await openBlocksReadOnly(dir);
   const rows = await Promise.all(blocks.map(async (b) => ({ meta: b.meta, size: await b.size() })));
+  for (const b of blocks) await b.close();
   io.out(formatBlockTable(rows, true, humanReadable));
   return 0;
 }
