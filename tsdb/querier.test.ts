@@ -134,3 +134,52 @@ test('merge querier unions label values and closes every querier', async () => {
   await mq.close();
   assert.ok(q1.closed && q2.closed);
 });
+
+test('chain iterator agrees with a sorted-union reference under random next/seek mixes', () => {
+  let seed = 12345;
+  const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296);
+  for (let round = 0; round < 300; round++) {
+    const k = 1 + Math.floor(rnd() * 4);
+    const inputs: { ts: number[]; vs: number[] }[] = [];
+    for (let i = 0; i < k; i++) {
+      // Sometimes disjoint ranges (like blocks), sometimes interleaved.
+      const base = rnd() < 0.5 ? i * 1000 : 0;
+      const set = new Set<number>();
+      const n = Math.floor(rnd() * 40);
+      for (let j = 0; j < n; j++) set.add(base + Math.floor(rnd() * 600));
+      const ts = [...set].sort((a, b) => a - b);
+      inputs.push({ ts, vs: ts.map((t) => t * 10 + i) });
+    }
+    // Reference: first input wins on equal timestamps.
+    const ref = new Map<number, number>();
+    for (const inp of inputs) inp.ts.forEach((t, j) => ref.has(t) || ref.set(t, inp.vs[j]!));
+    const want = [...ref.entries()].sort((a, b) => a[0] - b[0]);
+    const it = new ChainSampleIterator(inputs.map((x) => new ArrayIterator(Float64Array.from(x.ts), Float64Array.from(x.vs))));
+    let pos = -1;
+    for (let step = 0; step < 60; step++) {
+      if (rnd() < 0.3) {
+        const target = Math.floor(rnd() * 4000);
+        const r = it.seek(target);
+        // seek never moves backwards: from the current position, first sample >= target.
+        let p = Math.max(pos, 0);
+        while (p < want.length && want[p]![0] < target) p++;
+        if (pos >= 0 && want[pos] !== undefined && want[pos]![0] >= target) p = pos;
+        pos = p;
+        if (pos >= want.length) {
+          assert.equal(r, ValueType.None);
+          break;
+        }
+        assert.equal(r, ValueType.Float);
+      } else {
+        const r = it.next();
+        pos++;
+        if (pos >= want.length) {
+          assert.equal(r, ValueType.None);
+          break;
+        }
+        assert.equal(r, ValueType.Float);
+      }
+      assert.deepEqual([it.atT(), it.atV()], want[pos], `round ${round} step ${step}`);
+    }
+  }
+});

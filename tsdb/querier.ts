@@ -33,6 +33,8 @@ export class ChainSampleIterator implements SampleIterator {
   private started: boolean;
   private cur: number;
   private t: number;
+  /** Smallest current timestamp among the inputs other than `cur`. */
+  private second: number;
   private error: Error | null;
 
   constructor(its: SampleIterator[]) {
@@ -41,6 +43,7 @@ export class ChainSampleIterator implements SampleIterator {
     this.started = false;
     this.cur = -1;
     this.t = Number.NEGATIVE_INFINITY;
+    this.second = Number.POSITIVE_INFINITY;
     this.error = null;
   }
 
@@ -51,6 +54,7 @@ export class ChainSampleIterator implements SampleIterator {
     this.started = false;
     this.cur = -1;
     this.t = Number.NEGATIVE_INFINITY;
+    this.second = Number.POSITIVE_INFINITY;
     this.error = null;
   }
 
@@ -66,13 +70,16 @@ export class ChainSampleIterator implements SampleIterator {
   private pick(): ValueType {
     let best = -1;
     let bt = Number.POSITIVE_INFINITY;
+    let second = Number.POSITIVE_INFINITY;
     for (let i = 0; i < this.its.length; i++) {
       const t = this.ts[i]!;
       if (t < bt) {
+        second = bt;
         bt = t;
         best = i;
-      }
+      } else if (t < second) second = t;
     }
+    this.second = second;
     if (best < 0 || this.error !== null) {
       this.cur = -1;
       return ValueType.None;
@@ -90,6 +97,18 @@ export class ChainSampleIterator implements SampleIterator {
     } else {
       if (this.cur < 0) return ValueType.None;
       const t = this.t;
+      // Fast path: no other input sits at or before the current sample (blocks that
+      // do not overlap), so only the current input moves and no rescan is needed.
+      if (this.second > t) {
+        const c = this.cur;
+        this.adv(c, this.its[c]!.next());
+        const nt = this.ts[c]!;
+        if (nt < this.second && this.error === null) {
+          this.t = nt;
+          return ValueType.Float;
+        }
+        return this.pick();
+      }
       // Advance every input sitting on the sample just returned (that drops duplicates).
       for (let i = 0; i < n; i++) if (this.ts[i] === t) this.adv(i, this.its[i]!.next());
     }
