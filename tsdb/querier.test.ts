@@ -152,7 +152,9 @@ test('chain iterator agrees with a sorted-union reference under random next/seek
     }
     // Reference: first input wins on equal timestamps.
     const ref = new Map<number, number>();
-    for (const inp of inputs) inp.ts.forEach((t, j) => ref.has(t) || ref.set(t, inp.vs[j]!));
+    for (const inp of inputs) {
+      for (let j = 0; j < inp.ts.length; j++) if (!ref.has(inp.ts[j]!)) ref.set(inp.ts[j]!, inp.vs[j]!);
+    }
     const want = [...ref.entries()].sort((a, b) => a[0] - b[0]);
     const it = new ChainSampleIterator(inputs.map((x) => new ArrayIterator(Float64Array.from(x.ts), Float64Array.from(x.vs))));
     let pos = -1;
