@@ -9,8 +9,9 @@
  * are parents of another loaded block (a compaction finished but its inputs were
  * not yet deleted) and blocks marked `deletable` are deleted.
  */
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, link, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { MergeQuerier } from '../querier.js';
 import type { Querier } from '../storage.js';
 import { Block } from './block.js';
@@ -45,6 +46,18 @@ export interface BlockStoreOptions {
 
 const HOUR = 3600 * 1000;
 
+/** Counters for self-metrics (`prometheus_tsdb_compactions_total` and friends). */
+export class BlockStoreStats {
+  compactions = 0;
+  compactionsFailed = 0;
+  compactionSecondsSum = 0;
+  /** Blocks set aside as corrupt since start. */
+  corruptBlocks = 0;
+  /** Times time / size retention removed blocks (Prometheus counts runs, not blocks). */
+  timeRetentions = 0;
+  sizeRetentions = 0;
+}
+
 export class BlockStore {
   readonly dir: string;
   /** Compaction ranges in use (ms). */
@@ -52,6 +65,7 @@ export class BlockStore {
   private readonly opts: BlockStoreOptions;
   private readonly log: LogFn;
   private list: Block[];
+  readonly stats: BlockStoreStats;
 
   private constructor(dir: string, opts: BlockStoreOptions) {
     this.dir = dir;
@@ -60,6 +74,7 @@ export class BlockStore {
     const retention = opts.retentionMs ?? 15 * 24 * HOUR;
     this.ranges = blockRanges(opts.minBlockDuration ?? 2 * HOUR, opts.maxBlockDuration ?? maxBlockDuration(retention));
     this.list = [];
+    this.stats = new BlockStoreStats();
   }
 
   /** Opens (creating if needed) the data directory `dir` and loads its blocks. */
@@ -124,6 +139,7 @@ export class BlockStore {
       // Target free.
     }
     const why = err instanceof Error ? err.message : String(err);
+    this.stats.corruptBlocks++;
     try {
       await rename(from, to);
       this.log(`level=error component=tsdb msg="block is corrupt and was moved aside; its data is not served" block=${name} moved_to=${to} err="${why}"`);
@@ -156,10 +172,19 @@ export class BlockStore {
       if (plan.length === 0) break;
       const inputs = this.list.filter((b) => plan.includes(b.dir));
       const started = (this.opts.now ?? Date.now)();
-      const meta = await compactBlocks(this.dir, inputs, {
-        ...(this.opts.now ? { now: this.opts.now } : {}),
-        ...(this.opts.segmentSize !== undefined ? { segmentSize: this.opts.segmentSize } : {}),
-      });
+      const t0 = performance.now();
+      let meta: Awaited<ReturnType<typeof compactBlocks>>;
+      try {
+        meta = await compactBlocks(this.dir, inputs, {
+          ...(this.opts.now ? { now: this.opts.now } : {}),
+          ...(this.opts.segmentSize !== undefined ? { segmentSize: this.opts.segmentSize } : {}),
+        });
+      } catch (e) {
+        this.stats.compactionsFailed++;
+        throw e;
+      }
+      this.stats.compactions++;
+      this.stats.compactionSecondsSum += (performance.now() - t0) / 1000;
       this.log(
         `level=info component=tsdb msg="compact blocks" count=${inputs.length} mint=${Math.min(...inputs.map((b) => b.minTime))} maxt=${Math.max(
           ...inputs.map((b) => b.maxTime),
@@ -178,10 +203,11 @@ export class BlockStore {
    */
   async applyRetention(otherBytes = 0): Promise<string[]> {
     const infos = await Promise.all(this.list.map(async (b) => ({ ulid: b.ulid, minTime: b.minTime, maxTime: b.maxTime, size: await b.size() })));
-    const del = new Set([
-      ...beyondTimeRetention(infos, this.opts.retentionMs ?? 15 * 24 * HOUR),
-      ...beyondSizeRetention(infos, this.opts.retentionBytes ?? 0, otherBytes),
-    ]);
+    const byTime = beyondTimeRetention(infos, this.opts.retentionMs ?? 15 * 24 * HOUR);
+    const bySize = beyondSizeRetention(infos, this.opts.retentionBytes ?? 0, otherBytes);
+    if (byTime.length > 0) this.stats.timeRetentions++;
+    if (bySize.length > 0) this.stats.sizeRetentions++;
+    const del = new Set([...byTime, ...bySize]);
     if (del.size === 0) return [];
     const keep: Block[] = [];
     for (const b of this.list) {
@@ -192,6 +218,53 @@ export class BlockStore {
     }
     this.list = keep;
     return [...del];
+  }
+
+  /**
+   * Rewrites every block that has tombstones without the deleted data (the admin
+   * API's `clean_tombstones`); the rewritten block keeps its level and replaces the
+   * original. Returns the number of blocks rewritten.
+   */
+  async cleanTombstones(): Promise<number> {
+    let n = 0;
+    for (const b of [...this.list]) {
+      if (b.tombstones.size === 0) continue;
+      await compactBlocks(this.dir, [b], {
+        level: b.meta.compaction.level,
+        ...(this.opts.now ? { now: this.opts.now } : {}),
+        ...(this.opts.segmentSize !== undefined ? { segmentSize: this.opts.segmentSize } : {}),
+      });
+      n++;
+    }
+    // The rewrites name their originals as parents (or marked them deletable when
+    // nothing was left), so reloading drops the originals.
+    if (n > 0) await this.reload();
+    return n;
+  }
+
+  /**
+   * Hard-links every loaded block into `dir/<ulid>/` (the admin API's `snapshot`;
+   * the head is the caller's). Falls back to copying where links are impossible.
+   * Returns the ULIDs snapshotted.
+   */
+  async snapshot(dir: string): Promise<string[]> {
+    const out: string[] = [];
+    for (const b of this.list) {
+      const dst = join(dir, b.ulid);
+      await mkdir(join(dst, 'chunks'), { recursive: true });
+      const files = ['meta.json', 'index', 'tombstones', ...(await readdir(join(b.dir, 'chunks'))).map((c) => join('chunks', c))];
+      for (const f of files) {
+        try {
+          await link(join(b.dir, f), join(dst, f));
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === 'ENOENT' && f === 'tombstones') continue;
+          if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
+          await copyFile(join(b.dir, f), join(dst, f));
+        }
+      }
+      out.push(b.ulid);
+    }
+    return out;
   }
 
   /** Total bytes of all loaded blocks. */

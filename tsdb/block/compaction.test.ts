@@ -228,3 +228,32 @@ test('block store retention deletes old blocks by time and by size', async (t) =
   assert.deepEqual(s3.blocks().map((b) => b.minTime), [3000, 4000]);
   await s3.close();
 });
+
+test('clean tombstones rewrites deleted data away and snapshot hard-links every block', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'vigil-clean-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  await makeBlock(dir, 0, 1000, ['a', 'b'], 10);
+  await makeBlock(dir, 1000, 2000, ['a', 'b'], 10);
+  const store = await BlockStore.open(dir, { minBlockDuration: 1000, retentionMs: 0, log: () => {} });
+  for (const b of store.blocks()) await b.delete(0, 5000, [new Matcher(MatchType.Equal, 's', 'a')]);
+  const before = await dump(store.querier(0, 2000));
+  assert.equal(before.size, 1);
+  assert.equal(await store.cleanTombstones(), 2);
+  assert.equal(store.blocks().length, 2);
+  for (const b of store.blocks()) {
+    assert.equal(b.tombstones.size, 0);
+    assert.equal(b.meta.compaction.level, 1, 'level kept');
+    assert.equal(b.meta.stats.numSeries, 1, 'deleted series gone from the index');
+  }
+  assert.deepEqual(await dump(store.querier(0, 2000)), before);
+  assert.equal((await readdir(dir)).length, 2, 'originals removed');
+  const snap = join(dir, 'snap');
+  const ids = await store.snapshot(snap);
+  assert.deepEqual(ids.sort(), store.blocks().map((b) => b.ulid).sort());
+  const copy = await BlockStore.open(snap, { retentionMs: 0, log: () => {} });
+  assert.deepEqual(await dump(copy.querier(0, 2000)), before);
+  const st = await stat(join(snap, ids[0]!, 'index'));
+  assert.ok(st.nlink >= 2, 'hard link');
+  await copy.close();
+  await store.close();
+});

@@ -28,6 +28,8 @@ export interface CompactOptions {
   readonly segmentSize?: number;
   /** Clock (ms) for the new ULID. */
   readonly now?: () => number;
+  /** Level of the new block; default max(parents) + 1 (a tombstone rewrite keeps the parent's level). */
+  readonly level?: number;
 }
 
 /** Series whose chunks are read together. */
@@ -112,7 +114,7 @@ export async function compactBlocks(destDir: string, blocks: readonly Block[], o
   const maxTime = Math.max(...blocks.map((b) => b.maxTime));
   const ulid = newULID((opts.now ?? Date.now)());
   const sources = [...new Set(blocks.flatMap((b) => b.meta.compaction.sources))].sort();
-  const level = Math.max(...blocks.map((b) => b.meta.compaction.level)) + 1;
+  const level = opts.level ?? Math.max(...blocks.map((b) => b.meta.compaction.level)) + 1;
   const parents = blocks.map((b) => ({ ulid: b.ulid, minTime: b.minTime, maxTime: b.maxTime }));
 
   const ts: { buf: Float64Array } = { buf: new Float64Array(1024) };
