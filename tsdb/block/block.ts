@@ -22,6 +22,9 @@ export class Block {
   readonly chunks: ChunkReader;
   tombstones: Tombstones;
   private readonly indexSize: number;
+  /** Open queriers; files stay open until the last one closes, even after `close()`. */
+  private readers: number;
+  private closing: boolean;
 
   private constructor(dir: string, meta: BlockMeta, index: IndexReader, chunks: ChunkReader, tombstones: Tombstones, indexSize: number) {
     this.dir = dir;
@@ -30,6 +33,8 @@ export class Block {
     this.chunks = chunks;
     this.tombstones = tombstones;
     this.indexSize = indexSize;
+    this.readers = 0;
+    this.closing = false;
   }
 
   /**
@@ -62,9 +67,20 @@ export class Block {
     return this.meta.minTime <= maxt && mint < this.meta.maxTime;
   }
 
-  /** A querier over `[mint, maxt]` (ms, inclusive). */
+  /**
+   * A querier over `[mint, maxt]` (ms, inclusive). The block's files stay open
+   * until the querier is closed, even if the block is closed or deleted meanwhile
+   * (compaction and retention do that while queries run).
+   */
   querier(mint: number, maxt: number): Querier {
+    this.readers++;
     return new BlockQuerier(this, mint, maxt);
+  }
+
+  /** @internal Called by `BlockQuerier.close`. */
+  releaseReader(): Promise<void> {
+    this.readers--;
+    return this.closing && this.readers === 0 ? this.chunks.close() : Promise.resolve();
   }
 
   /** Bytes on disk: index, chunk segments, tombstones and meta.json. */
@@ -108,8 +124,9 @@ export class Block {
     return n;
   }
 
-  /** Closes the chunk files. Series already selected keep their loaded chunks. */
+  /** Closes the chunk files once no querier is open. Series already selected keep their loaded chunks. */
   async close(): Promise<void> {
-    await this.chunks.close();
+    this.closing = true;
+    if (this.readers === 0) await this.chunks.close();
   }
 }

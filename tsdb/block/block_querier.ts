@@ -97,11 +97,13 @@ export class BlockQuerier implements Querier {
   private readonly block: Block;
   private readonly mint: number;
   private readonly maxt: number;
+  private closed: boolean;
 
   constructor(block: Block, mint: number, maxt: number) {
     this.block = block;
     this.mint = mint;
     this.maxt = maxt;
+    this.closed = false;
   }
 
   async select(_sortSeries: boolean, hints: SelectHints | null, matchers: readonly Matcher[]): Promise<SeriesSet> {
@@ -182,7 +184,11 @@ export class BlockQuerier implements Querier {
     return limitList(values, hints);
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.block.releaseReader();
+  }
 }
 
 function limitList(xs: string[], hints?: LabelHints): string[] {

@@ -257,3 +257,17 @@ test('clean tombstones rewrites deleted data away and snapshot hard-links every 
   await copy.close();
   await store.close();
 });
+
+test('a query started before compaction deletes its blocks still reads them', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'vigil-inflight-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  for (let k = 0; k < 4; k++) await makeBlock(dir, k * 1000, (k + 1) * 1000, ['a'], 10);
+  const store = await BlockStore.open(dir, { minBlockDuration: 1000, maxBlockDuration: 9000, retentionMs: 0, log: () => {} });
+  const q = store.querier(0, 4000); // opened before compaction
+  const want = await dump(store.querier(0, 4000));
+  assert.ok((await store.compact()) >= 1);
+  assert.ok(store.blocks().length < 4);
+  assert.deepEqual(await dump(q), want, 'parents were deleted on disk but the open querier still reads them');
+  await q.close();
+  await store.close();
+});
