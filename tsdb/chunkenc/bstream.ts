@@ -75,21 +75,34 @@ export class BitWriter {
   writeBits(v: number, n: number, asWritten: number = n): void {
     if (this.len + 6 > this.buf.length) this.grow(6);
     const buf = this.buf;
-    while (n > 0) {
-      if (this.free === 0) {
-        buf[this.len++] = 0;
-        this.free = 8;
+    let free = this.free;
+    let len = this.len;
+    if (n <= free) {
+      // Fits in the partial last byte.
+      free -= n;
+      buf[len - 1]! |= (v & ((1 << n) - 1)) << free;
+    } else {
+      if (free > 0) {
+        n -= free;
+        buf[len - 1]! |= (v >>> n) & ((1 << free) - 1);
       }
-      const take = Math.min(n, this.free);
-      const bits = (v >>> (n - take)) & ((1 << take) - 1);
-      this.free -= take;
-      buf[this.len - 1]! |= bits << this.free;
-      n -= take;
+      while (n >= 8) {
+        n -= 8;
+        buf[len++] = (v >>> n) & 0xff;
+      }
+      if (n > 0) {
+        buf[len++] = (v << (8 - n)) & 0xff;
+        free = 8 - n;
+      } else {
+        free = 0;
+      }
     }
-    if (this.free === 0 && asWritten >= 8 && (asWritten & 7) === 0) {
-      buf[this.len++] = 0;
-      this.free = 8;
+    if (free === 0 && asWritten >= 8 && (asWritten & 7) === 0) {
+      buf[len++] = 0;
+      free = 8;
     }
+    this.free = free;
+    this.len = len;
   }
 
   /** Appends `n` (0 ≤ n ≤ 64) low bits of the 64-bit value `hi:lo`. */

@@ -62,7 +62,14 @@ export class Head {
   readonly chunkRange: number;
   readonly samplesPerChunk: number;
   readonly oooWindow: number;
+  /** Series by reference, for iteration and counting. */
   readonly series: Map<number, MemSeries>;
+  /**
+   * Series by reference as a holey array: the per-sample lookup in commits and
+   * WAL replay is an index, not a hash probe. References are dense (handed out in
+   * sequence), so the array costs 8 bytes per reference ever issued.
+   */
+  private readonly byRef: (MemSeries | undefined)[];
   private readonly byHash: Map<number, MemSeries | MemSeries[]>;
   readonly postings: MemPostings;
   readonly tombstones: Tombstones;
@@ -83,6 +90,7 @@ export class Head {
     this.samplesPerChunk = opts.samplesPerChunk ?? CHUNK_SAMPLES_TARGET;
     this.oooWindow = opts.outOfOrderWindow ?? 0;
     this.series = new Map();
+    this.byRef = [];
     this.byHash = new Map();
     this.postings = new MemPostings();
     this.tombstones = new Tombstones();
@@ -99,6 +107,11 @@ export class Head {
   /** Number of series in the head. */
   numSeries(): number {
     return this.series.size;
+  }
+
+  /** The series with reference `ref`, or undefined. */
+  getByRef(ref: number): MemSeries | undefined {
+    return this.byRef[ref];
   }
 
   /** The series with these labels, or undefined. */
@@ -133,6 +146,7 @@ export class Head {
     if (existing !== undefined) return existing;
     const s = new MemSeries(ref, labels);
     this.series.set(ref, s);
+    this.byRef[ref] = s;
     const h = labels.hash();
     const e = this.byHash.get(h);
     if (e === undefined) this.byHash.set(h, s);
@@ -212,6 +226,7 @@ export class Head {
     const s = this.series.get(ref);
     if (s === undefined) return;
     this.series.delete(ref);
+    this.byRef[ref] = undefined;
     const h = s.labels.hash();
     const e = this.byHash.get(h);
     if (e === s) this.byHash.delete(h);
@@ -228,7 +243,7 @@ export class Head {
     const refs = this.postingsFor(matchers);
     const out: number[] = [];
     for (let i = 0; i < refs.length; i++) {
-      const s = this.series.get(refs[i]!);
+      const s = this.byRef[refs[i]!];
       if (s === undefined || s.isEmpty()) continue;
       if (s.maxTime() < mint || s.minTime() > maxt) continue;
       this.tombstones.add(s.ref, mint, maxt);

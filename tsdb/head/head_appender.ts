@@ -55,7 +55,7 @@ export class HeadAppender implements Appender {
   append(ref: SeriesRef, labels: Labels, t: number, v: number): SeriesRef {
     if (this.done) throw new StorageError('invalid_sample', 'append after commit or rollback: appenders are single-use');
     const head = this.head;
-    let s = ref !== 0 ? head.series.get(ref) : undefined;
+    let s = ref !== 0 ? head.getByRef(ref) : undefined;
     if (s === undefined || (s.labels !== labels && !s.labels.equals(labels))) s = head.getOrCreate(labels, this.created);
     if (!Number.isSafeInteger(t)) throw new StorageError('invalid_sample', `invalid timestamp ${t} for ${labels.toString()}: must be an integer number of milliseconds`);
 
@@ -164,7 +164,6 @@ export class HeadAppender implements Appender {
 
   private apply(): void {
     const head = this.head;
-    const series = head.series;
     const refs = this.refs;
     const ts = this.ts;
     const vs = this.vs;
@@ -178,7 +177,7 @@ export class HeadAppender implements Appender {
     let minT = head.minT;
     let maxT = head.maxT;
     for (let i = 0; i < this.n; i++) {
-      const s = series.get(refs[i]!);
+      const s = head.getByRef(refs[i]!);
       if (s === undefined) continue; // removed by a truncation since append: the sample is too old anyway
       const t = ts[i]!;
       if (t > s.lastT) {

@@ -220,7 +220,7 @@ export class HeadQuerier implements Querier {
     const refs = head.postingsFor(matchers);
     const out: MemSeries[] = [];
     for (let i = 0; i < refs.length; i++) {
-      const s = head.series.get(refs[i]!);
+      const s = head.getByRef(refs[i]!);
       if (s === undefined || s.isEmpty()) continue;
       if (s.maxTime() < this.mint || s.minTime() > this.maxt) continue;
       out.push(s);

@@ -50,7 +50,6 @@ export function replayWal(head: Head, walDir: string, log: (msg: string) => void
   const stones: number[] = [];
   // A series logged twice under different references (Prometheus tolerates this): map the newer one.
   const remap = new Map<number, number>();
-  const series = head.series;
   const range = head.chunkRange;
   const spc = head.samplesPerChunk;
   const sink = head.sink;
@@ -78,7 +77,7 @@ export function replayWal(head: Head, walDir: string, log: (msg: string) => void
         const r = br[i]!;
         if (r !== lastRef) {
           lastRef = r;
-          s = series.get(remap.size === 0 ? r : (remap.get(r) ?? r));
+          s = head.getByRef(remap.size === 0 ? r : (remap.get(r) ?? r));
         }
         if (s === undefined) continue;
         const t = bt[i]!;

@@ -43,6 +43,8 @@ export class MemSeries implements ChunkCutState {
   oooT: Float64Array | null;
   oooV: Float64Array | null;
   oooCount: number;
+  /** Byte size of the last full chunk: the next chunk's initial capacity, to avoid regrowth. */
+  capHint: number;
 
   constructor(ref: number, labels: Labels) {
     this.ref = ref;
@@ -61,6 +63,7 @@ export class MemSeries implements ChunkCutState {
     this.oooT = null;
     this.oooV = null;
     this.oooCount = 0;
+    this.capHint = 64;
   }
 
   /**
@@ -87,7 +90,7 @@ export class MemSeries implements ChunkCutState {
   }
 
   private cutChunk(t: number, chunkRange: number): void {
-    const c = new XORChunk(64);
+    const c = new XORChunk(this.capHint);
     this.chunk = c;
     this.app = new XORAppender(c);
     this.chunkMinT = t;
@@ -99,8 +102,9 @@ export class MemSeries implements ChunkCutState {
   flushChunk(sink: ChunkSink): void {
     const c = this.chunk;
     if (c === null) return;
-    c.compact();
+    this.capHint = c.b.len + (c.b.len >> 3) + 8;
     if (sink === null) {
+      c.compact();
       if (this.memChunks === null) this.memChunks = [];
       this.memChunks.push(c);
       this.pushMm(this.memChunks.length - 1, this.chunkMinT, this.chunkMaxT);

@@ -1,0 +1,219 @@
+/**
+ * Head, WAL and chunk benchmarks on the deterministic dataset of
+ * bench/tsdb_dataset.ts (node_exporter and application targets, 15 s scrapes):
+ *
+ * - append throughput into the head, one commit per target scrape as a scrape
+ *   loop does, without and with the WAL (samples/s on one core);
+ * - WAL replay speed (samples/s) when reopening;
+ * - chunk iteration speed over every head series (samples/s);
+ * - bytes per sample of the blocks the DB writes when it compacts the head;
+ * - head memory per active series at 100k (and, with --mem1m=1, 1M) series.
+ *
+ * Run: node --expose-gc dist/bench/tsdb_bench.js [--nodes=N --apps=N --hours=H]
+ * Figures only; nothing here fails on timings.
+ */
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openDB } from '../tsdb/db.js';
+import { Head } from '../tsdb/head/head.js';
+import { persistHeadRange } from '../tsdb/head/head_compact.js';
+import { replayWal } from '../tsdb/head/head_wal.js';
+import { Labels } from '../tsdb/labels.js';
+import { NO_REF, type SeriesRef, type Appendable, ValueType } from '../tsdb/storage.js';
+import { generateDataset, type DatasetSeries } from './tsdb_dataset.js';
+
+function flag(name: string, dflt: number): number {
+  const a = process.argv.find((x) => x.startsWith(`--${name}=`));
+  return a === undefined ? dflt : Number(a.slice(name.length + 3));
+}
+
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+interface Target {
+  series: DatasetSeries[];
+  refs: SeriesRef[];
+}
+
+/** Groups series by target (they share one timestamp array). */
+function targets(data: readonly DatasetSeries[]): Target[] {
+  const by = new Map<Float64Array, Target>();
+  for (const s of data) {
+    let t = by.get(s.ts);
+    if (t === undefined) {
+      t = { series: [], refs: [] };
+      by.set(s.ts, t);
+    }
+    t.series.push(s);
+    t.refs.push(NO_REF);
+  }
+  return [...by.values()];
+}
+
+/** Appends the whole dataset scrape by scrape, one commit per target scrape. Returns samples appended. */
+async function appendAll(db: Appendable, ts: Target[], scrapes: number): Promise<number> {
+  let n = 0;
+  for (let k = 0; k < scrapes; k++) {
+    for (const t of ts) {
+      const app = db.appender();
+      const ss = t.series;
+      const at = ss[0]!.ts[k]!;
+      for (let i = 0; i < ss.length; i++) t.refs[i] = app.append(t.refs[i]!, ss[i]!.labels, at, ss[i]!.vs[k]!);
+      await app.commit();
+      n += ss.length;
+    }
+  }
+  return n;
+}
+
+function dirBytes(dir: string, filter: (path: string) => boolean = () => true): number {
+  let n = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) n += dirBytes(p, filter);
+    else if (filter(p)) n += statSync(p).size;
+  }
+  return n;
+}
+
+function gc(): void {
+  const g = (globalThis as { gc?: () => void }).gc;
+  if (g) {
+    g();
+    g();
+  }
+}
+
+function memNow(): number {
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
+}
+
+async function main(): Promise<void> {
+  const hours = flag('hours', 4);
+  const data = generateDataset({ nodeTargets: flag('nodes', 60), appTargets: flag('apps', 40), durationMs: hours * 3600_000 });
+  const ts = targets(data);
+  const scrapes = data[0]!.ts.length;
+  const total = data.length * scrapes;
+  console.log(`dataset: ${fmt(data.length)} series, ${ts.length} targets, ${scrapes} scrapes, ${fmt(total)} samples (${hours}h at 15s)`);
+
+  // 1. Append without WAL (head only, chunks to chunks_head).
+  {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-head-'));
+    const head = new Head({ chunkDir: join(dir, 'chunks_head') });
+    const t0 = performance.now();
+    const n = await appendAll(head, targets(data), scrapes);
+    const sec = (performance.now() - t0) / 1000;
+    console.log(`append, head only (no WAL):   ${fmt(n / sec)} samples/s`);
+    head.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  // 2. Append with WAL through the DB, then replay, iterate, compact.
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-db-'));
+  try {
+    let db = await openDB(dir, { log: () => {}, autoCompact: false });
+    const t0 = performance.now();
+    const n = await appendAll(db, targets(data), scrapes);
+    const sec = (performance.now() - t0) / 1000;
+    console.log(`append, head + WAL:           ${fmt(n / sec)} samples/s`);
+    const walBytes = dirBytes(join(dir, 'wal'));
+    console.log(`WAL size:                     ${(walBytes / n).toFixed(2)} bytes/sample (${fmt(walBytes)} bytes)`);
+    await db.close();
+
+    {
+      const h = new Head({ chunkDir: join(dir, 'bench_replay_chunks') });
+      const t1 = performance.now();
+      const st = replayWal(h, join(dir, 'wal'), () => {});
+      const rs = (performance.now() - t1) / 1000;
+      console.log(`WAL replay:                   ${fmt(st.samples / rs)} samples/s (${fmt(st.samples)} samples in ${rs.toFixed(2)} s)`);
+      h.close();
+      rmSync(join(dir, 'bench_replay_chunks'), { recursive: true, force: true });
+    }
+
+    db = await openDB(dir, { log: () => {}, autoCompact: false });
+    {
+      const q = await db.querier(Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+      const ss = await q.select(false, null, []);
+      const t2 = performance.now();
+      let cnt = 0;
+      let sum = 0;
+      let it: ReturnType<ReturnType<typeof ss.at>['iterator']> | undefined;
+      while (ss.next()) {
+        it = ss.at().iterator(it);
+        while (it.next() !== ValueType.None) {
+          sum += it.atT();
+          cnt++;
+        }
+      }
+      const is = (performance.now() - t2) / 1000;
+      console.log(`chunk iteration (head):       ${fmt(cnt / is)} samples/s (${fmt(cnt)} samples${sum === 0 ? '' : ''})`);
+      await q.close();
+    }
+
+    // Persist every complete 2h range of the head as blocks, as compaction does.
+    const H2 = 2 * 3600_000;
+    let blockSamples = 0;
+    const bdir = join(dir, 'bench_blocks');
+    for (let m = Math.floor(db.head.minT / H2) * H2; m + H2 <= db.head.maxT; m += H2) {
+      const meta = await persistHeadRange(db.head, bdir, Math.max(m, db.head.minT), m + H2);
+      if (meta !== null) blockSamples += meta.stats.numSamples;
+    }
+    if (blockSamples > 0) {
+      const chunkBytes = dirBytes(bdir, (p) => p.includes('/chunks/'));
+      const all = dirBytes(bdir);
+      console.log(
+        `blocks written by the head:   ${(chunkBytes / blockSamples).toFixed(3)} bytes/sample in chunks, ${(all / blockSamples).toFixed(3)} bytes/sample with index (${fmt(blockSamples)} samples)`,
+      );
+    }
+    await db.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  // 3. Head memory per active series.
+  const sizes = [100_000];
+  if (flag('mem1m', 0) === 1) sizes.push(1_000_000);
+  for (const count of sizes) {
+    const mdir = mkdtempSync(join(tmpdir(), 'vigil-bench-mem-'));
+    const labels: Labels[] = [];
+    for (let i = 0; i < count; i++) {
+      labels.push(
+        Labels.fromStrings(
+          '__name__',
+          'node_cpu_seconds_total',
+          'cpu',
+          String(i % 64),
+          'instance',
+          `host-${Math.floor(i / 512)}.example.com:9100`,
+          'job',
+          'node',
+          'mode',
+          ['idle', 'user', 'system', 'iowait', 'irq', 'softirq', 'steal', 'nice'][Math.floor(i / 64) % 8]!,
+        ),
+      );
+    }
+    gc();
+    const before = memNow();
+    const head = new Head({ chunkDir: join(mdir, 'chunks_head') });
+    const refs: SeriesRef[] = new Array(count).fill(NO_REF);
+    // 1h of 15s samples: one full chunk moved to disk, one open chunk per series.
+    for (let k = 0; k < 240; k++) {
+      const app = head.appender();
+      for (let i = 0; i < count; i++) refs[i] = app.append(refs[i]!, labels[i]!, k * 15_000, k * 1.5 + i);
+      await app.commit();
+    }
+    gc();
+    const after = memNow();
+    console.log(
+      `head memory at ${fmt(count)} series: ${fmt((after - before) / count)} bytes/series (heap + array buffers, label strings shared with the caller not counted)`,
+    );
+    head.close();
+    rmSync(mdir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
