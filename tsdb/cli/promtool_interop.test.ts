@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { Block } from '../block/block.js';
+import { BlockStore } from '../block/block_store.js';
 import { BlockChunk, writeBlock } from '../block/block_writer.js';
 import { encodeXOR } from '../chunkenc/chunk.js';
 import { compareLabelsUtf8 } from '../index/index_writer.js';
@@ -250,4 +251,34 @@ test('create-blocks-from reports bad input with file and line', async (t) => {
   assert.equal(ok.code, 0, ok.err);
   assert.equal(ok.out, '');
   assert.match((await vigil('dump', join(dir, 'ok'))).out, /^\{__name__="a"\} 1 10000\n$/);
+});
+
+test('Vigil compacts promtool-made blocks inside a Prometheus-style data dir; promtool dumps the same samples after', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'vigil-interop-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const start = 1_699_963_200_000; // aligned to 6h (and 18h)
+  const gen = generate(8, 10 * 240, start); // 10h at ~15s
+  const file = join(dir, 'in.om');
+  await writeFile(file, openMetrics(gen));
+  const data = join(dir, 'data');
+  await promtool('tsdb', 'create-blocks-from', 'openmetrics', '--quiet', file, data);
+  // What a Prometheus data directory also holds; none of it is a block.
+  await mkdir(join(data, 'wal'));
+  await mkdir(join(data, 'chunks_head'));
+  await writeFile(join(data, 'lock'), '');
+  await writeFile(join(data, 'queries.active'), '');
+  const before = await promtool('tsdb', 'dump', data);
+  const nBefore = (await readdir(data)).filter((n) => /^[0-9A-Z]{26}$/.test(n)).length;
+  const logs: string[] = [];
+  const store = await BlockStore.open(data, { log: (m) => logs.push(m) });
+  assert.equal(store.blocks().length, nBefore);
+  assert.ok((await store.compact()) >= 1);
+  await store.close();
+  assert.ok(!logs.some((l) => l.includes('corrupt')), logs.join('\n'));
+  const after = (await readdir(data)).filter((n) => /^[0-9A-Z]{26}$/.test(n));
+  assert.ok(after.length < nBefore, `${after.length} blocks after compaction, ${nBefore} before`);
+  assert.deepEqual((await readdir(data)).filter((n) => !/^[0-9A-Z]{26}$/.test(n)).sort(), ['chunks_head', 'lock', 'queries.active', 'wal']);
+  assert.equal(await promtool('tsdb', 'dump', data), before);
+  // The compacted block is the newest ULID; it spans the first three 2h windows.
+  assert.match(await promtool('tsdb', 'analyze', data, after.sort()[after.length - 1]!), /Duration: 5h5\dm|Duration: 6h0m0s/);
 });
