@@ -110,3 +110,29 @@ test('index reader detects a flipped byte in each section', () => {
   bad3[4] = 1;
   assert.throws(() => new IndexReader(bad3, 'v1'), /unsupported index version 1/);
 });
+
+test('index reader fails only with IndexCorruptError on random damage (bit flips and truncation)', () => {
+  const series = makeSeries(60);
+  const w = new IndexWriter(collectSymbols(series.map((s) => s.labels)));
+  const ids = series.map((s) => w.addSeries(s.labels, s.chunks));
+  const good = w.finish();
+  let seed = 4242;
+  const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296);
+  let detected = 0;
+  for (let round = 0; round < 400; round++) {
+    let bad = good.slice();
+    if (round % 10 === 0) bad = bad.subarray(0, Math.floor(rnd() * bad.length));
+    else for (let k = 0; k < 1 + Math.floor(rnd() * 3); k++) bad[Math.floor(rnd() * bad.length)]! ^= 1 << Math.floor(rnd() * 8);
+    try {
+      const r = new IndexReader(bad, 'fuzz/index');
+      const e = new SeriesEntry();
+      for (const id of ids) r.series(id, e);
+      for (const n of r.labelNames()) for (const v of r.labelValues(n)) r.postings(n, v);
+      r.allPostings();
+    } catch (err) {
+      assert.ok(err instanceof IndexCorruptError, `round ${round}: ${String(err)}`);
+      detected++;
+    }
+  }
+  assert.ok(detected > 300, `only ${detected} of 400 damaged indexes were detected`);
+});

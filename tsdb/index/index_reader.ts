@@ -88,6 +88,8 @@ export class IndexReader {
       // Symbols: remember where each string starts; decode on demand.
       const sym = this.section(toc.symbols, 'symbol table');
       const count = sym.be32();
+      // Every symbol takes at least its length byte: a larger count is corruption, not an allocation request.
+      if (count > sym.remaining()) throw new IndexCorruptError(path, `symbol table at offset ${toc.symbols} claims ${count} symbols in ${sym.remaining()} bytes`);
       const offs = new Uint32Array(count);
       for (let i = 0; i < count; i++) {
         offs[i] = sym.base + sym.off;
@@ -236,6 +238,7 @@ export class IndexReader {
       if (crc32c(b, start, end) !== want) throw new IndexCorruptError(this.path, `series ${id} checksum mismatch at offset ${off}`);
       const d = new DecBuf(b.subarray(start, end), start);
       const nl = d.uvarint();
+      if (nl * 2 > d.remaining()) throw new IndexCorruptError(this.path, `series ${id} at offset ${off} claims ${nl} labels in ${d.remaining()} bytes`);
       const kv: string[] = new Array(nl * 2);
       for (let i = 0; i < nl; i++) {
         kv[2 * i] = this.symbol(d.uvarint());
@@ -247,6 +250,7 @@ export class IndexReader {
       for (let i = 2; i < kv.length; i += 2) if (kv[i - 2]! >= kv[i]!) ordered = false;
       out.labels = ordered ? Labels.unsafeFromSorted(kv) : Labels.fromStrings(...kv);
       const nc = d.uvarint();
+      if (nc * 3 > d.remaining()) throw new IndexCorruptError(this.path, `series ${id} at offset ${off} claims ${nc} chunks in ${d.remaining()} bytes`);
       const chunks: ChunkMeta[] = new Array(nc);
       if (nc > 0) {
         let mint = d.varint();
