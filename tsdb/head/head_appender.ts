@@ -29,13 +29,43 @@ const LO = LE ? 0 : 1;
 const recBuf = new EncBuf(64 * 1024);
 const seriesBuf = new EncBuf(4 * 1024);
 
+/** The typed arrays one transaction buffers its samples in; pooled across appenders. */
+class SampleBuffers {
+  refs: Uint32Array;
+  ts: Float64Array;
+  vs: Float64Array;
+  vw: Uint32Array;
+  constructor(cap: number) {
+    this.refs = new Uint32Array(cap);
+    this.ts = new Float64Array(cap);
+    this.vs = new Float64Array(cap);
+    this.vw = new Uint32Array(this.vs.buffer);
+  }
+  grow(n: number): void {
+    const c = this.refs.length * 2;
+    const r = new Uint32Array(c);
+    const t = new Float64Array(c);
+    const v = new Float64Array(c);
+    r.set(this.refs.subarray(0, n));
+    t.set(this.ts.subarray(0, n));
+    v.set(this.vs.subarray(0, n));
+    this.refs = r;
+    this.ts = t;
+    this.vs = v;
+    this.vw = new Uint32Array(v.buffer);
+  }
+}
+
+// Free buffers: appenders take one on their first sample and give it back when done,
+// so steady-state scraping allocates no typed arrays per commit.
+const pool: SampleBuffers[] = [];
+const POOL_MAX = 64;
+const EMPTY_BUFFERS = new SampleBuffers(0);
+
 export class HeadAppender implements Appender {
   private readonly head: Head;
   private readonly minValid: number;
-  private refs: Uint32Array;
-  private ts: Float64Array;
-  private vs: Float64Array;
-  private vw: Uint32Array;
+  private bufs: SampleBuffers;
   private n: number;
   private readonly created: MemSeries[];
   private done: boolean;
@@ -43,10 +73,7 @@ export class HeadAppender implements Appender {
   constructor(head: Head) {
     this.head = head;
     this.minValid = head.appendableMinValidTime();
-    this.refs = new Uint32Array(64);
-    this.ts = new Float64Array(64);
-    this.vs = new Float64Array(64);
-    this.vw = new Uint32Array(this.vs.buffer);
+    this.bufs = EMPTY_BUFFERS;
     this.n = 0;
     this.created = [];
     this.done = false;
@@ -86,26 +113,23 @@ export class HeadAppender implements Appender {
       }
     }
     const i = this.n;
-    if (i === this.refs.length) this.grow();
-    this.refs[i] = s.ref;
-    this.ts[i] = t;
-    this.vs[i] = v;
+    let b = this.bufs;
+    if (i === b.refs.length) {
+      if (b === EMPTY_BUFFERS) b = this.bufs = pool.pop() ?? new SampleBuffers(256);
+      else b.grow(i);
+    }
+    b.refs[i] = s.ref;
+    b.ts[i] = t;
+    b.vs[i] = v;
     this.n = i + 1;
     return s.ref as SeriesRef;
   }
 
-  private grow(): void {
-    const c = this.refs.length * 2;
-    const r = new Uint32Array(c);
-    const t = new Float64Array(c);
-    const v = new Float64Array(c);
-    r.set(this.refs);
-    t.set(this.ts);
-    v.set(this.vs);
-    this.refs = r;
-    this.ts = t;
-    this.vs = v;
-    this.vw = new Uint32Array(v.buffer);
+  /** Returns the sample buffers to the pool. */
+  private release(): void {
+    if (this.bufs !== EMPTY_BUFFERS && pool.length < POOL_MAX) pool.push(this.bufs);
+    this.bufs = EMPTY_BUFFERS;
+    this.n = 0;
   }
 
   /**
@@ -120,9 +144,11 @@ export class HeadAppender implements Appender {
     try {
       this.writeLog(true);
     } catch (e) {
+      this.release();
       return Promise.reject(e);
     }
     this.apply();
+    this.release();
     return Promise.resolve();
   }
 
@@ -130,6 +156,7 @@ export class HeadAppender implements Appender {
   rollback(): Promise<void> {
     if (this.done) return Promise.resolve();
     this.done = true;
+    this.release();
     if (this.head.closed) return Promise.resolve();
     try {
       this.writeLog(false);
@@ -156,7 +183,7 @@ export class HeadAppender implements Appender {
     }
     if (withSamples && this.n > 0) {
       recBuf.reset();
-      encodeSamples(recBuf, this.refs, this.ts, this.vw, this.n);
+      encodeSamples(recBuf, this.bufs.refs, this.bufs.ts, this.bufs.vw, this.n);
       recs.push(recBuf.get());
     }
     if (recs.length > 0) log.log(recs);
@@ -164,10 +191,10 @@ export class HeadAppender implements Appender {
 
   private apply(): void {
     const head = this.head;
-    const refs = this.refs;
-    const ts = this.ts;
-    const vs = this.vs;
-    const vw = this.vw;
+    const refs = this.bufs.refs;
+    const ts = this.bufs.ts;
+    const vs = this.bufs.vs;
+    const vw = this.bufs.vw;
     const range = head.chunkRange;
     const spc = head.samplesPerChunk;
     const sink = head.sink;
