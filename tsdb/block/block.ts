@@ -11,7 +11,7 @@ import { postingsForMatchers } from '../index/postings_for_matchers.js';
 import type { Matcher } from '../matcher.js';
 import type { Querier } from '../storage.js';
 import { BlockQuerier } from './block_querier.js';
-import { ChunkReader } from './chunk_segments.js';
+import { ChunkReader } from './chunk_reader.js';
 import { type BlockMeta, readMeta, writeMeta } from './meta.js';
 import { Tombstones } from './tombstones.js';
 

@@ -15,7 +15,7 @@ import type { Matcher } from '../matcher.js';
 import type { LabelHints, Querier, SampleIterator, SelectHints, Series, SeriesSet } from '../storage.js';
 import type { Block } from './block.js';
 import { type ChunkList, ChunkSeriesIterator } from './chunk_series_iterator.js';
-import type { LoadedChunks } from './chunk_segments.js';
+import type { LoadedChunks } from './chunk_reader.js';
 
 class BlockSeriesChunks implements ChunkList {
   private readonly metas: ChunkMeta[];

@@ -19,7 +19,7 @@ import { type SampleIterator, ValueType } from '../storage.js';
 import type { Block } from './block.js';
 import { BlockChunk, writeBlock } from './block_writer.js';
 import { type ChunkList, ChunkSeriesIterator } from './chunk_series_iterator.js';
-import type { LoadedChunks } from './chunk_segments.js';
+import type { LoadedChunks } from './chunk_reader.js';
 import { type BlockMeta, writeMeta } from './meta.js';
 import { newULID } from './ulid.js';
 
