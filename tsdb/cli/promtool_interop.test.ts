@@ -142,7 +142,8 @@ test('promtool tsdb analyze, dump and list read a block Vigil wrote, dumping the
   assert.deepEqual(sections(ourAnalyze.out), sections(analyzed));
 
   assert.equal((await vigil('list', dir)).out, await promtool('tsdb', 'list', dir));
-  assert.equal((await vigil('list', '--human-readable', dir)).out, await promtool('tsdb', 'list', '-r', dir));
+  assert.equal((await vigil('list', '-r', dir)).out, await promtool('tsdb', 'list', '-r', dir));
+  assert.equal((await vigil('list', '--human-readable', dir)).out, await promtool('tsdb', 'list', '--human-readable', dir));
 });
 
 /** OpenMetrics text for generated series (only finite values: OpenMetrics allows NaN/Inf, kept simple here). */

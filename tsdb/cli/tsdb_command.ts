@@ -1,10 +1,10 @@
 /**
  * `vigil tsdb …`: promtool-compatible TSDB tooling.
  *
- *   list [--human-readable] [DIR]
+ *   list [-r|--human-readable] [DIR]
  *   analyze [--limit=20] [--extended] [DIR] [BLOCK_ID]
  *   dump [--min-time=T] [--max-time=T] [--match=SELECTOR] [DIR]
- *   create-blocks-from openmetrics [--max-block-duration=D] [--human-readable] [--quiet] FILE [DIR]
+ *   create-blocks-from openmetrics [--max-block-duration=D] [-r|--human-readable] [-q|--quiet] FILE [DIR]
  *
  * DIR defaults to `data/` as in promtool. Returns the process exit code; errors go
  * to stderr as one line.
@@ -18,13 +18,13 @@ import { PROCESS_IO, type TsdbIO } from './tsdb_io.js';
 const USAGE = `usage: vigil tsdb <command> [<args> ...]
 
 Commands:
-  list [--human-readable] [<db path>]
+  list [-r|--human-readable] [<db path>]
       List tsdb blocks.
   analyze [--limit=20] [--extended] [<db path>] [<block id>]
       Analyze churn, label pair cardinality and compaction efficiency.
   dump [--min-time=<ms>] [--max-time=<ms>] [--match=<selector>] [<db path>]
       Dump samples from a TSDB.
-  create-blocks-from openmetrics [--max-block-duration=<duration>] [--human-readable] [--quiet] <input file> [<output directory>]
+  create-blocks-from openmetrics [--max-block-duration=<duration>] [-r|--human-readable] [-q|--quiet] <input file> [<output directory>]
       Import samples from OpenMetrics input and produce TSDB blocks.
 `;
 
@@ -47,7 +47,10 @@ function parseArgs(argv: readonly string[], valued: readonly string[], bools: re
   const flags = new Map<string, string>();
   const args: string[] = [];
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
+    let a = argv[i]!;
+    // promtool's short forms.
+    if (a === '-r') a = '--human-readable';
+    else if (a === '-q') a = '--quiet';
     if (!a.startsWith('--') || a === '--') {
       args.push(a);
       continue;
