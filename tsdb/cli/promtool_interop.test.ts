@@ -133,10 +133,10 @@ test('promtool tsdb analyze, dump and list read a block Vigil wrote, dumping the
   assert.equal(ourSel.out, theirSel);
 
   // A limit above every section's size, so ties at the cut-off cannot differ.
-  const analyzed = await promtool('tsdb', 'analyze', '--limit=1000', dir);
+  const analyzed = await promtool('tsdb', 'analyze', '--limit=1000', '--extended', dir);
   assert.match(analyzed, /Series: 25\n/);
   assert.match(analyzed, /Label names: 4\n/);
-  const ourAnalyze = await vigil('analyze', '--limit=1000', dir);
+  const ourAnalyze = await vigil('analyze', '--limit=1000', '--extended', dir);
   // Same header and the same rows per section (promtool orders ties arbitrarily).
   const sections = (s: string) => s.split('\n\n').map((sec) => sec.split('\n').filter((l) => l !== '').sort().join('\n'));
   assert.deepEqual(sections(ourAnalyze.out), sections(analyzed));
