@@ -11,6 +11,7 @@ import { STALE_NAN, type SeriesSet, ValueType, isStaleNaN } from '../storage.js'
 import { Block } from './block.js';
 import { BlockChunk, writeBlock } from './block_writer.js';
 import { parseMeta } from './meta.js';
+import { OpaqueChunk } from './opaque_chunk.js';
 import { isDeleted, Tombstones } from './tombstones.js';
 import { isULID, newULID, ulidTime } from './ulid.js';
 
@@ -204,4 +205,33 @@ test('chunks larger than one read and blocks split over several segment files re
   // Selecting a single series reads only its chunk.
   const one = collect(await b.querier(0, 3_000_000).select(true, null, [new Matcher(MatchType.Equal, 'i', '4')]));
   assert.deepEqual(one.get(series[4]!.labels.toString())!.vs, series[4]!.vs);
+});
+
+test('native histogram chunks in a block are skipped with a warning; float chunks still serve', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'vigil-block-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const hist = () => new OpaqueChunk(2, Uint8Array.from([0, 3, 1, 2, 3, 4, 5, 6]));
+  const ts = [10, 20, 30];
+  const vs = [1, 2, 3];
+  const labels = [Labels.from({ __name__: 'f' }), Labels.from({ __name__: 'h' }), Labels.from({ __name__: 'm' })];
+  const meta = await writeBlock(
+    dir,
+    labels,
+    (i) =>
+      i === 0
+        ? [new BlockChunk(encodeXOR(ts, vs), 10, 30)]
+        : i === 1
+          ? [new BlockChunk(hist(), 10, 30)]
+          : [new BlockChunk(encodeXOR(ts, vs), 10, 30), new BlockChunk(hist(), 40, 60)],
+    { minTime: 0, maxTime: 100 },
+  );
+  assert.equal(meta.stats.numSamples, 3 + 3 + 6, 'histogram chunk sample counts come from their header');
+  const b = await Block.open(join(dir, meta.ulid));
+  t.after(() => b.close());
+  const ss = await b.querier(0, 100).select(true, null, []);
+  const got = collect(ss);
+  assert.deepEqual([...got.keys()], ['{__name__="f"}', '{__name__="m"}']);
+  assert.deepEqual(got.get('{__name__="m"}')!.ts, ts);
+  assert.equal(ss.warnings().length, 1);
+  assert.match(ss.warnings()[0]!, /skipped 2 chunks in an encoding other than XOR/);
 });

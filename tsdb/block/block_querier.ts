@@ -5,7 +5,7 @@
  * outside the querier range and in tombstoned intervals are dropped; series left
  * with nothing are omitted.
  */
-import type { Chunk } from '../chunkenc/chunk.js';
+import { type Chunk, Encoding } from '../chunkenc/chunk.js';
 import type { ChunkMeta } from '../index/chunk_meta.js';
 import { SeriesEntry } from '../index/index_reader.js';
 import { postingsForMatchers } from '../index/postings_for_matchers.js';
@@ -87,6 +87,11 @@ export class ListSeriesSet implements SeriesSet {
   }
 }
 
+/** A readable chunk encoding other than XOR. */
+function isForeign(enc: number): boolean {
+  return enc >= 0 && enc !== Encoding.XOR;
+}
+
 /** Whether `[a, b]` lies entirely within one of the flat sorted intervals. */
 function fullyDeleted(iv: readonly number[], a: number, b: number): boolean {
   for (let i = 0; i < iv.length; i += 2) if (iv[i]! <= a && b <= iv[i + 1]!) return true;
@@ -133,7 +138,21 @@ export class BlockQuerier implements Querier {
         if (limit > 0 && picked.length >= limit) break;
       }
       const loaded = await b.chunks.read(refs);
-      const out = picked.map((p) => new BlockSeries(p.labels, new BlockSeriesChunks(p.keep, loaded), mint, maxt, p.deleted));
+      // Native histogram chunks (from Prometheus blocks) are left out with a warning:
+      // Vigil serves float samples only. Unreadable chunks stay, to surface the damage.
+      let skipped = 0;
+      const out: BlockSeries[] = [];
+      for (const p of picked) {
+        let keep = p.keep;
+        if (keep.some((c) => isForeign(loaded.encodingOf(c.ref)))) {
+          keep = keep.filter((c) => !isForeign(loaded.encodingOf(c.ref)));
+          skipped += p.keep.length - keep.length;
+          if (keep.length === 0) continue;
+        }
+        out.push(new BlockSeries(p.labels, new BlockSeriesChunks(keep, loaded), mint, maxt, p.deleted));
+      }
+      const warnings =
+        skipped > 0 ? [`block ${b.ulid}: skipped ${skipped} chunks in an encoding other than XOR (native histograms); Vigil serves float samples only`] : [];
       // Index order (UTF-8 bytes) equals `Labels.compare` order except for exotic
       // label text; re-sort only in that rare case.
       for (let i = 1; i < out.length; i++) {
@@ -142,7 +161,7 @@ export class BlockQuerier implements Querier {
           break;
         }
       }
-      return new ListSeriesSet(out);
+      return new ListSeriesSet(out, warnings);
     } catch (err) {
       return new ListSeriesSet([], [], err instanceof Error ? err : new Error(String(err)));
     }

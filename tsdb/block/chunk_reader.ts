@@ -66,6 +66,14 @@ export class LoadedChunks {
     return enc === Encoding.XOR ? chunkFromData(enc, data) : new OpaqueChunk(enc, data);
   }
 
+  /** The encoding byte of the loaded chunk at `ref`, or -1 when it cannot be read. */
+  encodingOf(ref: number): number {
+    const r = this.find(chunkRefSegment(ref), chunkRefOffset(ref));
+    if (r === null) return -1;
+    const parsed = parseChunkAt(r.buf, chunkRefOffset(ref) - r.start, this.vr);
+    return parsed === null || parsed.encAt >= r.buf.length ? -1 : r.buf[parsed.encAt]!;
+  }
+
   private find(seg: number, off: number): LoadedRange | null {
     let lo = 0;
     let hi = this.ranges.length - 1;
