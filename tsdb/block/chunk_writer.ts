@@ -1,8 +1,8 @@
 /**
  * Writes a block's chunk segment files (format in chunk_segments.ts). Buffers in
- * memory and writes in large pieces; keeps the chunks of one series in one
- * segment and cuts a new segment before a series' chunks would push a segment past
- * `segmentSize` (Prometheus's rule, default 512 MiB).
+ * memory and writes in large pieces; cuts a new segment before a chunk would push
+ * the current one past `segmentSize` (default 512 MiB), batching exactly as
+ * Prometheus does so multi-segment blocks come out the same.
  */
 import { mkdir, open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
@@ -39,26 +39,47 @@ export class ChunkWriter {
   }
 
   /**
-   * Appends the chunks of one series and returns their references. Call
-   * `flushIfFull` between series to bound memory.
+   * Appends the chunks of one series and returns their references. Buffered data
+   * goes to disk every 4 MiB, so memory stays bounded whatever the block size.
    */
   async writeSeriesChunks(chunks: readonly Chunk[]): Promise<number[]> {
-    let total = 0;
-    for (const c of chunks) total += c.bytes().length + CHUNK_OVERHEAD;
-    if (this.seg < 0 || (this.n > SEGMENT_HEADER_SIZE && this.n + total > this.segmentSize)) await this.cut();
+    // Prometheus's batching (`chunks.Writer.WriteChunks`): a series' chunks go into
+    // the current segment until the next one would overflow it, then a new segment
+    // is cut; a segment never starts empty-handed unless one chunk alone is too big.
+    const bounds: number[] = [0];
+    let batchSize = 0;
+    let firstBatch = true;
+    for (let i = 0; i < chunks.length; i++) {
+      const size = CHUNK_OVERHEAD + chunks[i]!.bytes().length;
+      batchSize += size;
+      let cut = i !== 0 && batchSize + SEGMENT_HEADER_SIZE > this.segmentSize;
+      if (firstBatch && this.n > SEGMENT_HEADER_SIZE) {
+        cut = batchSize + this.n > this.segmentSize;
+        if (cut) firstBatch = false;
+      }
+      if (cut) {
+        bounds.push(i);
+        batchSize = size;
+      }
+    }
+    bounds.push(chunks.length);
+    if (this.seg < 0) await this.cut();
     const refs: number[] = new Array(chunks.length);
     const b = this.buf;
-    for (let i = 0; i < chunks.length; i++) {
-      const c = chunks[i]!;
-      const data = c.bytes();
-      refs[i] = packChunkRef(this.seg, this.n);
-      const start = b.len;
-      b.putUvarint(data.length);
-      const encAt = b.len;
-      b.putByte(c.encoding());
-      b.putBytes(data);
-      b.putBE32(crc32c(b.buf, encAt, b.len));
-      this.n += b.len - start;
+    for (let k = 0; k + 1 < bounds.length; k++) {
+      for (let i = bounds[k]!; i < bounds[k + 1]!; i++) {
+        const c = chunks[i]!;
+        const data = c.bytes();
+        refs[i] = packChunkRef(this.seg, this.n);
+        const start = b.len;
+        b.putUvarint(data.length);
+        const encAt = b.len;
+        b.putByte(c.encoding());
+        b.putBytes(data);
+        b.putBE32(crc32c(b.buf, encAt, b.len));
+        this.n += b.len - start;
+      }
+      if (k + 2 < bounds.length) await this.cut();
     }
     if (b.len >= FLUSH_AT) await this.flush();
     return refs;
