@@ -4,10 +4,10 @@
  * merged querier over the blocks a time range touches. The head (tsdb/head, db.ts)
  * adds new level-1 blocks with `writeBlock` and then calls `reload()`.
  *
- * Directory hygiene on open and reload, as Prometheus does it: leftover
- * `*.tmp-for-creation` / `*.tmp-for-deletion` directories are removed; blocks that
- * are parents of another loaded block (a compaction finished but its inputs were
- * not yet deleted) and blocks marked `deletable` are deleted.
+ * Directory hygiene as Prometheus does it: at open, leftover `*.tmp-for-creation`
+ * / `*.tmp-for-deletion` directories are removed; at every reload, blocks that are
+ * parents of another loaded block (a compaction finished but its inputs were not
+ * yet deleted) and blocks marked `deletable` are deleted.
  */
 import { copyFile, link, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -81,6 +81,11 @@ export class BlockStore {
   static async open(dir: string, opts: BlockStoreOptions = {}): Promise<BlockStore> {
     await mkdir(dir, { recursive: true });
     const s = new BlockStore(dir, opts);
+    // Leftovers of writes or deletes a crash interrupted. Only at open: later a
+    // temp directory may belong to a block being written right now.
+    for (const name of await readdir(dir)) {
+      if (name.endsWith(TMP_FOR_CREATION) || name.endsWith(TMP_FOR_DELETION)) await rm(join(dir, name), { recursive: true, force: true });
+    }
     await s.reload();
     return s;
   }
@@ -100,10 +105,6 @@ export class BlockStore {
     const next: Block[] = [];
     for (const name of names) {
       const path = join(this.dir, name);
-      if (name.endsWith(TMP_FOR_CREATION) || name.endsWith(TMP_FOR_DELETION)) {
-        await rm(path, { recursive: true, force: true });
-        continue;
-      }
       if (!isULID(name)) continue;
       const have = known.get(name);
       if (have !== undefined) {

@@ -271,3 +271,16 @@ test('a query started before compaction deletes its blocks still reads them', as
   await q.close();
   await store.close();
 });
+
+test('reload leaves a block that is being written alone', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'vigil-tmp-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const store = await BlockStore.open(dir, { retentionMs: 0, log: () => {} });
+  const inProgress = join(dir, `${newULID(1)}.tmp-for-creation`);
+  await writeFile(inProgress, 'being written');
+  await store.reload();
+  assert.ok((await stat(inProgress)).isFile(), 'a concurrent writer keeps its temp dir');
+  await store.close();
+  await BlockStore.open(dir, { retentionMs: 0, log: () => {} });
+  await assert.rejects(stat(inProgress), 'removed at the next open');
+});
