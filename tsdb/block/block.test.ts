@@ -114,6 +114,10 @@ test('block written by Vigil reads back every sample, honours ranges, matchers a
   const q = b.querier(t0, maxT);
   const all = collect(await q.select(true, null, []));
   assert.equal(all.size, 20);
+  // The same block with its index paged from disk in tiny pages reads the same.
+  const paged = await Block.open(join(dir, meta.ulid), { indexInMemoryMax: 0, indexPageSize: 64, indexCachePages: 2 });
+  assert.deepEqual(collect(await paged.querier(t0, maxT).select(true, null, [])), all);
+  await paged.close();
   for (const f of fx) {
     const got = all.get(f.labels.toString())!;
     assert.deepEqual(got.ts, f.ts);

@@ -5,6 +5,7 @@
  * (tombstones) and reports its size on disk.
  */
 import { readFile, readdir, stat } from 'node:fs/promises';
+import { FileSource } from '../index/byte_source.js';
 import { join } from 'node:path';
 import { IndexReader, SeriesEntry } from '../index/index_reader.js';
 import { postingsForMatchers } from '../index/postings_for_matchers.js';
@@ -14,6 +15,16 @@ import { BlockQuerier } from './block_querier.js';
 import { ChunkReader } from './chunk_reader.js';
 import { type BlockMeta, readMeta, writeMeta } from './meta.js';
 import { Tombstones } from './tombstones.js';
+
+/** How a block's index is held. */
+export interface BlockOpenOptions {
+  /** Indexes up to this size (bytes) are read into memory; larger ones are paged from disk. Default 128 MiB. */
+  readonly indexInMemoryMax?: number;
+  /** Page size (bytes) for paged indexes; default 64 KiB. */
+  readonly indexPageSize?: number;
+  /** Pages cached per paged index; default 256 (16 MiB with the default page size). */
+  readonly indexCachePages?: number;
+}
 
 export class Block {
   readonly dir: string;
@@ -41,14 +52,22 @@ export class Block {
    * Opens the block in `dir`. Throws `BlockMetaError`, `IndexCorruptError`,
    * `TombstonesError` or a file-system error when any part is missing or damaged.
    */
-  static async open(dir: string): Promise<Block> {
+  static async open(dir: string, opts: BlockOpenOptions = {}): Promise<Block> {
     const meta = await readMeta(dir);
     const indexPath = join(dir, 'index');
-    const ib = await readFile(indexPath);
-    const index = new IndexReader(ib, indexPath);
-    const chunks = await ChunkReader.open(join(dir, 'chunks'));
-    const tombstones = await Tombstones.read(dir);
-    return new Block(dir, meta, index, chunks, tombstones, ib.length);
+    const size = (await stat(indexPath)).size;
+    const index =
+      size <= (opts.indexInMemoryMax ?? 128 * 1024 * 1024)
+        ? new IndexReader(await readFile(indexPath), indexPath)
+        : new IndexReader(new FileSource(indexPath, opts.indexPageSize, opts.indexCachePages), indexPath);
+    try {
+      const chunks = await ChunkReader.open(join(dir, 'chunks'));
+      const tombstones = await Tombstones.read(dir);
+      return new Block(dir, meta, index, chunks, tombstones, size);
+    } catch (e) {
+      index.close();
+      throw e;
+    }
   }
 
   get ulid(): string {
@@ -80,7 +99,12 @@ export class Block {
   /** @internal Called by `BlockQuerier.close`. */
   releaseReader(): Promise<void> {
     this.readers--;
-    return this.closing && this.readers === 0 ? this.chunks.close() : Promise.resolve();
+    return this.closing && this.readers === 0 ? this.closeFiles() : Promise.resolve();
+  }
+
+  private async closeFiles(): Promise<void> {
+    this.index.close();
+    await this.chunks.close();
   }
 
   /** Bytes on disk: index, chunk segments, tombstones and meta.json. */
@@ -124,9 +148,10 @@ export class Block {
     return n;
   }
 
-  /** Closes the chunk files once no querier is open. Series already selected keep their loaded chunks. */
+  /** Closes the index and chunk files once no querier is open. Series already selected keep their loaded chunks. */
   async close(): Promise<void> {
+    if (this.closing) return;
     this.closing = true;
-    if (this.readers === 0) await this.chunks.close();
+    if (this.readers === 0) await this.closeFiles();
   }
 }

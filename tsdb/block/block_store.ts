@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { MergeQuerier } from '../querier.js';
 import type { Querier } from '../storage.js';
-import { Block } from './block.js';
+import { Block, type BlockOpenOptions } from './block.js';
 import { TMP_FOR_CREATION, TMP_FOR_DELETION, syncDir } from './block_writer.js';
 import { blockRanges, maxBlockDuration, planCompaction } from './compaction_plan.js';
 import { compactBlocks } from './compactor.js';
@@ -42,6 +42,8 @@ export interface BlockStoreOptions {
   readonly now?: () => number;
   /** Chunk segment size limit (bytes) for compaction output. */
   readonly segmentSize?: number;
+  /** How blocks hold their index (in memory up to a size, paged beyond). */
+  readonly blockOpen?: BlockOpenOptions;
 }
 
 const HOUR = 3600 * 1000;
@@ -112,7 +114,7 @@ export class BlockStore {
         continue;
       }
       try {
-        next.push(await Block.open(path));
+        next.push(await Block.open(path, this.opts.blockOpen));
       } catch (e) {
         await this.setAside(name, e);
       }

@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { Labels } from '../labels.js';
+import { FileSource } from './byte_source.js';
 import { ChunkMeta, packChunkRef } from './chunk_meta.js';
 import { IndexCorruptError, IndexReader, SeriesEntry } from './index_reader.js';
 import { IndexWriteError, IndexWriter, collectSymbols, compareLabelsUtf8 } from './index_writer.js';
@@ -135,4 +139,27 @@ test('index reader fails only with IndexCorruptError on random damage (bit flips
     }
   }
   assert.ok(detected > 300, `only ${detected} of 400 damaged indexes were detected`);
+});
+
+test('index read from a paged file source equals the in-memory read', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'vigil-index-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const series = makeSeries(300);
+  const w = new IndexWriter(collectSymbols(series.map((s) => s.labels)));
+  const ids = series.map((s) => w.addSeries(s.labels, s.chunks));
+  const bytes = w.finish();
+  await writeFile(join(dir, 'index'), bytes);
+  const mem = new IndexReader(bytes, 'mem');
+  const paged = new IndexReader(new FileSource(join(dir, 'index'), 128, 3), join(dir, 'index'));
+  t.after(() => paged.close());
+  const a = new SeriesEntry();
+  const b = new SeriesEntry();
+  for (const id of ids) {
+    mem.series(id, a);
+    paged.series(id, b);
+    assert.ok(a.labels.equals(b.labels));
+    assert.deepEqual(a.chunks, b.chunks);
+  }
+  assert.deepEqual(paged.labelNames(), mem.labelNames());
+  for (const n of mem.labelNames()) for (const v of mem.labelValues(n)) assert.deepEqual(paged.postings(n, v), mem.postings(n, v));
 });

@@ -1,8 +1,10 @@
 /**
  * Reads an index file in Prometheus's format v2 (format v1 is refused with a clear
- * error). The whole file is held as one `Uint8Array`; the symbol table is decoded
- * lazily, the postings offset table fully at open. Every section read is checked
- * against its CRC-32C, so a damaged index fails loudly with the file offset.
+ * error) from a `ByteSource` (the file in memory, or paged from disk for large
+ * indexes). The symbol table is kept in memory and decoded lazily, the postings
+ * offset table is decoded at open; series and postings lists are read on demand.
+ * Every section read is checked against its CRC-32C, so a damaged index fails
+ * loudly with the file offset.
  */
 import { crc32c } from '../encoding/crc32.js';
 import { DecBuf, DecodeError } from '../encoding/decbuf.js';
@@ -10,6 +12,7 @@ import { Labels } from '../labels.js';
 import { ChunkMeta } from './chunk_meta.js';
 import { INDEX_FORMAT_V2, INDEX_MAGIC, SERIES_ALIGN } from './index_writer.js';
 import { EMPTY_POSTINGS, mergePostings } from './postings.js';
+import { type ByteSource, MemorySource } from './byte_source.js';
 import { compareUtf8 } from './utf8_order.js';
 
 /** A damaged or unsupported index file; `message` names the file and offset. */
@@ -50,30 +53,38 @@ export class SeriesEntry {
 
 export class IndexReader {
   readonly path: string;
-  readonly b: Uint8Array;
+  private readonly src: ByteSource;
   readonly toc: IndexToc;
   /** Number of symbols. */
   readonly symbolCount: number;
+  /** The symbol table section (in memory); offsets below index into it. */
+  private readonly symTable: Uint8Array;
   private readonly symbolOffsets: Uint32Array;
   private readonly symbolCache: (string | undefined)[];
   /** Label name → its values (sorted) and their postings offsets. */
   private readonly postingsTable: Map<string, ValueOffsets>;
   private readonly names: string[];
 
-  /** Parses the index in `b` (the whole file); `path` is used in error messages. */
-  constructor(b: Uint8Array, path: string) {
+  /**
+   * Parses the index in `src` (a whole file's bytes, or a `ByteSource`); `path` is
+   * used in error messages. The reader owns `src` and closes it in `close()`.
+   */
+  constructor(src: Uint8Array | ByteSource, path: string) {
     this.path = path;
-    this.b = b;
+    const source = src instanceof Uint8Array ? new MemorySource(src) : src;
+    this.src = source;
     try {
-      if (b.length < 5 + TOC_LEN) throw new IndexCorruptError(path, `file too short (${b.length} bytes) for an index`);
-      const d = new DecBuf(b);
+      const size = source.size;
+      if (size < 5 + TOC_LEN) throw new IndexCorruptError(path, `file too short (${size} bytes) for an index`);
+      const d = new DecBuf(source.read(0, 5));
       const magic = d.be32();
       if (magic !== INDEX_MAGIC) throw new IndexCorruptError(path, `invalid magic number ${magic.toString(16)}, expected baaad700`);
       const version = d.byte();
       if (version !== INDEX_FORMAT_V2) throw new IndexCorruptError(path, `unsupported index version ${version}, expected 2`);
-      const tocStart = b.length - TOC_LEN;
-      const crc = crc32c(b, tocStart, b.length - 4);
-      const td = new DecBuf(b.subarray(tocStart), tocStart);
+      const tocStart = size - TOC_LEN;
+      const tb = source.read(tocStart, TOC_LEN);
+      const crc = crc32c(tb, 0, TOC_LEN - 4);
+      const td = new DecBuf(tb, tocStart);
       const toc: IndexToc = {
         symbols: td.be64(),
         series: td.be64(),
@@ -85,14 +96,15 @@ export class IndexReader {
       if (td.be32() !== crc) throw new IndexCorruptError(path, `TOC checksum mismatch at offset ${tocStart}`);
       this.toc = toc;
 
-      // Symbols: remember where each string starts; decode on demand.
+      // Symbols: keep the table, remember where each string starts, decode on demand.
       const sym = this.section(toc.symbols, 'symbol table');
+      this.symTable = sym.b;
       const count = sym.be32();
       // Every symbol takes at least its length byte: a larger count is corruption, not an allocation request.
       if (count > sym.remaining()) throw new IndexCorruptError(path, `symbol table at offset ${toc.symbols} claims ${count} symbols in ${sym.remaining()} bytes`);
       const offs = new Uint32Array(count);
       for (let i = 0; i < count; i++) {
-        offs[i] = sym.base + sym.off;
+        offs[i] = sym.off;
         const n = sym.uvarint();
         sym.skip(n);
       }
@@ -128,21 +140,29 @@ export class IndexReader {
       }
       this.names.sort(compareUtf8);
     } catch (e) {
+      source.close();
       if (e instanceof DecodeError) throw new IndexCorruptError(path, e.message);
       throw e;
     }
   }
 
+  /** Releases the underlying file. */
+  close(): void {
+    this.src.close();
+  }
+
   /** A cursor over the section at `off` (`len <4b>` … `CRC32 <4b>`), after checking its CRC. */
   private section(off: number, what: string): DecBuf {
-    const b = this.b;
-    if (off + 4 > b.length) throw new IndexCorruptError(this.path, `${what} at offset ${off} is past the end of the file`);
-    const len = ((b[off]! << 24) | (b[off + 1]! << 16) | (b[off + 2]! << 8) | b[off + 3]!) >>> 0;
+    const size = this.src.size;
+    if (off + 4 > size) throw new IndexCorruptError(this.path, `${what} at offset ${off} is past the end of the file`);
+    const h = this.src.read(off, 4);
+    const len = ((h[0]! << 24) | (h[1]! << 16) | (h[2]! << 8) | h[3]!) >>> 0;
     const end = off + 4 + len;
-    if (end + 4 > b.length) throw new IndexCorruptError(this.path, `${what} at offset ${off} with length ${len} runs past the end of the file`);
-    const want = ((b[end]! << 24) | (b[end + 1]! << 16) | (b[end + 2]! << 8) | b[end + 3]!) >>> 0;
-    if (crc32c(b, off + 4, end) !== want) throw new IndexCorruptError(this.path, `${what} checksum mismatch at offset ${off}`);
-    return new DecBuf(b.subarray(off + 4, end), off + 4);
+    if (end + 4 > size) throw new IndexCorruptError(this.path, `${what} at offset ${off} with length ${len} runs past the end of the file`);
+    const b = this.src.read(off + 4, len + 4);
+    const want = ((b[len]! << 24) | (b[len + 1]! << 16) | (b[len + 2]! << 8) | b[len + 3]!) >>> 0;
+    if (crc32c(b, 0, len) !== want) throw new IndexCorruptError(this.path, `${what} checksum mismatch at offset ${off}`);
+    return new DecBuf(b.subarray(0, len), off + 4);
   }
 
   /** The symbol with id `i`. */
@@ -151,7 +171,7 @@ export class IndexReader {
     if (c !== undefined) return c;
     const off = this.symbolOffsets[i];
     if (off === undefined) throw new IndexCorruptError(this.path, `symbol reference ${i} out of range (${this.symbolCount} symbols)`);
-    const d = new DecBuf(this.b.subarray(off), off);
+    const d = new DecBuf(this.symTable.subarray(off), this.toc.symbols + 4 + off);
     const s = d.uvarintStr();
     this.symbolCache[i] = s;
     return s;
@@ -227,16 +247,18 @@ export class IndexReader {
    */
   series(id: number, out: SeriesEntry): SeriesEntry {
     const off = id * SERIES_ALIGN;
-    const b = this.b;
+    const size = this.src.size;
     try {
-      const hd = new DecBuf(b.subarray(off), off);
+      if (off >= size) throw new IndexCorruptError(this.path, `series ${id} at offset ${off} is past the end of the file`);
+      const hd = new DecBuf(this.src.read(off, Math.min(10, size - off)), off);
       const len = hd.uvarint();
       const start = off + hd.off;
       const end = start + len;
-      if (end + 4 > b.length) throw new IndexCorruptError(this.path, `series ${id} at offset ${off} runs past the end of the file`);
-      const want = ((b[end]! << 24) | (b[end + 1]! << 16) | (b[end + 2]! << 8) | b[end + 3]!) >>> 0;
-      if (crc32c(b, start, end) !== want) throw new IndexCorruptError(this.path, `series ${id} checksum mismatch at offset ${off}`);
-      const d = new DecBuf(b.subarray(start, end), start);
+      if (end + 4 > size) throw new IndexCorruptError(this.path, `series ${id} at offset ${off} runs past the end of the file`);
+      const b = this.src.read(start, len + 4);
+      const want = ((b[len]! << 24) | (b[len + 1]! << 16) | (b[len + 2]! << 8) | b[len + 3]!) >>> 0;
+      if (crc32c(b, 0, len) !== want) throw new IndexCorruptError(this.path, `series ${id} checksum mismatch at offset ${off}`);
+      const d = new DecBuf(b.subarray(0, len), start);
       const nl = d.uvarint();
       if (nl * 2 > d.remaining()) throw new IndexCorruptError(this.path, `series ${id} at offset ${off} claims ${nl} labels in ${d.remaining()} bytes`);
       const kv: string[] = new Array(nl * 2);
