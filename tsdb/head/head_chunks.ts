@@ -47,8 +47,8 @@ export interface HeadChunkFilesOptions {
 export class HeadChunkFiles {
   readonly dir: string;
   private readonly maxFileSize: number;
-  private readonly buf: Uint8Array;
-  private readonly dv: DataView;
+  private buf: Uint8Array;
+  private dv: DataView;
   /** Bytes in `buf` not yet written to the file. */
   private bufLen: number;
   /** File offset of `buf[0]`. */
@@ -61,6 +61,8 @@ export class HeadChunkFiles {
   private readonly fileSizes: Map<number, number>;
   /** Total bytes written to all live files (for size-based retention and metrics). */
   size: number;
+  /** Failed writes (e.g. a full disk); chunks then stay in the write buffer and are retried. */
+  ioErrors: number;
 
   /** Opens `dir`, discarding any files in it (the head is rebuilt from the WAL). */
   constructor(dir: string, opts: HeadChunkFilesOptions = {}) {
@@ -78,6 +80,7 @@ export class HeadChunkFiles {
     this.fd = -1;
     this.readFds = new Map();
     this.size = 0;
+    this.ioErrors = 0;
     mkdirSync(dir, { recursive: true });
     for (const f of readdirSync(dir)) if (/^\d{6}$/.test(f)) rmSync(join(dir, f), { force: true });
     this.nextFile();
@@ -85,10 +88,10 @@ export class HeadChunkFiles {
 
   private nextFile(): void {
     this.flush();
-    if (this.fd >= 0) closeSync(this.fd);
-    this.seq++;
-    const path = join(this.dir, String(this.seq).padStart(6, '0'));
+    // The old file's descriptor stays open in readFds: its chunks are still read.
+    const path = join(this.dir, String(this.seq + 1).padStart(6, '0'));
     this.fd = openSync(path, 'w+');
+    this.seq++;
     this.readFds.set(this.seq, this.fd);
     this.bufStart = 0;
     this.dv.setUint32(0, HEAD_CHUNKS_MAGIC);
@@ -112,31 +115,49 @@ export class HeadChunkFiles {
     h[24] = chunk.encoding();
     const hl = putUvarint(h, 25, data.length);
     const total = hl + data.length + 4;
-    if (this.bufStart + this.bufLen + total > this.maxFileSize && this.bufStart + this.bufLen > HEAD_CHUNK_FILE_HEADER) this.nextFile();
-    if (this.bufLen + total > this.buf.length) this.flush();
+    if (this.bufStart + this.bufLen + total > this.maxFileSize && this.bufStart + this.bufLen > HEAD_CHUNK_FILE_HEADER) {
+      try {
+        this.nextFile();
+      } catch {
+        // Cannot start a new file (disk full?): keep writing to the current one.
+        this.ioErrors++;
+      }
+    }
+    if (this.bufLen + total > this.buf.length) {
+      this.tryFlush();
+      // Still no room (a failing disk, or a huge chunk): grow the buffer rather than lose the chunk.
+      if (this.bufLen + total > this.buf.length) this.growBuffer(this.bufLen + total);
+    }
     const off = this.bufStart + this.bufLen;
     const ref = this.seq * TWO32 + off;
-    if (total > this.buf.length) {
-      // A chunk larger than the buffer (never with 120-sample chunks): write directly.
-      const tmp = new Uint8Array(total);
-      tmp.set(h.subarray(0, hl));
-      tmp.set(data, hl);
-      const crc = crc32c(tmp, 0, hl + data.length);
-      new DataView(tmp.buffer).setUint32(hl + data.length, crc);
-      this.writeAll(tmp, 0, total, off);
-      this.bufStart = off + total;
-    } else {
-      const b = this.buf;
-      const at = this.bufLen;
-      b.set(h.subarray(0, hl), at);
-      b.set(data, at + hl);
-      const crc = crc32c(b, at, at + hl + data.length);
-      this.dv.setUint32(at + hl + data.length, crc);
-      this.bufLen += total;
-    }
+    const b = this.buf;
+    const at = this.bufLen;
+    b.set(h.subarray(0, hl), at);
+    b.set(data, at + hl);
+    const crc = crc32c(b, at, at + hl + data.length);
+    this.dv.setUint32(at + hl + data.length, crc);
+    this.bufLen += total;
     this.size += total;
     this.fileSizes.set(this.seq, off + total);
     return ref;
+  }
+
+  private growBuffer(need: number): void {
+    let cap = this.buf.length * 2;
+    while (cap < need) cap *= 2;
+    const nb = new Uint8Array(cap);
+    nb.set(this.buf.subarray(0, this.bufLen));
+    this.buf = nb;
+    this.dv = new DataView(nb.buffer);
+  }
+
+  /** `flush`, counting instead of throwing on I/O errors (the data stays buffered for the next try). */
+  tryFlush(): void {
+    try {
+      this.flush();
+    } catch {
+      this.ioErrors++;
+    }
   }
 
   private writeAll(b: Uint8Array, from: number, to: number, pos: number): void {
@@ -227,7 +248,7 @@ export class HeadChunkFiles {
   }
 
   close(): void {
-    this.flush();
+    this.tryFlush();
     for (const fd of this.readFds.values()) closeSync(fd);
     this.readFds.clear();
     this.fd = -1;
