@@ -23,6 +23,7 @@ import { BlockStore } from '../tsdb/block/block_store.js';
 import { writeBlock } from '../tsdb/block/block_writer.js';
 import { SeriesSamples, chunkWindow, createBlocksFromOpenMetrics } from '../tsdb/cli/create_blocks.js';
 import { compareLabelsUtf8 } from '../tsdb/index/index_writer.js';
+import { type SampleIterator, ValueType } from '../tsdb/storage.js';
 import { type DatasetSeries, generateDataset, writeOpenMetrics } from './tsdb_dataset.js';
 
 const BLOCK = 2 * 3600_000;
@@ -104,8 +105,28 @@ async function main(): Promise<void> {
     t0 = performance.now();
     const n = await store.compact();
     const compactMs = performance.now() - t0;
+    // Read speed: select everything and iterate every sample (best of 3 runs).
+    let bestRead = Number.POSITIVE_INFINITY;
+    let read = 0;
+    for (let run = 0; run < 3; run++) {
+      const r0 = performance.now();
+      const q = store.querier(Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+      const ss = await q.select(true, null, []);
+      let it: SampleIterator | undefined;
+      read = 0;
+      while (ss.next()) {
+        it = ss.at().iterator(it);
+        while (it.next() !== ValueType.None) read++;
+      }
+      await q.close();
+      bestRead = Math.min(bestRead, performance.now() - r0);
+    }
     await store.close();
-    rows.push([`Vigil, after leveled compaction (${n} compactions)`, await sizeOf(head), `compacted in ${compactMs.toFixed(0)} ms`]);
+    rows.push([
+      `Vigil, after leveled compaction (${n} compactions)`,
+      await sizeOf(head),
+      `compacted in ${compactMs.toFixed(0)} ms; select+iterate all ${read} samples in ${bestRead.toFixed(0)} ms (${(read / bestRead / 1000).toFixed(2)} M samples/s)`,
+    ]);
 
     const om = join(root, 'dataset.om');
     const ws = createWriteStream(om);
