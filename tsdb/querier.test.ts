@@ -131,6 +131,10 @@ test('merge querier unions label values and closes every querier', async () => {
   const names: string[] = [];
   while (ss.next()) names.push(`${ss.at().labels.metricName()}${drain(ss.at().iterator()).length}`);
   assert.deepEqual(names, ['w1', 'x1', 'y2']);
+  const limited = await mq.select(false, { start: 0, end: 10, step: 0, func: '', range: 0, grouping: [], by: false, limit: 2 }, []);
+  let n = 0;
+  while (limited.next()) n++;
+  assert.equal(n, 2, 'the limit hint bounds the merged result');
   await mq.close();
   assert.ok(q1.closed && q2.closed);
 });

@@ -223,6 +223,30 @@ export class MergeSeriesSet implements SeriesSet {
   }
 }
 
+/** Stops after `limit` series (the `limit` select hint, applied after merging). */
+class LimitSeriesSet implements SeriesSet {
+  private readonly inner: SeriesSet;
+  private left: number;
+  constructor(inner: SeriesSet, limit: number) {
+    this.inner = inner;
+    this.left = limit;
+  }
+  next(): boolean {
+    if (this.left <= 0) return false;
+    this.left--;
+    return this.inner.next();
+  }
+  at(): Series {
+    return this.inner.at();
+  }
+  err(): Error | null {
+    return this.inner.err();
+  }
+  warnings(): readonly string[] {
+    return this.inner.warnings();
+  }
+}
+
 /** Merges several sorted series sets; a single set is returned as is. */
 export function mergeSeriesSets(sets: SeriesSet[]): SeriesSet {
   return sets.length === 1 ? sets[0]! : new MergeSeriesSet(sets);
@@ -242,7 +266,9 @@ export class MergeQuerier implements Querier {
   async select(_sortSeries: boolean, hints: SelectHints | null, matchers: readonly Matcher[]): Promise<SeriesSet> {
     // Merging needs sorted inputs, whatever the caller asked for.
     const sets = await Promise.all(this.qs.map((q) => q.select(true, hints, matchers)));
-    return mergeSeriesSets(sets);
+    const merged = mergeSeriesSets(sets);
+    const limit = hints?.limit ?? 0;
+    return limit > 0 ? new LimitSeriesSet(merged, limit) : merged;
   }
 
   async labelNames(matchers: readonly Matcher[], hints?: LabelHints): Promise<string[]> {
