@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { openDB, type TSDB } from './db.js';
+import { Labels } from './labels.js';
+import { MatchType, Matcher } from './matcher.js';
+import { NO_REF, ValueType } from './storage.js';
+
+const a = Labels.fromStrings('__name__', 'admin_test', 'job', 'a');
+const b = Labels.fromStrings('__name__', 'admin_test', 'job', 'b');
+
+async function times(db: TSDB, l: Labels): Promise<number[]> {
+  const q = await db.querier(0, 1_000_000);
+  const ss = await q.select(false, null, [new Matcher(MatchType.Equal, 'job', l.get('job'))]);
+  const out: number[] = [];
+  while (ss.next()) {
+    const it = ss.at().iterator();
+    while (it.next() !== ValueType.None) out.push(it.atT());
+  }
+  await q.close();
+  return out;
+}
+
+test('tsdb delete hides the deleted range of matching series, and the tombstones survive a reopen via the WAL', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-admin-'));
+  try {
+    let db = await openDB(dir, { log: () => {}, autoCompact: false });
+    const app = db.appender();
+    for (let t = 1000; t <= 10_000; t += 1000) {
+      app.append(NO_REF, a, t, t);
+      app.append(NO_REF, b, t, t);
+    }
+    await app.commit();
+    assert.equal(await db.delete(3000, 5000, [new Matcher(MatchType.Equal, 'job', 'a')]), 1);
+    const want = [1000, 2000, 6000, 7000, 8000, 9000, 10_000];
+    assert.deepEqual(await times(db, a), want);
+    assert.equal((await times(db, b)).length, 10, 'other series untouched');
+    await db.close();
+    db = await openDB(dir, { log: () => {}, autoCompact: false });
+    assert.deepEqual(await times(db, a), want);
+    await db.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('tsdb self-metrics use Prometheus names and report head series, appended samples and rejections', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-admin-'));
+  try {
+    const db = await openDB(dir, { log: () => {}, autoCompact: false, walSyncIntervalMs: 0 });
+    const app = db.appender();
+    app.append(NO_REF, a, 2000, 1);
+    app.append(NO_REF, b, 2000, 1);
+    app.append(NO_REF, b, 3000, 1);
+    await app.commit();
+    const app2 = db.appender();
+    assert.throws(() => app2.append(NO_REF, a, 1000, 1));
+    await app2.rollback();
+    const text = db.metricsText();
+    const value = (name: string): number => {
+      const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text);
+      assert.ok(m !== null, `${name} in:\n${text}`);
+      return Number(m[1]);
+    };
+    assert.equal(value('prometheus_tsdb_head_series'), 2);
+    assert.equal(value('prometheus_tsdb_head_samples_appended_total'), 3);
+    assert.equal(value('prometheus_tsdb_out_of_order_samples_total'), 1);
+    assert.equal(value('prometheus_tsdb_head_max_time'), 3000);
+    assert.equal(value('prometheus_tsdb_head_min_time'), 2000);
+    assert.ok(value('prometheus_tsdb_wal_fsync_duration_seconds_count') >= 1, 'sync interval 0 fsyncs each commit');
+    assert.match(text, /^# TYPE prometheus_tsdb_head_series gauge$/m);
+    assert.match(text, /^prometheus_tsdb_head_samples_appended_total\{type="float"\} 3$/m);
+    await db.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
