@@ -34,6 +34,11 @@ test('crc32c continued over pieces equals one pass, at every split and length', 
     return ~c >>> 0;
   };
   for (let n = 0; n < 40; n++) assert.equal(crc32c(data, 0, n), ref(data.subarray(0, n)));
+  // Long inputs take the DataView path, also at an odd byte offset into a shared buffer.
+  const big = new Uint8Array(5000);
+  for (let i = 0; i < big.length; i++) big[i] = (i * 131 + 17) & 0xff;
+  for (const [s, e] of [[0, 5000], [3, 4999], [1, 300], [7, 263]] as const) assert.equal(crc32c(big, s, e), ref(big.subarray(s, e)));
+  assert.equal(crc32c(big.subarray(5, 1200)), ref(big.subarray(5, 1200)));
   const whole = crc32c(data);
   assert.equal(whole, ref(data));
   for (const split of [1, 7, 8, 9, 100, 256]) assert.equal(crc32c(data, split, data.length, crc32c(data, 0, split)), whole);

@@ -163,3 +163,10 @@ test('index read from a paged file source equals the in-memory read', async (t) 
   assert.deepEqual(paged.labelNames(), mem.labelNames());
   for (const n of mem.labelNames()) for (const v of mem.labelValues(n)) assert.deepEqual(paged.postings(n, v), mem.postings(n, v));
 });
+
+test('compareUtf8 orders like UTF-8 bytes, including surrogate pairs against U+E000–U+FFFF', () => {
+  const strs = ['', 'a', 'ab', 'b', 'é', '\u00ff', '\u0800', '\ud7ff', '\ue000', '\uffff', '𝄞', '😀', 'a😀', 'a\uffff', 'a\ue000x', 'zz'];
+  const enc = new TextEncoder();
+  const byBytes = (x: string, y: string) => Buffer.compare(Buffer.from(enc.encode(x)), Buffer.from(enc.encode(y)));
+  for (const x of strs) for (const y of strs) assert.equal(Math.sign(compareUtf8(x, y)), Math.sign(byBytes(x, y)), `${JSON.stringify(x)} vs ${JSON.stringify(y)}`);
+});

@@ -267,10 +267,12 @@ export class IndexWriter {
 export function compareLabelsUtf8(a: Labels, b: Labels): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {
-    let c = compareUtf8(a.name(i), b.name(i));
-    if (c !== 0) return c;
-    c = compareUtf8(a.value(i), b.value(i));
-    if (c !== 0) return c;
+    const an = a.name(i);
+    const bn = b.name(i);
+    if (an !== bn) return compareUtf8(an, bn);
+    const av = a.value(i);
+    const bv = b.value(i);
+    if (av !== bv) return compareUtf8(av, bv);
   }
   return a.length - b.length;
 }

@@ -5,8 +5,14 @@
  * (Prometheus's reader binary-searches them), so index code compares with this.
  */
 
+const HIGH = /[\ud800-\uffff]/;
+
 /** Compares `a` and `b` in UTF-8 byte order: negative, zero or positive. */
 export function compareUtf8(a: string, b: string): number {
+  if (a === b) return 0;
+  // When either string has no code unit >= U+D800, the first difference involves a
+  // unit below it, where UTF-16 and UTF-8 order agree: the native comparison is right.
+  if (!HIGH.test(a) || !HIGH.test(b)) return a < b ? -1 : 1;
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {
     let x = a.charCodeAt(i);
