@@ -26,6 +26,8 @@ export const DEFAULT_HEAD_CHUNK_FILE_SIZE = 128 * 1024 * 1024;
 const TWO32 = 4294967296;
 // series ref + mint + maxt + encoding + max uvarint.
 const MAX_CHUNK_HEADER = 8 + 8 + 8 + 1 + 5;
+// Bytes read at once when fetching a chunk: a 120-sample chunk is usually 150–700 bytes.
+const READ_AHEAD = 1024;
 
 /** A head chunk file could not be written or read back. */
 export class HeadChunkError extends Error {
@@ -185,14 +187,17 @@ export class HeadChunkFiles {
     const off = ref - seq * TWO32;
     let head: Uint8Array;
     let fromBuf = false;
+    let got = 0;
     if (seq === this.seq && off >= this.bufStart) {
       head = this.buf.subarray(off - this.bufStart, this.bufLen);
       fromBuf = true;
     } else {
       const fd = this.readFds.get(seq);
       if (fd === undefined) throw new HeadChunkError(`head chunk ${ref}: file ${seq} is not open`);
-      head = new Uint8Array(MAX_CHUNK_HEADER);
-      readSync(fd, head, 0, MAX_CHUNK_HEADER, off);
+      // One read covers header and data of a typical chunk; larger ones take a second read.
+      head = new Uint8Array(READ_AHEAD);
+      got = readSync(fd, head, 0, READ_AHEAD, off);
+      if (got < MAX_CHUNK_HEADER) head = head.subarray(0, got);
     }
     // Decode the uvarint length after the 25 fixed bytes.
     let len = 0;
@@ -208,7 +213,8 @@ export class HeadChunkFiles {
     const enc = head[24]!;
     const total = p + len + 4;
     let rec: Uint8Array;
-    if (fromBuf) {
+    if (fromBuf || total <= got) {
+      if (total > head.length) throw new HeadChunkError(`head chunk ${ref}: truncated chunk in file ${seq}`);
       rec = head.subarray(0, total);
     } else {
       rec = new Uint8Array(total);
@@ -218,7 +224,8 @@ export class HeadChunkFiles {
     }
     const want = new DataView(rec.buffer, rec.byteOffset, rec.byteLength).getUint32(p + len);
     if (crc32c(rec, 0, p + len) !== want) throw new HeadChunkError(`head chunk ${ref}: checksum mismatch in file ${seq} at offset ${off}`);
-    return chunkFromData(enc, rec.slice(p, p + len));
+    // Buffered chunks are copied (the buffer is reused); file reads own their bytes already.
+    return chunkFromData(enc, fromBuf ? rec.slice(p, p + len) : rec.subarray(p, p + len));
   }
 
   /**
