@@ -13,7 +13,7 @@
  * Self-metrics: `metricsText()` returns Prometheus text-format lines with
  * Prometheus's metric names (prometheus_tsdb_head_series, …).
  */
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { BlockStore } from './block/block_store.js';
 import { StorageError } from './errors.js';
 import { Head } from './head/head.js';
@@ -30,7 +30,7 @@ import { encodeTombstones } from './wal/records.js';
 import { listSegments } from './wal/segment.js';
 import { type Every, WalWriter } from './wal/wal_writer.js';
 import { rangeForTimestamp } from './chunkenc/chunk_range.js';
-import { statSync } from 'node:fs';
+import { copyFileSync, linkSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 
 const HOUR = 3600 * 1000;
 
@@ -268,6 +268,19 @@ export class TSDB implements Storage {
     return stones.length / 3;
   }
 
+  /**
+   * Writes a snapshot into `dir` (created; must not hold blocks of the same ULIDs):
+   * every block hard-linked (copied across filesystems) and, with `withHead`, the
+   * head's samples as one more block — as Prometheus's `DB.Snapshot`. The result
+   * is a data directory Vigil or Prometheus can open.
+   */
+  async snapshot(dir: string, withHead: boolean): Promise<void> {
+    mkdirSync(dir, { recursive: true });
+    for (const b of this.blocks.blocks()) linkTree(b.dir, join(dir, basename(b.dir)));
+    const h = this.head;
+    if (withHead && h.numSeries() > 0 && Number.isFinite(h.minT)) await persistHeadRange(h, dir, h.minT, h.maxT + 1, this.now);
+  }
+
   /** Prometheus text-format lines of the TSDB's self-metrics. */
   metricsText(): string {
     const h = this.head;
@@ -321,5 +334,22 @@ export class TSDB implements Storage {
     this.wal.close();
     this.head.close();
     this.blocks.close();
+  }
+}
+
+/** Recreates directory tree `from` at `to` with hard links (copies when linking is impossible). */
+function linkTree(from: string, to: string): void {
+  mkdirSync(to, { recursive: true });
+  for (const e of readdirSync(from, { withFileTypes: true })) {
+    const src = join(from, e.name);
+    const dst = join(to, e.name);
+    if (e.isDirectory()) linkTree(src, dst);
+    else {
+      try {
+        linkSync(src, dst);
+      } catch {
+        copyFileSync(src, dst);
+      }
+    }
   }
 }

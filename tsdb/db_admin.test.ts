@@ -77,3 +77,39 @@ test('tsdb self-metrics use Prometheus names and report head series, appended sa
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('tsdb snapshot with head is a data directory that opens with every sample, blocks hard-linked', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-admin-'));
+  try {
+    const db = await openDB(join(dir, 'data'), { log: () => {}, autoCompact: false });
+    for (let k = 0; k < 5 * 60; k++) {
+      const app = db.appender();
+      app.append(NO_REF, a, 1_700_000_000_000 + k * 60_000, k);
+      await app.commit();
+    }
+    await db.compact();
+    assert.ok(db.blocks.blocks().length > 0, 'a block exists');
+    await db.snapshot(join(dir, 'snap'), true);
+    await db.close();
+    const snap = await openDB(join(dir, 'snap'), { log: () => {}, autoCompact: false });
+    try {
+      assert.ok(snap.blocks.blocks().length >= 2, 'blocks plus the head block');
+      const q = await snap.querier(0, Number.MAX_SAFE_INTEGER);
+      const ss = await q.select(false, null, [new Matcher(MatchType.Equal, 'job', 'a')]);
+      assert.ok(ss.next());
+      const it = ss.at().iterator();
+      let n = 0;
+      while (it.next() !== ValueType.None) {
+        assert.equal(it.atT(), 1_700_000_000_000 + n * 60_000);
+        assert.equal(it.atV(), n);
+        n++;
+      }
+      assert.equal(n, 5 * 60);
+      await q.close();
+    } finally {
+      await snap.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
