@@ -68,6 +68,8 @@ export class BlockStore {
   private readonly log: LogFn;
   private list: Block[];
   readonly stats: BlockStoreStats;
+  /** Serialises reload, compaction, retention and rewrites (callers may overlap them). */
+  private lock: Promise<unknown>;
 
   private constructor(dir: string, opts: BlockStoreOptions) {
     this.dir = dir;
@@ -77,6 +79,14 @@ export class BlockStore {
     this.ranges = blockRanges(opts.minBlockDuration ?? 2 * HOUR, opts.maxBlockDuration ?? maxBlockDuration(retention));
     this.list = [];
     this.stats = new BlockStoreStats();
+    this.lock = Promise.resolve();
+  }
+
+  /** Runs `fn` after every operation started before it has finished. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(fn, fn);
+    this.lock = run.catch(() => {});
+    return run;
   }
 
   /** Opens (creating if needed) the data directory `dir` and loads its blocks. */
@@ -88,7 +98,7 @@ export class BlockStore {
     for (const name of await readdir(dir)) {
       if (name.endsWith(TMP_FOR_CREATION) || name.endsWith(TMP_FOR_DELETION)) await rm(join(dir, name), { recursive: true, force: true });
     }
-    await s.reload();
+    await s.reloadLocked();
     return s;
   }
 
@@ -101,7 +111,11 @@ export class BlockStore {
    * Re-reads the directory: opens new blocks, sets aside corrupt ones, drops
    * blocks superseded by compaction or marked deletable.
    */
-  async reload(): Promise<void> {
+  reload(): Promise<void> {
+    return this.serial(() => this.reloadLocked());
+  }
+
+  private async reloadLocked(): Promise<void> {
     const names = await readdir(this.dir);
     const known = new Map(this.list.map((b) => [b.ulid, b]));
     const next: Block[] = [];
@@ -156,7 +170,12 @@ export class BlockStore {
   private async deleteBlockDir(b: Block): Promise<void> {
     await b.close();
     const tmp = b.dir + TMP_FOR_DELETION;
-    await rename(b.dir, tmp);
+    try {
+      await rename(b.dir, tmp);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return; // already gone
+      throw e;
+    }
     await rm(tmp, { recursive: true, force: true });
   }
 
@@ -164,7 +183,11 @@ export class BlockStore {
    * Runs compaction until the planner finds nothing more to do; returns the number
    * of compactions. Each result is loaded and its parents deleted before the next plan.
    */
-  async compact(): Promise<number> {
+  compact(): Promise<number> {
+    return this.serial(() => this.compactLocked());
+  }
+
+  private async compactLocked(): Promise<number> {
     let n = 0;
     // Bounded: every round removes at least one block or marks blocks deletable.
     for (let round = 0; round < 1000; round++) {
@@ -194,7 +217,7 @@ export class BlockStore {
         )} ulid=${meta?.ulid ?? '(empty)'} sources="${inputs.map((b) => b.ulid).join(',')}" duration_ms=${(this.opts.now ?? Date.now)() - started}`,
       );
       await syncDir(this.dir);
-      await this.reload();
+      await this.reloadLocked();
       n++;
     }
     return n;
@@ -204,7 +227,11 @@ export class BlockStore {
    * Deletes blocks beyond time and size retention; `otherBytes` is the size of
    * WAL and head chunks, which count toward the size limit. Returns deleted ULIDs.
    */
-  async applyRetention(otherBytes = 0): Promise<string[]> {
+  applyRetention(otherBytes = 0): Promise<string[]> {
+    return this.serial(() => this.applyRetentionLocked(otherBytes));
+  }
+
+  private async applyRetentionLocked(otherBytes: number): Promise<string[]> {
     const infos = await Promise.all(this.list.map(async (b) => ({ ulid: b.ulid, minTime: b.minTime, maxTime: b.maxTime, size: await b.size() })));
     const byTime = beyondTimeRetention(infos, this.opts.retentionMs ?? 15 * 24 * HOUR);
     const bySize = beyondSizeRetention(infos, this.opts.retentionBytes ?? 0, otherBytes);
@@ -228,7 +255,11 @@ export class BlockStore {
    * API's `clean_tombstones`); the rewritten block keeps its level and replaces the
    * original. Returns the number of blocks rewritten.
    */
-  async cleanTombstones(): Promise<number> {
+  cleanTombstones(): Promise<number> {
+    return this.serial(() => this.cleanTombstonesLocked());
+  }
+
+  private async cleanTombstonesLocked(): Promise<number> {
     let n = 0;
     for (const b of [...this.list]) {
       if (b.tombstones.size === 0) continue;
@@ -241,7 +272,7 @@ export class BlockStore {
     }
     // The rewrites name their originals as parents (or marked them deletable when
     // nothing was left), so reloading drops the originals.
-    if (n > 0) await this.reload();
+    if (n > 0) await this.reloadLocked();
     return n;
   }
 
@@ -283,9 +314,11 @@ export class BlockStore {
     return new MergeQuerier(qs.reverse());
   }
 
-  /** Closes every block's files. */
-  async close(): Promise<void> {
-    for (const b of this.list) await b.close();
-    this.list = [];
+  /** Closes every block's files (after any running operation). */
+  close(): Promise<void> {
+    return this.serial(async () => {
+      for (const b of this.list) await b.close();
+      this.list = [];
+    });
   }
 }

@@ -284,3 +284,18 @@ test('reload leaves a block that is being written alone', async (t) => {
   await BlockStore.open(dir, { retentionMs: 0, log: () => {} });
   await assert.rejects(stat(inProgress), 'removed at the next open');
 });
+
+test('overlapping reload, compaction and retention calls are serialised', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'vigil-serial-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  for (let k = 0; k < 10; k++) await makeBlock(dir, k * 1000, (k + 1) * 1000, ['a', 'b'], 10);
+  const store = await BlockStore.open(dir, { minBlockDuration: 1000, maxBlockDuration: 9000, retentionMs: 0, log: () => {} });
+  const want = await dump(store.querier(0, 10_000));
+  // Fire them together, as a background compaction and an explicit one can be.
+  const results = await Promise.all([store.compact(), store.reload(), store.compact(), store.applyRetention(), store.reload()]);
+  assert.ok((results[0] as number) >= 3);
+  assert.equal(results[2], 0, 'the second compaction found nothing left to do');
+  assert.deepEqual(await dump(store.querier(0, 10_000)), want);
+  assert.deepEqual((await readdir(dir)).sort(), store.blocks().map((b) => b.ulid).sort());
+  await store.close();
+});

@@ -1,13 +1,14 @@
 /**
- * `vigil tsdb dump DIR`: every sample of the blocks in `[min-time, max-time]`
- * matching a selector, one line each as promtool prints it:
- * `{labels} value timestamp` with the value in Go's `%g`.
- * (Data still only in a write-ahead log is not included.)
+ * `vigil tsdb dump DIR`: every sample in `[min-time, max-time]` matching a
+ * selector, from the blocks and from the write-ahead log (replayed read-only), one
+ * line each as promtool prints it: `{labels} value timestamp` with the value in
+ * Go's `%g`.
  */
 import { MergeQuerier } from '../querier.js';
-import { ValueType } from '../storage.js';
+import { type Querier, ValueType } from '../storage.js';
 import { formatG } from './go_format.js';
 import { openBlocksReadOnly } from './read_only_blocks.js';
+import { openHeadReadOnly } from './read_only_head.js';
 import { parseSeriesSelector } from './series_selector.js';
 import type { TsdbIO } from './tsdb_io.js';
 
@@ -21,7 +22,12 @@ export interface DumpOptions {
 export async function dumpCommand(dir: string, opts: DumpOptions, io: TsdbIO): Promise<number> {
   const matchers = parseSeriesSelector(opts.match);
   const blocks = await openBlocksReadOnly(dir);
-  const q = new MergeQuerier(blocks.filter((b) => b.overlaps(opts.minTime, opts.maxTime)).map((b) => b.querier(opts.minTime, opts.maxTime)).reverse());
+  const minValid = blocks.length === 0 ? Number.NEGATIVE_INFINITY : Math.max(...blocks.map((b) => b.maxTime));
+  const head = await openHeadReadOnly(dir, minValid, (m) => io.err(`${m}\n`));
+  const qs: Querier[] = [];
+  if (head !== null && head.numSeries() > 0) qs.push(head.querier(opts.minTime, opts.maxTime));
+  for (const b of [...blocks].reverse()) if (b.overlaps(opts.minTime, opts.maxTime)) qs.push(b.querier(opts.minTime, opts.maxTime));
+  const q = new MergeQuerier(qs);
   const ss = await q.select(true, null, matchers);
   let buf = '';
   while (ss.next()) {
@@ -45,6 +51,7 @@ export async function dumpCommand(dir: string, opts: DumpOptions, io: TsdbIO): P
   const e = ss.err();
   await q.close();
   for (const b of blocks) await b.close();
+  head?.close();
   if (e !== null) throw e;
   return 0;
 }

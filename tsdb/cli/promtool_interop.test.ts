@@ -14,9 +14,10 @@ import { Block } from '../block/block.js';
 import { BlockStore } from '../block/block_store.js';
 import { BlockChunk, writeBlock } from '../block/block_writer.js';
 import { encodeXOR } from '../chunkenc/chunk.js';
+import { openDB } from '../db.js';
 import { compareLabelsUtf8 } from '../index/index_writer.js';
 import { Labels } from '../labels.js';
-import { STALE_NAN, ValueType } from '../storage.js';
+import { NO_REF, STALE_NAN, ValueType } from '../storage.js';
 import { runTsdbCommand } from './tsdb_command.js';
 
 const run = promisify(execFile);
@@ -282,4 +283,25 @@ test('Vigil compacts promtool-made blocks inside a Prometheus-style data dir; pr
   assert.equal(await promtool('tsdb', 'dump', data), before);
   // The compacted block is the newest ULID; it spans the first three 2h windows.
   assert.match(await promtool('tsdb', 'analyze', data, after.sort()[after.length - 1]!), /Duration: 5h5\dm|Duration: 6h0m0s/);
+});
+
+test('vigil tsdb dump includes WAL-only samples, exactly as promtool dumps a Vigil data directory', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'vigil-interop-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const db = await openDB(dir, { log: () => {} });
+  const t0 = 1_699_999_200_000;
+  // ~4h: the older part becomes a block, the rest stays in the head (WAL only).
+  for (let k = 0; k < 4 * 240; k++) {
+    const a = db.appender();
+    for (let i = 0; i < 3; i++) a.append(NO_REF, Labels.from({ __name__: 'wal_metric', i: String(i) }), t0 + k * 15_000 + i, k * 1.25 + i);
+    await a.commit();
+  }
+  await db.compact();
+  await db.close();
+  const blocks = (await readdir(dir)).filter((n) => /^[0-9A-Z]{26}$/.test(n));
+  assert.ok(blocks.length >= 1, 'part of the data was persisted as a block');
+  const ours = await vigil('dump', dir);
+  assert.equal(ours.code, 0, ours.err);
+  assert.equal(ours.out.trimEnd().split('\n').length, 3 * 4 * 240, 'every sample, from blocks and WAL');
+  assert.equal(ours.out, await promtool('tsdb', 'dump', dir));
 });
