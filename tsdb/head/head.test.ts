@@ -220,3 +220,16 @@ test('head finds each of many series again by its labels', async () => {
   assert.equal(refs.size, 5000);
   for (let i = 0; i < 5000; i += 997) assert.equal(h.getByLabels(Labels.fromStrings('__name__', 'm', 'i', String(i)))?.ref !== undefined, true);
 });
+
+test('head out-of-order window never accepts samples before the minimum valid time (already persisted in blocks)', async () => {
+  const h = new Head({ outOfOrderWindow: 3_600_000, chunkRange: 7_200_000 });
+  let app = h.appender();
+  for (let t = 0; t <= 10_000_000; t += 100_000) app.append(NO_REF, a, t, 1);
+  await app.commit();
+  h.truncate(9_000_000);
+  app = h.appender();
+  assert.throws(() => app.append(NO_REF, a, 8_999_999, 1), (e: unknown) => e instanceof StorageError && e.code === 'too_old_sample');
+  app.append(NO_REF, a, 9_050_000, 2);
+  await app.commit();
+  assert.equal(h.stats.outOfOrderSamplesAppended, 1);
+});

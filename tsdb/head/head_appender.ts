@@ -95,6 +95,12 @@ export class HeadAppender implements Appender {
         head.stats.tooOldRejected++;
         throw tooOld(labels, t, head.maxT - head.oooWindow);
       }
+      // Data before the head's minimum valid time is already in blocks; Vigil does not
+      // write overlapping out-of-order blocks (Prometheus's OOO compaction), so refuse it.
+      if (t < head.minValidTime) {
+        head.stats.tooOldRejected++;
+        throw tooOld(labels, t, head.minValidTime);
+      }
     }
     if (t <= s.lastT) {
       if (t === s.lastT) {
