@@ -28,6 +28,8 @@ function flag(name: string, dflt: number): number {
   return a === undefined ? dflt : Number(a.slice(name.length + 3));
 }
 
+class SkipSection extends Error {}
+
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
 interface Target {
@@ -76,11 +78,12 @@ function dirBytes(dir: string, filter: (path: string) => boolean = () => true): 
   return n;
 }
 
-function gc(): void {
+/** Full GC, twice, with a pause so array-buffer finalizers run (their memory is counted separately). */
+async function gc(): Promise<void> {
   const g = (globalThis as { gc?: () => void }).gc;
-  if (g) {
+  for (let i = 0; i < 3 && g; i++) {
     g();
-    g();
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
 
@@ -97,8 +100,10 @@ async function main(): Promise<void> {
   const total = data.length * scrapes;
   console.log(`dataset: ${fmt(data.length)} series, ${ts.length} targets, ${scrapes} scrapes, ${fmt(total)} samples (${hours}h at 15s)`);
 
+  // --memonly=1 skips straight to the head memory figures.
+  const memOnly = flag('memonly', 0) === 1;
   // 1. Append without WAL (head only, chunks to chunks_head).
-  {
+  if (!memOnly) {
     const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-head-'));
     const head = new Head({ chunkDir: join(dir, 'chunks_head') });
     const t0 = performance.now();
@@ -112,6 +117,7 @@ async function main(): Promise<void> {
   // 2. Append with WAL through the DB, then replay, iterate, compact.
   const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-db-'));
   try {
+    if (memOnly) throw new SkipSection();
     let db = await openDB(dir, { log: () => {}, autoCompact: false });
     const t0 = performance.now();
     const n = await appendAll(db, targets(data), scrapes);
@@ -167,6 +173,8 @@ async function main(): Promise<void> {
       );
     }
     await db.close();
+  } catch (e) {
+    if (!(e instanceof SkipSection)) throw e;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -176,7 +184,7 @@ async function main(): Promise<void> {
   if (flag('mem1m', 0) === 1) sizes.push(1_000_000);
   for (const count of sizes) {
     const mdir = mkdtempSync(join(tmpdir(), 'vigil-bench-mem-'));
-    gc();
+    await gc();
     const before = memNow();
     // Label sets are built inside the measurement: they are part of what a series costs
     // (the caller's array of them is counted too, 8 bytes per series).
@@ -205,7 +213,7 @@ async function main(): Promise<void> {
       for (let i = 0; i < count; i++) refs[i] = app.append(refs[i]!, labels[i]!, k * 15_000, k * 1.5 + i);
       await app.commit();
     }
-    gc();
+    await gc();
     const after = memNow();
     console.log(
       `head memory at ${fmt(count)} series: ${fmt((after - before) / count)} bytes/series (heap + array buffers, label sets included)`,
