@@ -54,6 +54,8 @@ export function replayWal(head: Head, walDir: string, log: (msg: string) => void
   const spc = head.samplesPerChunk;
   const sink = head.sink;
   const ooo = head.oooWindow > 0;
+  // Samples already persisted in blocks (a crash between writing a block and checkpointing) are skipped.
+  const minValid = head.minValidTime;
 
   let recOffset = 0;
   const onRecord = (rec: Uint8Array, _segment: number, offset: number): void => {
@@ -81,6 +83,7 @@ export function replayWal(head: Head, walDir: string, log: (msg: string) => void
         }
         if (s === undefined) continue;
         const t = bt[i]!;
+        if (t < minValid) continue;
         if (t > s.lastT) {
           chunks += s.append(t, bv[i]!, bw[2 * i + HI]!, bw[2 * i + LO]!, range, spc, sink);
         } else if (!ooo || t === s.lastT || !s.insertOoo(t, bv[i]!)) {

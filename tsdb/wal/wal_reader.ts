@@ -8,6 +8,7 @@
  * to the callback as views into that buffer, valid only during the call.
  */
 import { readFileSync } from 'node:fs';
+import snappy from 'snappyjs';
 import { crc32c } from '../encoding/crc32.js';
 import {
   FRAG_FIRST,
@@ -15,6 +16,8 @@ import {
   FRAG_LAST,
   FRAG_MIDDLE,
   FRAG_PAGE_TERM,
+  FRAG_SNAPPY,
+  FRAG_ZSTD,
   PAGE_SIZE,
   RECORD_HEADER_SIZE,
   segmentPath,
@@ -37,6 +40,21 @@ export class WalCorruption {
 
   toString(): string {
     return `segment ${segmentPath(this.dir, this.segment)} at offset ${this.offset}: ${this.reason}`;
+  }
+}
+
+/** Largest decompressed record accepted (bounds memory on hostile input). */
+const MAX_RECORD = 256 * 1024 * 1024;
+
+/**
+ * The WAL uses a feature Vigil cannot read (zstd-compressed records). Not a
+ * corruption: nothing is repaired or dropped; opening fails with this error.
+ */
+export class WalUnsupportedError extends Error {
+  readonly code = 'wal_unsupported';
+  constructor(message: string) {
+    super(message);
+    this.name = 'WalUnsupportedError';
   }
 }
 
@@ -83,9 +101,15 @@ export function readSegmentBytes(buf: Uint8Array, dir: string, n: number, onReco
       off = end;
       continue;
     }
-    if (typByte > 7 || typ > FRAG_LAST) {
-      return new WalCorruption(dir, n, parts === null ? off : recStart, `invalid fragment type byte 0x${typByte.toString(16)} at offset ${off} (compressed records are not supported)`);
+    if ((typByte & FRAG_ZSTD) !== 0 && (typByte & ~0x1f) === 0 && typ <= FRAG_LAST) {
+      throw new WalUnsupportedError(
+        `${segmentPath(dir, n)} at offset ${off}: zstd-compressed WAL records are not supported; restart Prometheus with --storage.tsdb.wal-compression-type=snappy (or none) and let it cut a new segment`,
+      );
     }
+    if ((typByte & ~(FRAG_SNAPPY | 7)) !== 0 || typ > FRAG_LAST) {
+      return new WalCorruption(dir, n, parts === null ? off : recStart, `invalid fragment type byte 0x${typByte.toString(16)} at offset ${off}`);
+    }
+    const compressed = (typByte & FRAG_SNAPPY) !== 0;
     const l = (buf[off + 1]! << 8) | buf[off + 2]!;
     const crc = ((buf[off + 3]! << 24) | (buf[off + 4]! << 16) | (buf[off + 5]! << 8) | buf[off + 6]!) >>> 0;
     const dataStart = off + RECORD_HEADER_SIZE;
@@ -101,7 +125,9 @@ export function readSegmentBytes(buf: Uint8Array, dir: string, n: number, onReco
     const data = buf.subarray(dataStart, dataStart + l);
     if (typ === FRAG_FULL) {
       if (parts !== null) return new WalCorruption(dir, n, recStart, `full fragment at offset ${off} inside an unfinished record`);
-      onRecord(data, n, off);
+      const rec = compressed ? decompress(data) : data;
+      if (rec === null) return new WalCorruption(dir, n, off, `undecodable snappy-compressed record at offset ${off}`);
+      onRecord(rec, n, off);
     } else if (typ === FRAG_FIRST) {
       if (parts !== null) return new WalCorruption(dir, n, recStart, `first fragment at offset ${off} inside an unfinished record`);
       parts = [data];
@@ -121,10 +147,21 @@ export function readSegmentBytes(buf: Uint8Array, dir: string, n: number, onReco
         o += p.length;
       }
       parts = null;
-      onRecord(rec, n, recStart);
+      const out = compressed ? decompress(rec) : rec;
+      if (out === null) return new WalCorruption(dir, n, recStart, `undecodable snappy-compressed record at offset ${recStart}`);
+      onRecord(out, n, recStart);
     }
     off = dataStart + l;
   }
   if (parts !== null) return new WalCorruption(dir, n, recStart, 'record unfinished at the end of the segment');
   return null;
+}
+
+/** Snappy block decompression; null when the data is not valid Snappy. */
+function decompress(b: Uint8Array): Uint8Array | null {
+  try {
+    return snappy.uncompress(b, MAX_RECORD);
+  } catch {
+    return null;
+  }
 }
