@@ -113,3 +113,25 @@ test('tsdb snapshot with head is a data directory that opens with every sample, 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('tsdb out-of-order samples within the window are logged, replayed and merged in time order after reopen', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-admin-'));
+  try {
+    let db = await openDB(dir, { log: () => {}, autoCompact: false, outOfOrderWindowMs: 600_000 });
+    let app = db.appender();
+    for (let t = 100_000; t <= 500_000; t += 100_000) app.append(NO_REF, a, t, t);
+    await app.commit();
+    app = db.appender();
+    app.append(NO_REF, a, 150_000, 1);
+    app.append(NO_REF, a, 450_000, 2);
+    await app.commit();
+    const want = [100_000, 150_000, 200_000, 300_000, 400_000, 450_000, 500_000];
+    assert.deepEqual(await times(db, a), want);
+    await db.close();
+    db = await openDB(dir, { log: () => {}, autoCompact: false, outOfOrderWindowMs: 600_000 });
+    assert.deepEqual(await times(db, a), want);
+    await db.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
