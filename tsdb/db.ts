@@ -135,6 +135,7 @@ export class TSDB implements Storage {
   compactionsTotal = 0;
   compactionsFailed = 0;
   compactionSeconds = 0;
+  compactionRuns = 0;
   headCompactions = 0;
   checkpointsCreated = 0;
   checkpointsFailed = 0;
@@ -214,6 +215,7 @@ export class TSDB implements Storage {
     this.compactionsTotal += n;
     await this.blocks.applyRetention(this.walAndHeadBytes());
     this.compactionSeconds += (this.now() - start) / 1000;
+    this.compactionRuns++;
   }
 
   /** Drops head data before `mint` and checkpoints the older two thirds of the WAL. */
@@ -292,6 +294,10 @@ export class TSDB implements Storage {
     const m = (name: string, type: string, help: string, value: number, labels = ''): void => {
       lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name}${labels} ${Number.isFinite(value) ? value : 0}`);
     };
+    // Summaries without quantiles: only _sum and _count.
+    const sm = (name: string, help: string, sum: number, count: number): void => {
+      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} summary`, `${name}_sum ${sum}`, `${name}_count ${count}`);
+    };
     m('prometheus_tsdb_head_series', 'gauge', 'Total number of series in the head block.', h.numSeries());
     m('prometheus_tsdb_head_series_created_total', 'counter', 'Total number of series created in the head', s.seriesCreated);
     m('prometheus_tsdb_head_series_removed_total', 'counter', 'Total number of series removed in the head', s.seriesRemoved);
@@ -307,8 +313,7 @@ export class TSDB implements Storage {
     m('prometheus_tsdb_head_min_time', 'gauge', 'Minimum time bound of the head block.', Number.isFinite(h.minT) ? h.minT : 0);
     m('prometheus_tsdb_head_max_time', 'gauge', 'Maximum timestamp of the head block.', Number.isFinite(h.maxT) ? h.maxT : 0);
     m('prometheus_tsdb_head_truncations_total', 'counter', 'Total number of head truncations attempted.', s.truncations);
-    m('prometheus_tsdb_wal_fsync_duration_seconds_sum', 'counter', 'Duration of write log fsync (sum).', w.fsyncSeconds);
-    m('prometheus_tsdb_wal_fsync_duration_seconds_count', 'counter', 'Duration of write log fsync (count).', w.fsyncCount);
+    sm('prometheus_tsdb_wal_fsync_duration_seconds', 'Duration of write log fsync.', w.fsyncSeconds, w.fsyncCount);
     m('prometheus_tsdb_wal_writes_failed_total', 'counter', 'Total number of write log writes that failed.', w.writeFailures);
     m('prometheus_tsdb_wal_segment_current', 'gauge', 'Write log segment index that TSDB is currently writing to.', w.currentSegment());
     m('prometheus_tsdb_wal_record_bytes_saved_total', 'counter', 'Bytes written to the write log (uncompressed).', w.bytesWritten);
@@ -319,7 +324,7 @@ export class TSDB implements Storage {
     m('prometheus_tsdb_data_replay_duration_seconds', 'gauge', 'Time taken to replay the data on disk.', this.replayStats.seconds);
     m('prometheus_tsdb_compactions_total', 'counter', 'Total number of block compactions that were executed.', this.compactionsTotal);
     m('prometheus_tsdb_compactions_failed_total', 'counter', 'Total number of compactions that failed.', this.compactionsFailed);
-    m('prometheus_tsdb_compaction_duration_seconds_sum', 'counter', 'Duration of compaction runs (sum).', this.compactionSeconds);
+    sm('prometheus_tsdb_compaction_duration_seconds', 'Duration of compaction runs.', this.compactionSeconds, this.compactionRuns);
     m('prometheus_tsdb_head_compactions_total', 'counter', 'Total number of head ranges persisted as blocks.', this.headCompactions);
     m('prometheus_tsdb_blocks_loaded', 'gauge', 'Number of currently loaded data blocks', this.blocks.blocks().length);
     return `${lines.join('\n')}\n`;
