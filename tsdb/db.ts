@@ -30,7 +30,7 @@ import { encodeTombstones } from './wal/records.js';
 import { listSegments } from './wal/segment.js';
 import { type Every, WalWriter } from './wal/wal_writer.js';
 import { rangeForTimestamp } from './chunkenc/chunk_range.js';
-import { copyFileSync, linkSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { copyFileSync, linkSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 
 const HOUR = 3600 * 1000;
 
@@ -55,6 +55,42 @@ export interface DBOptions {
   readonly now?: () => number;
   /** Repeating timer for WAL fsync and compaction (injectable for tests). */
   readonly every?: Every;
+  /** Take the `lock` file (default true; Prometheus's `--storage.tsdb.no-lockfile` turns it off). */
+  readonly lockfile?: boolean;
+}
+
+/** The data directory is in use by another live process. */
+export class DataDirLockedError extends Error {
+  readonly code = 'data_dir_locked';
+  constructor(dir: string, pid: number) {
+    super(`cannot open the TSDB in ${dir}: it is locked by the running process ${pid} (${join(dir, 'lock')}); stop it or use another --storage.tsdb.path`);
+    this.name = 'DataDirLockedError';
+  }
+}
+
+/**
+ * Takes `dir/lock`, which holds the owner's PID. A lock whose process is gone (a
+ * crash, SIGKILL) is stale and taken over, so a restart after a crash just works.
+ */
+function takeLock(dir: string): void {
+  const path = join(dir, 'lock');
+  try {
+    const pid = Number(readFileSync(path, 'utf8').trim());
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) throw new DataDirLockedError(dir, pid);
+  } catch (e) {
+    if (e instanceof DataDirLockedError) throw e;
+    // No lock file (or an unreadable one): take it.
+  }
+  writeFileSync(path, `${process.pid}\n`);
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 const realEvery: Every = (ms, fn) => {
@@ -68,6 +104,9 @@ export async function openDB(dir: string, opts: DBOptions = {}): Promise<TSDB> {
   const log = opts.log ?? ((m: string) => process.stderr.write(`${m}\n`));
   const now = opts.now ?? Date.now;
   const chunkRange = opts.chunkRange ?? 2 * HOUR;
+  mkdirSync(dir, { recursive: true });
+  const locked = opts.lockfile ?? true;
+  if (locked) takeLock(dir);
   const blocks = await BlockStore.open(dir, {
     minBlockDuration: chunkRange,
     retentionMs: opts.retentionMs ?? 15 * 24 * HOUR,
@@ -95,6 +134,7 @@ export async function openDB(dir: string, opts: DBOptions = {}): Promise<TSDB> {
   });
   head.log = wal;
   const db = new TSDB(dir, head, wal, blocks, opts, log, now);
+  db.ownsLock = locked;
   db.replayStats = { seconds: st.durationMs / 1000, corruptions: st.repairs.length };
   return db;
 }
@@ -131,6 +171,8 @@ export class TSDB implements Storage {
   private compacting: Promise<void> | null;
   private closed: boolean;
   replayStats: { seconds: number; corruptions: number };
+  /** Whether close() removes `dir/lock`. */
+  ownsLock = false;
   /** Self-metrics beyond the head's and WAL's own counters. */
   compactionsTotal = 0;
   compactionsFailed = 0;
@@ -339,6 +381,7 @@ export class TSDB implements Storage {
     this.wal.close();
     this.head.close();
     this.blocks.close();
+    if (this.ownsLock) rmSync(join(this.dir, 'lock'), { force: true });
   }
 }
 

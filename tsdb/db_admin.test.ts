@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { openDB, type TSDB } from './db.js';
+import { DataDirLockedError, openDB, type TSDB } from './db.js';
 import { Labels } from './labels.js';
 import { MatchType, Matcher } from './matcher.js';
 import { NO_REF, ValueType } from './storage.js';
@@ -132,6 +133,25 @@ test('tsdb out-of-order samples within the window are logged, replayed and merge
     assert.deepEqual(await times(db, a), want);
     await db.close();
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('tsdb lock file keeps a second live process out and is taken over when its owner died', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-admin-'));
+  const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+  try {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'lock'), `${other.pid}\n`);
+    await assert.rejects(openDB(dir, { log: () => {}, autoCompact: false }), (e: unknown) => e instanceof DataDirLockedError && /locked by the running process/.test(e.message));
+    other.kill('SIGKILL');
+    await new Promise((r) => other.once('exit', r));
+    const db = await openDB(dir, { log: () => {}, autoCompact: false });
+    assert.equal(readFileSync(join(dir, 'lock'), 'utf8').trim(), String(process.pid));
+    await db.close();
+    assert.ok(!existsSync(join(dir, 'lock')), 'close releases the lock');
+  } finally {
+    other.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   }
 });
