@@ -13,7 +13,7 @@
  * Self-metrics: `metricsText()` returns Prometheus text-format lines with
  * Prometheus's metric names (prometheus_tsdb_head_series, …).
  */
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { BlockStore } from './block/block_store.js';
 import { StorageError } from './errors.js';
 import { Head } from './head/head.js';
@@ -30,7 +30,7 @@ import { encodeTombstones } from './wal/records.js';
 import { listSegments } from './wal/segment.js';
 import { type Every, WalWriter } from './wal/wal_writer.js';
 import { rangeForTimestamp } from './chunkenc/chunk_range.js';
-import { copyFileSync, linkSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 
 const HOUR = 3600 * 1000;
 
@@ -320,9 +320,18 @@ export class TSDB implements Storage {
    */
   async snapshot(dir: string, withHead: boolean): Promise<void> {
     mkdirSync(dir, { recursive: true });
-    for (const b of this.blocks.blocks()) linkTree(b.dir, join(dir, basename(b.dir)));
+    await this.blocks.snapshot(dir);
     const h = this.head;
     if (withHead && h.numSeries() > 0 && Number.isFinite(h.minT)) await persistHeadRange(h, dir, h.minT, h.maxT + 1, this.now);
+  }
+
+  /**
+   * Rewrites blocks that have tombstones without the deleted data (admin API
+   * `clean_tombstones`). Head tombstones stay until the head is compacted, as in
+   * Prometheus. Returns the number of blocks rewritten.
+   */
+  cleanTombstones(): Promise<number> {
+    return this.blocks.cleanTombstones();
   }
 
   /** Prometheus text-format lines of the TSDB's self-metrics. */
@@ -382,22 +391,5 @@ export class TSDB implements Storage {
     this.head.close();
     this.blocks.close();
     if (this.ownsLock) rmSync(join(this.dir, 'lock'), { force: true });
-  }
-}
-
-/** Recreates directory tree `from` at `to` with hard links (copies when linking is impossible). */
-function linkTree(from: string, to: string): void {
-  mkdirSync(to, { recursive: true });
-  for (const e of readdirSync(from, { withFileTypes: true })) {
-    const src = join(from, e.name);
-    const dst = join(to, e.name);
-    if (e.isDirectory()) linkTree(src, dst);
-    else {
-      try {
-        linkSync(src, dst);
-      } catch {
-        copyFileSync(src, dst);
-      }
-    }
   }
 }

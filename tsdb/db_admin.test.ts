@@ -155,3 +155,39 @@ test('tsdb lock file keeps a second live process out and is taken over when its 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('tsdb delete reaches blocks too, and clean tombstones rewrites them without the deleted samples', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-admin-'));
+  try {
+    const T0 = 1_700_000_000_000;
+    const db = await openDB(dir, { log: () => {}, autoCompact: false });
+    for (let k = 0; k < 5 * 60; k++) {
+      const app = db.appender();
+      app.append(NO_REF, a, T0 + k * 60_000, k);
+      await app.commit();
+    }
+    await db.compact();
+    assert.ok(db.blocks.blocks().length > 0);
+    await db.delete(T0, T0 + 9 * 60_000, [new Matcher(MatchType.Equal, 'job', 'a')]);
+    const count = async (): Promise<number> => {
+      const q = await db.querier(0, Number.MAX_SAFE_INTEGER);
+      const ss = await q.select(false, null, [new Matcher(MatchType.Equal, 'job', 'a')]);
+      let n = 0;
+      while (ss.next()) {
+        const it = ss.at().iterator();
+        while (it.next() !== ValueType.None) {
+          assert.ok(it.atT() > T0 + 9 * 60_000, `deleted sample ${it.atT()} served`);
+          n++;
+        }
+      }
+      await q.close();
+      return n;
+    };
+    assert.equal(await count(), 5 * 60 - 10);
+    assert.ok((await db.cleanTombstones()) >= 1, 'a block was rewritten');
+    assert.equal(await count(), 5 * 60 - 10);
+    await db.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
