@@ -30,6 +30,25 @@ function flag(name: string, dflt: number): number {
 
 class SkipSection extends Error {}
 
+/**
+ * Wall-clock and CPU seconds since `start()`. Rates are reported per CPU second
+ * too: on a shared machine wall time measures the neighbours, CPU time the code.
+ */
+class Stopwatch {
+  private readonly t0: number;
+  private readonly c0: NodeJS.CpuUsage;
+  constructor() {
+    this.t0 = performance.now();
+    this.c0 = process.cpuUsage();
+  }
+  rate(n: number): string {
+    const wall = (performance.now() - this.t0) / 1000;
+    const c = process.cpuUsage(this.c0);
+    const cpu = (c.user + c.system) / 1e6;
+    return `${fmt(n / wall)} samples/s wall, ${fmt(n / cpu)} samples per CPU-second`;
+  }
+}
+
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
 interface Target {
@@ -107,10 +126,9 @@ async function main(): Promise<void> {
   for (let pass = 1; pass <= 2 && !memOnly; pass++) {
     const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-head-'));
     const head = new Head({ chunkDir: join(dir, 'chunks_head') });
-    const t0 = performance.now();
+    const sw = new Stopwatch();
     const n = await appendAll(head, targets(data), scrapes);
-    const sec = (performance.now() - t0) / 1000;
-    console.log(`append, head only (no WAL):   ${fmt(n / sec)} samples/s (pass ${pass})`);
+    console.log(`append, head only (no WAL):   ${sw.rate(n)} (pass ${pass})`);
     head.close();
     rmSync(dir, { recursive: true, force: true });
   }
@@ -123,27 +141,25 @@ async function main(): Promise<void> {
       // Warm-up pass on a throwaway DB.
       const wdir = mkdtempSync(join(tmpdir(), 'vigil-bench-warm-'));
       const w = await openDB(wdir, { log: () => {}, autoCompact: false });
-      const t = performance.now();
+      const sw = new Stopwatch();
       const wn = await appendAll(w, targets(data), scrapes);
-      console.log(`append, head + WAL:           ${fmt(wn / ((performance.now() - t) / 1000))} samples/s (pass 1)`);
+      console.log(`append, head + WAL:           ${sw.rate(wn)} (pass 1)`);
       await w.close();
       rmSync(wdir, { recursive: true, force: true });
     }
     let db = await openDB(dir, { log: () => {}, autoCompact: false });
-    const t0 = performance.now();
+    const sw = new Stopwatch();
     const n = await appendAll(db, targets(data), scrapes);
-    const sec = (performance.now() - t0) / 1000;
-    console.log(`append, head + WAL:           ${fmt(n / sec)} samples/s (pass 2)`);
+    console.log(`append, head + WAL:           ${sw.rate(n)} (pass 2)`);
     const walBytes = dirBytes(join(dir, 'wal'));
     console.log(`WAL size:                     ${(walBytes / n).toFixed(2)} bytes/sample (${fmt(walBytes)} bytes)`);
     await db.close();
 
     {
       const h = new Head({ chunkDir: join(dir, 'bench_replay_chunks') });
-      const t1 = performance.now();
+      const sw = new Stopwatch();
       const st = replayWal(h, join(dir, 'wal'), () => {});
-      const rs = (performance.now() - t1) / 1000;
-      console.log(`WAL replay:                   ${fmt(st.samples / rs)} samples/s (${fmt(st.samples)} samples in ${rs.toFixed(2)} s)`);
+      console.log(`WAL replay:                   ${sw.rate(st.samples)} (${fmt(st.samples)} samples)`);
       h.close();
       rmSync(join(dir, 'bench_replay_chunks'), { recursive: true, force: true });
     }
@@ -153,7 +169,7 @@ async function main(): Promise<void> {
     for (let pass = 1; pass <= 3; pass++) {
       const q = await db.querier(Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
       const ss = await q.select(false, null, []);
-      const t2 = performance.now();
+      const sw = new Stopwatch();
       let cnt = 0;
       let it: ReturnType<ReturnType<typeof ss.at>['iterator']> | undefined;
       while (ss.next()) {
@@ -163,8 +179,7 @@ async function main(): Promise<void> {
           cnt++;
         }
       }
-      const is = (performance.now() - t2) / 1000;
-      if (pass === 3) console.log(`chunk iteration (head):       ${fmt(cnt / is)} samples/s (${fmt(cnt)} samples, chunks read back from chunks_head, 3rd pass)`);
+      if (pass === 3) console.log(`chunk iteration (head):       ${sw.rate(cnt)} (${fmt(cnt)} samples, chunks read back from chunks_head, 3rd pass)`);
       await q.close();
     }
 
