@@ -82,9 +82,9 @@ export class HeadAppender implements Appender {
   append(ref: SeriesRef, labels: Labels, t: number, v: number): SeriesRef {
     if (this.done) throw new StorageError('invalid_sample', 'append after commit or rollback: appenders are single-use');
     const head = this.head;
+    if (!Number.isSafeInteger(t)) throw new StorageError('invalid_sample', `invalid timestamp ${t} for ${labels.toString()}: must be an integer number of milliseconds`);
     let s = ref !== 0 ? head.getByRef(ref) : undefined;
     if (s === undefined || (s.labels !== labels && !s.labels.equals(labels))) s = head.getOrCreate(labels, this.created);
-    if (!Number.isSafeInteger(t)) throw new StorageError('invalid_sample', `invalid timestamp ${t} for ${labels.toString()}: must be an integer number of milliseconds`);
 
     if (t < this.minValid) {
       if (head.oooWindow === 0) {
