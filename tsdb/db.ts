@@ -251,7 +251,7 @@ export class TSDB implements Storage {
         this.log(`level=info component=tsdb msg="write block" mint=${mint} maxt=${maxt} ulid=${meta.ulid} series=${meta.stats.numSeries} samples=${meta.stats.numSamples}`);
       }
       this.headCompactions++;
-      this.truncateHead(maxt);
+      await this.truncateHead(maxt);
     }
     const n = await this.blocks.compact();
     this.compactionsTotal += n;
@@ -261,7 +261,7 @@ export class TSDB implements Storage {
   }
 
   /** Drops head data before `mint` and checkpoints the older two thirds of the WAL. */
-  private truncateHead(mint: number): void {
+  private async truncateHead(mint: number): Promise<void> {
     this.head.truncate(mint);
     const walDir = this.wal.dir;
     const segs = listSegments(walDir);
@@ -271,7 +271,7 @@ export class TSDB implements Storage {
     const last = first + Math.floor(((this.wal.currentSegment() - 1 - first) * 2) / 3);
     if (last <= first) return;
     try {
-      const stats: CheckpointStats = writeCheckpoint(walDir, first, last, (ref) => this.head.series.has(ref), mint);
+      const stats: CheckpointStats = await writeCheckpoint(walDir, first, last, (ref) => this.head.series.has(ref), mint);
       this.checkpointsCreated++;
       deleteSegmentsBefore(walDir, last + 1);
       deleteCheckpointsBefore(walDir, last);

@@ -8,7 +8,8 @@
  * Replay reads the newest checkpoint first, then the segments after it.
  *
  * The checkpoint is written into `checkpoint.<to>.tmp`, fsynced and renamed, so
- * a crash leaves either the old state or the complete new checkpoint.
+ * a crash leaves either the old state or the complete new checkpoint. Segments
+ * are read one at a time with a yield to the event loop in between.
  */
 import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -53,7 +54,7 @@ export class CheckpointError extends Error {
  * of `dir`. `keep(ref)` says whether a series is still alive. Does not delete
  * anything (see `deleteSegmentsBefore`, `deleteCheckpointsBefore`).
  */
-export function writeCheckpoint(dir: string, from: number, to: number, keep: (ref: number) => boolean, mint: number): CheckpointStats {
+export async function writeCheckpoint(dir: string, from: number, to: number, keep: (ref: number) => boolean, mint: number): Promise<CheckpointStats> {
   const stats = new CheckpointStats();
   const final = join(dir, checkpointName(to));
   const tmp = `${final}.tmp`;
@@ -122,12 +123,17 @@ export function writeCheckpoint(dir: string, from: number, to: number, keep: (re
     const prev = lastCheckpoint(dir);
     let start = from;
     if (prev !== null && prev.index < to) {
-      for (const n of listSegments(prev.path)) failOn(readSegment(prev.path, n, handle));
+      for (const n of listSegments(prev.path)) {
+        failOn(readSegment(prev.path, n, handle));
+        await yieldToEventLoop();
+      }
       if (prev.index + 1 > start) start = prev.index + 1;
     }
     for (const n of listSegments(dir)) {
       if (n < start || n > to) continue;
       failOn(readSegment(dir, n, handle));
+      // One segment at a time: appends and queries keep running while a checkpoint is written.
+      await yieldToEventLoop();
     }
     w.close();
   } catch (e) {
@@ -138,6 +144,10 @@ export function writeCheckpoint(dir: string, from: number, to: number, keep: (re
   renameSync(tmp, final);
   syncDir(dir);
   return stats;
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((r) => setImmediate(r));
 }
 
 function failOn(c: WalCorruption | null): void {

@@ -231,7 +231,7 @@ test('wal records round trip: series, samples (bit-exact values, negative times)
   assert.deepEqual(st, [5, -100, 200, 2 ** 33, 0, 1]);
 });
 
-test('wal checkpoint keeps live series and samples at or after mint; old segments and checkpoints can go', () => {
+test('wal checkpoint keeps live series and samples at or after mint; old segments and checkpoints can go', async () => {
   const dir = tmp();
   try {
     const w = new WalWriter(dir, { segmentSize: PAGE_SIZE, every: noTimer });
@@ -252,7 +252,7 @@ test('wal checkpoint keeps live series and samples at or after mint; old segment
     w.close();
     const segs = listSegments(dir);
     const last = segs[segs.length - 2]!;
-    const stats = writeCheckpoint(dir, segs[0]!, last, (ref) => ref === 1, 2000);
+    const stats = await writeCheckpoint(dir, segs[0]!, last, (ref) => ref === 1, 2000);
     assert.equal(stats.seriesKept, 1);
     assert.equal(stats.seriesDropped, 1);
     deleteSegmentsBefore(dir, last + 1);
