@@ -32,9 +32,11 @@ export async function persistHeadRange(head: Head, dir: string, mint: number, ma
   picked.sort((a, b) => compareLabelsUtf8(a.labels, b.labels));
   const labels = picked.map((s) => s.labels);
   let total = 0;
-  const chunksOf = (i: number): BlockChunk[] => {
+  const chunksOf = (i: number): BlockChunk[] | Promise<BlockChunk[]> => {
     const out = chunksInRange(head, picked[i]!, mint, maxt);
     for (const c of out) total += c.chunk.numSamples();
+    // Let scrapes and queries run every few thousand series: chunk reads are synchronous.
+    if (i % 2048 === 2047) return new Promise((r) => setImmediate(() => r(out)));
     return out;
   };
   const meta = await writeBlock(dir, labels, chunksOf, { minTime: mint, maxTime: maxt, ...(now ? { now } : {}) });
