@@ -1,0 +1,396 @@
+/**
+ * The XOR ("Gorilla") float chunk, bit for bit as Prometheus's
+ * `tsdb/chunkenc/xor.go` writes it:
+ *
+ * - bytes 0–1: big-endian sample count;
+ * - sample 0: timestamp as a zig-zag varint, value as its raw 64 bits;
+ * - sample 1: timestamp delta as an unsigned varint, value XOR-encoded;
+ * - sample n ≥ 2: delta-of-delta `dod` in one of the buckets `0`, `10`+14 bits,
+ *   `110`+17, `1110`+20, `1111`+64 (two's complement; a bucket of n bits holds
+ *   -(2^(n-1)-1) … 2^(n-1)), then the value XOR-encoded.
+ *
+ * XOR value encoding: `0` when the value's bits are unchanged; else `1`, then
+ * either `0` + the meaningful bits inside the previous leading/trailing-zero
+ * window, or `1` + 5 bits leading zeros (capped at 31, Prometheus's clamp) +
+ * 6 bits of significant-bit count (64 is written as 0) + the significant bits.
+ *
+ * Values are handled as two 32-bit halves of their IEEE-754 bits, so every NaN
+ * payload (the staleness marker 0x7ff0000000000002 included) survives exactly.
+ * Timestamps within one chunk must be strictly increasing (the head guarantees it).
+ */
+import { type SampleIterator, ValueType } from '../storage.js';
+import { BitReader, BitWriter } from './bstream.js';
+import { CorruptChunkError } from './corrupt_chunk_error.js';
+import { Encoding } from './encoding.js';
+import { readUvarint, readVarint, writeUvarint, writeVarint } from './varint.js';
+
+/** Size of the sample-count header at the start of every XOR chunk. */
+export const XOR_HEADER_SIZE = 2;
+
+// Module-level scratch for float <-> bits; indices depend on platform endianness.
+const f64 = new Float64Array(1);
+const u32 = new Uint32Array(f64.buffer);
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const HI = LITTLE_ENDIAN ? 1 : 0;
+const LO = LITTLE_ENDIAN ? 0 : 1;
+const TWO32 = 4294967296;
+const EMPTY_BYTES = new Uint8Array(0);
+
+/** A chunk of float samples in the XOR encoding. Owns its byte buffer. */
+export class XORChunk {
+  /** The stream, header included. Exposed for the appender and for zero-copy writes. */
+  readonly b: BitWriter;
+
+  /** An empty chunk (header only) with room for `capacity` bytes before growing. */
+  constructor(capacity = 32) {
+    this.b = new BitWriter(capacity);
+    this.b.writeBits(0, 16, 0);
+  }
+
+  /**
+   * A chunk over existing encoded bytes (`data` starts with the count header).
+   * `data` is referenced, not copied; the chunk is read-only unless `appender()`
+   * is called, which first copies it.
+   */
+  static fromData(data: Uint8Array): XORChunk {
+    const c = new XORChunk(1);
+    c.b.reset(data, data.length, 0);
+    return c;
+  }
+
+  encoding(): Encoding {
+    return Encoding.XOR;
+  }
+
+  /** The encoded bytes (a view; valid until the next append). */
+  bytes(): Uint8Array {
+    return this.b.bytes();
+  }
+
+  /** Number of samples, from the header. */
+  numSamples(): number {
+    const buf = this.b.buf;
+    return this.b.len < 2 ? 0 : (buf[0]! << 8) | buf[1]!;
+  }
+
+  /** Drops spare capacity (call when the chunk is complete). */
+  compact(): void {
+    if (this.b.buf.length > this.b.len) this.b.reset(this.b.buf.slice(0, this.b.len), this.b.len, this.b.free);
+  }
+
+  /** An iterator over the samples, reusing `reuse` when it is an `XORIterator`. */
+  iterator(reuse?: SampleIterator): XORIterator {
+    if (reuse instanceof XORIterator) {
+      reuse.reset(this.bytes());
+      return reuse;
+    }
+    return new XORIterator(this.bytes());
+  }
+
+  /** An iterator over the first `n` samples only (for a snapshot of a growing chunk). */
+  iteratorLimited(n: number, reuse?: SampleIterator): XORIterator {
+    if (reuse instanceof XORIterator) {
+      reuse.reset(this.bytes(), n);
+      return reuse;
+    }
+    const it = new XORIterator(EMPTY_BYTES);
+    it.reset(this.bytes(), n);
+    return it;
+  }
+
+  /**
+   * An appender continuing after the last sample. For a chunk built from data this
+   * decodes it once to recover the encoder state, as Prometheus's `Appender()` does
+   * (including its quirk: a resumed chunk whose values never changed starts from a
+   * 0/0 window rather than "no window", which changes later bits but not values).
+   */
+  appender(): XORAppender {
+    const it = new XORIterator(this.bytes());
+    while (it.next() !== ValueType.None) {}
+    const e = it.err();
+    if (e !== null) throw e;
+    const a = new XORAppender(this);
+    if (it.numRead > 0) {
+      // Continue exactly at the bit where the last sample ended.
+      const bits = it.bitPos();
+      const len = Math.ceil(bits / 8);
+      const copy = new Uint8Array(Math.max(len + 16, 32));
+      copy.set(this.b.buf.subarray(0, len));
+      this.b.reset(copy, len, len * 8 - bits);
+      a.t = it.t;
+      a.vhi = it.vhi;
+      a.vlo = it.vlo;
+      a.tDelta = it.tDelta;
+      a.leading = it.leading;
+      a.trailing = it.trailing;
+    }
+    return a;
+  }
+}
+
+/** Appends samples to an `XORChunk`. One per chunk; not safe for concurrent use. */
+export class XORAppender {
+  private readonly c: XORChunk;
+  /** Timestamp of the last sample. */
+  t: number;
+  /** High and low 32 bits of the last value. */
+  vhi: number;
+  vlo: number;
+  /** Last timestamp delta. */
+  tDelta: number;
+  /** Current leading-zero window (0xff: none yet) and trailing zeros. */
+  leading: number;
+  trailing: number;
+
+  constructor(c: XORChunk) {
+    this.c = c;
+    this.t = 0;
+    this.vhi = 0;
+    this.vlo = 0;
+    this.tDelta = 0;
+    this.leading = 0xff;
+    this.trailing = 0;
+  }
+
+  /** Appends the sample (t ms, v). `t` must be greater than the previous sample's. */
+  append(t: number, v: number): void {
+    const b = this.c.b;
+    const num = (b.buf[0]! << 8) | b.buf[1]!;
+    f64[0] = v;
+    const hi = u32[HI]!;
+    const lo = u32[LO]!;
+    let tDelta = 0;
+    if (num === 0) {
+      writeVarint(b, t);
+      b.writeBits64(hi, lo, 64);
+    } else if (num === 1) {
+      tDelta = t - this.t;
+      writeUvarint(b, tDelta);
+      this.writeValue(b, hi, lo);
+    } else {
+      tDelta = t - this.t;
+      const dod = tDelta - this.tDelta;
+      if (dod === 0) {
+        b.writeBit(0);
+      } else if (dod >= -8191 && dod <= 8192) {
+        b.writeBits((0b10 << 14) | (dod & 0x3fff), 16);
+      } else if (dod >= -65535 && dod <= 65536) {
+        b.writeBits((0b110 << 17) | (dod & 0x1ffff), 20);
+      } else if (dod >= -524287 && dod <= 524288) {
+        b.writeBits((0b1110 << 20) | (dod & 0xfffff), 24);
+      } else {
+        b.writeBits(0b1111, 4);
+        const dhi = Math.floor(dod / TWO32);
+        b.writeBits64(dhi >>> 0, (dod - dhi * TWO32) >>> 0, 64);
+      }
+      this.writeValue(b, hi, lo);
+    }
+    this.t = t;
+    this.vhi = hi;
+    this.vlo = lo;
+    this.tDelta = tDelta;
+    const n = num + 1;
+    b.buf[0] = n >>> 8;
+    b.buf[1] = n & 0xff;
+  }
+
+  private writeValue(b: BitWriter, hi: number, lo: number): void {
+    const dhi = (hi ^ this.vhi) >>> 0;
+    const dlo = (lo ^ this.vlo) >>> 0;
+    if (dhi === 0 && dlo === 0) {
+      b.writeBit(0);
+      return;
+    }
+    let lead = dhi !== 0 ? Math.clz32(dhi) : 32 + Math.clz32(dlo);
+    const trail = dlo !== 0 ? 31 - Math.clz32(dlo & -dlo) : 63 - Math.clz32(dhi & -dhi);
+    // Prometheus clamps leading zeros to 31 so they fit in 5 bits.
+    if (lead >= 32) lead = 31;
+    if (this.leading !== 0xff && lead >= this.leading && trail >= this.trailing) {
+      b.writeBits(0b10, 2);
+      writeShifted(b, dhi, dlo, this.trailing, 64 - this.leading - this.trailing);
+      return;
+    }
+    this.leading = lead;
+    this.trailing = trail;
+    const sig = 64 - lead - trail;
+    // `11`, 5 bits leading, 6 bits significant count (64 wraps to 0, decoded back to 64).
+    b.writeBits((0b11 << 11) | (lead << 6) | (sig & 63), 13);
+    writeShifted(b, dhi, dlo, trail, sig);
+  }
+}
+
+/** Writes the `n` low bits of `(hi:lo) >>> s`. */
+function writeShifted(b: BitWriter, hi: number, lo: number, s: number, n: number): void {
+  if (s >= 32) {
+    lo = hi >>> (s - 32);
+    hi = 0;
+  } else if (s > 0) {
+    lo = ((lo >>> s) | (hi << (32 - s))) >>> 0;
+    hi = hi >>> s;
+  }
+  b.writeBits64(hi, lo, n);
+}
+
+/**
+ * Iterates the samples of an XOR chunk. Allocates nothing per sample; `atV`
+ * rebuilds the float from its bits on demand. A corrupt or truncated chunk ends
+ * iteration with `err()` set.
+ */
+export class XORIterator implements SampleIterator {
+  private readonly br: BitReader;
+  numTotal: number;
+  numRead: number;
+  t: number;
+  tDelta: number;
+  vhi: number;
+  vlo: number;
+  leading: number;
+  trailing: number;
+  private error: CorruptChunkError | null;
+
+  constructor(data: Uint8Array) {
+    this.br = new BitReader();
+    this.numTotal = 0;
+    this.numRead = 0;
+    this.t = Number.MIN_SAFE_INTEGER;
+    this.tDelta = 0;
+    this.vhi = 0;
+    this.vlo = 0;
+    this.leading = 0;
+    this.trailing = 0;
+    this.error = null;
+    this.reset(data);
+  }
+
+  /**
+   * Restarts on another chunk's bytes (header included), reading at most
+   * `maxSamples` samples (a snapshot of a chunk that is still being appended to).
+   */
+  reset(data: Uint8Array, maxSamples = 65535): void {
+    this.br.reset(data, XOR_HEADER_SIZE);
+    const n = data.length >= 2 ? (data[0]! << 8) | data[1]! : 0;
+    this.numTotal = Math.min(n, maxSamples);
+    this.numRead = 0;
+    this.t = Number.MIN_SAFE_INTEGER;
+    this.tDelta = 0;
+    this.vhi = 0;
+    this.vlo = 0;
+    this.leading = 0;
+    this.trailing = 0;
+    this.error = data.length >= 2 || data.length === 0 ? null : corrupt('chunk shorter than its 2-byte header');
+  }
+
+  /** The bit position just after the last sample read. */
+  bitPos(): number {
+    return this.br.pos;
+  }
+
+  next(): ValueType {
+    if (this.error !== null || this.numRead === this.numTotal) return ValueType.None;
+    const br = this.br;
+    if (this.numRead === 0) {
+      const t = readVarint(br);
+      this.vhi = br.readBits(32);
+      this.vlo = br.readBits(32);
+      if (br.overrun || Number.isNaN(t)) return this.fail('truncated first sample');
+      this.t = t;
+      this.numRead = 1;
+      return ValueType.Float;
+    }
+    if (this.numRead === 1) {
+      const d = readUvarint(br);
+      if (d < 0) return this.fail('truncated timestamp delta');
+      this.tDelta = d;
+      this.t += d;
+    } else if (br.readBit() !== 0) {
+      // Non-zero delta of delta; the zero case (the common one) skips all of this.
+      // Count further 1 bits of the bucket prefix (10, 110, 1110, 1111).
+      let ones = 1;
+      while (ones < 4 && br.readBit() !== 0) ones++;
+      let dod: number;
+      if (ones === 1) {
+        dod = br.readBits(14);
+        if (dod > 8192) dod -= 16384;
+      } else if (ones === 2) {
+        dod = br.readBits(17);
+        if (dod > 65536) dod -= 131072;
+      } else if (ones === 3) {
+        dod = br.readBits(20);
+        if (dod > 524288) dod -= 1048576;
+      } else {
+        const hi = br.readBits(32);
+        dod = (hi | 0) * TWO32 + br.readBits(32);
+      }
+      this.tDelta += dod;
+      this.t += this.tDelta;
+    } else {
+      this.t += this.tDelta;
+    }
+    // Value.
+    if (br.readBit() !== 0) {
+      let mbits: number;
+      if (br.readBit() === 0) {
+        mbits = 64 - this.leading - this.trailing;
+      } else {
+        const lm = br.readBits(11);
+        this.leading = lm >>> 6;
+        mbits = lm & 63;
+        if (mbits === 0) mbits = 64;
+        this.trailing = 64 - this.leading - mbits;
+        if (this.trailing < 0) return this.fail('invalid leading/significant bit counts');
+      }
+      let hi = 0;
+      let lo: number;
+      if (mbits > 32) {
+        hi = br.readBits(mbits - 32);
+        lo = br.readBits(32);
+      } else {
+        lo = br.readBits(mbits);
+      }
+      const s = this.trailing;
+      if (s >= 32) {
+        hi = lo << (s - 32);
+        lo = 0;
+      } else if (s > 0) {
+        hi = (hi << s) | (lo >>> (32 - s));
+        lo = lo << s;
+      }
+      this.vhi = (this.vhi ^ hi) >>> 0;
+      this.vlo = (this.vlo ^ lo) >>> 0;
+    }
+    if (br.overrun) return this.fail(`truncated at sample ${this.numRead}`);
+    this.numRead++;
+    return ValueType.Float;
+  }
+
+  seek(t: number): ValueType {
+    if (this.error !== null) return ValueType.None;
+    while (this.numRead === 0 || t > this.t) {
+      if (this.next() === ValueType.None) return ValueType.None;
+    }
+    return ValueType.Float;
+  }
+
+  atT(): number {
+    return this.t;
+  }
+
+  atV(): number {
+    u32[HI] = this.vhi;
+    u32[LO] = this.vlo;
+    return f64[0]!;
+  }
+
+  err(): Error | null {
+    return this.error;
+  }
+
+  private fail(what: string): ValueType {
+    this.error = corrupt(what);
+    return ValueType.None;
+  }
+}
+
+function corrupt(what: string): CorruptChunkError {
+  return new CorruptChunkError(`corrupt XOR chunk: ${what}`);
+}
