@@ -36,6 +36,12 @@ export interface ServerFlags {
   readonly retentionTimeMs: number;
   /** `--storage.tsdb.retention.size` (bytes); 0 means no size limit. */
   readonly retentionSizeBytes: number;
+  /** `--storage.tsdb.out-of-order-time-window` (ms); 0 rejects every out-of-order sample. */
+  readonly outOfOrderWindowMs: number;
+  /** `--storage.tsdb.wal-sync-interval` (ms): how often the WAL is fsynced; 0 = on every commit. */
+  readonly walSyncIntervalMs: number;
+  /** `--storage.tsdb.no-lockfile`: do not take `lock` in the data directory. */
+  readonly noLockfile: boolean;
   /** `--web.listen-address`. */
   readonly listenAddress: ListenAddress;
   /** `--web.enable-lifecycle`: allow `/-/reload` and `/-/quit`. */
@@ -81,6 +87,21 @@ export const SERVER_FLAGS: readonly FlagSpec[] = [
     default: '0',
     help: 'Maximum bytes of storage blocks to retain (units B, KB, MB, GB, TB, PB, EB; base 2). 0 disables.',
   },
+  {
+    name: 'storage.tsdb.out-of-order-time-window',
+    kind: 'string',
+    placeholder: 'DURATION',
+    default: '0s',
+    help: 'How far back out-of-order samples are accepted (0s rejects them, as Prometheus does by default).',
+  },
+  {
+    name: 'storage.tsdb.wal-sync-interval',
+    kind: 'string',
+    placeholder: 'DURATION',
+    default: '1s',
+    help: 'How often the write-ahead log is fsynced (bounds what a power loss can take; a killed process loses nothing committed). 0s syncs on every commit.',
+  },
+  { name: 'storage.tsdb.no-lockfile', kind: 'bool', help: 'Do not create a lockfile in the data directory.' },
   {
     name: 'web.listen-address',
     kind: 'string',
@@ -193,6 +214,9 @@ export function serverFlagsFrom(args: ParsedArgs): ServerFlags {
     storagePath: str('storage.tsdb.path'),
     retentionTimeMs,
     retentionSizeBytes,
+    outOfOrderWindowMs: durationFlag('storage.tsdb.out-of-order-time-window', str('storage.tsdb.out-of-order-time-window')),
+    walSyncIntervalMs: durationFlag('storage.tsdb.wal-sync-interval', str('storage.tsdb.wal-sync-interval')),
+    noLockfile: bool('storage.tsdb.no-lockfile'),
     listenAddress,
     enableLifecycle: bool('web.enable-lifecycle'),
     enableAdminApi: bool('web.enable-admin-api'),

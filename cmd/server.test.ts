@@ -42,7 +42,8 @@ function quietLogger(lines: string[] = []): StructuredLogger {
 }
 
 async function start(t: After, flags: ServerFlags, opts: StartServerOptions = {}): Promise<RunningServer> {
-  const s = await startServer(flags, { logger: quietLogger(), ...opts });
+  // In-memory storage unless a test asks otherwise: these tests are about the server, not the TSDB.
+  const s = await startServer(flags, { logger: quietLogger(), openStorage: async () => new MemoryStorage(), ...opts });
   t.after(() => s.close());
   return s;
 }

@@ -17,7 +17,6 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Storage } from '../tsdb/storage.js';
 import { formatDuration } from '../tsdb/duration.js';
-import { MemoryStorage } from '../tsdb/memory_storage.js';
 import { buildInfo } from './build_info.js';
 import { configToYaml, embeddedDefaultConfig, loadConfigFile, type VigilConfig } from './config.js';
 import { effectiveExternalUrl, type ServerFlags } from './flags.js';
@@ -27,6 +26,7 @@ import { lifecycleRoutes, type ReloadOutcome } from './http/lifecycle.js';
 import { createServerRegistry, metricsRoutes } from './http/metrics.js';
 import { retentionText, statusRoutes } from './http/status.js';
 import { type Logger, StructuredLogger } from './logger.js';
+import { openTsdbStorage } from './tsdb_storage.js';
 
 /** Called with the new configuration on start-up and on every reload that parsed. Throw to report failure. */
 export type ConfigReloadHook = (cfg: VigilConfig) => void | Promise<void>;
@@ -47,6 +47,8 @@ export interface PartContext {
   isReady(): boolean;
   /** The registry behind `/metrics`; parts register their own metrics on it (Prometheus names where they exist). */
   readonly metrics: Registry;
+  /** Adds a source of ready-made text-format lines to `/metrics` (for parts that keep their own counters). */
+  addMetricsText(source: () => string): void;
 }
 
 /** One part of the server: registers its routes and hooks. */
@@ -65,7 +67,7 @@ export const SERVER_PARTS: readonly ServerPart[] = [];
 export interface StartServerOptions {
   /** Default: a `StructuredLogger` at `--log.level`/`--log.format` writing to stderr. */
   logger?: StructuredLogger;
-  /** Opens the storage. Default: a `MemoryStorage` (until the TSDB replaces it via `--storage.tsdb.path`). */
+  /** Opens the storage. Default: the TSDB in `--storage.tsdb.path` (`cmd/tsdb_storage.ts`). */
   openStorage?: (flags: ServerFlags, logger: Logger) => Promise<Storage>;
   /** Called when `/-/quit` is requested. Default: `close()`. The CLI passes its shutdown path. */
   onQuit?: () => void;
@@ -218,6 +220,10 @@ export async function startServer(flags: ServerFlags, opts: StartServerOptions =
   };
 
   const externalUrl = () => effectiveExternalUrl(flags, port);
+  const metricsText: (() => string)[] = [
+    // Storage that keeps its own counters (the TSDB) exposes them as text.
+    () => (storage !== null && hasMetricsText(storage) ? storage.metricsText() : ''),
+  ];
   const metrics = createServerRegistry({
     buildInfo: info,
     lastReloadSuccessful: () => reloadSuccess,
@@ -238,6 +244,9 @@ export async function startServer(flags: ServerFlags, opts: StartServerOptions =
     },
     isReady: () => ready,
     metrics,
+    addMetricsText: (source) => {
+      metricsText.push(source);
+    },
   });
 
   const prefix = flags.routePrefix === '/' ? '' : flags.routePrefix;
@@ -259,7 +268,7 @@ export async function startServer(flags: ServerFlags, opts: StartServerOptions =
           reload,
           quit: opts.onQuit ?? (() => void close()),
         });
-        await metricsRoutes(scope, metrics);
+        await metricsRoutes(scope, metrics, metricsText);
         await statusRoutes(scope, {
           buildInfo: info,
           flags: flags.asStrings,
@@ -290,7 +299,7 @@ export async function startServer(flags: ServerFlags, opts: StartServerOptions =
 
     if (initial.embedded) current = embeddedDefaultConfig(port);
     logger.info('Opening storage', { path: flags.storagePath });
-    const openStorage = opts.openStorage ?? (async () => new MemoryStorage());
+    const openStorage = opts.openStorage ?? openTsdbStorage;
     storage = await openStorage(flags, logger.child({ component: 'tsdb' }));
     logger.info('Storage started');
 
@@ -339,6 +348,10 @@ async function readConfig(
   const { config, warnings } = await loadConfigFile(flags.configFile);
   for (const w of warnings) logger.warn('Configuration field is not implemented yet and is ignored', { warning: w.message });
   return { config, embedded: false };
+}
+
+function hasMetricsText(s: Storage): s is Storage & { metricsText(): string } {
+  return typeof (s as Partial<{ metricsText: unknown }>).metricsText === 'function';
 }
 
 async function exists(path: string): Promise<boolean> {

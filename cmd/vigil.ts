@@ -14,6 +14,7 @@ import { versionText } from './build_info.js';
 import { runCheckConfig } from './check_config.js';
 import { type Command, type CommandIo, commandHelp, parseCommandArgs, UsageError } from './cli.js';
 import { serverCommand } from './server_command.js';
+import { TSDB_COMMANDS } from './tsdb_commands.js';
 
 /** `vigil check config FILE...`: validates configuration files like `promtool check config`. */
 export const checkConfigCommand: Command = {
@@ -27,7 +28,7 @@ export const checkConfigCommand: Command = {
 };
 
 /** Every subcommand, in the order `vigil --help` lists them. */
-export const COMMANDS: readonly Command[] = [serverCommand, checkConfigCommand];
+export const COMMANDS: readonly Command[] = [serverCommand, checkConfigCommand, ...TSDB_COMMANDS];
 
 const PROGRAM = 'vigil';
 

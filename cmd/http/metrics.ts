@@ -72,8 +72,15 @@ export function createServerRegistry(src: ServerMetricsSource): Registry {
   return registry;
 }
 
-/** Registers `/metrics` and request instrumentation (per route, as Prometheus's `handler` label). */
-export async function metricsRoutes(app: FastifyInstance, registry: Registry): Promise<void> {
+/**
+ * Registers `/metrics` and request instrumentation (per route, as Prometheus's `handler` label).
+ * `textSources` add ready-made exposition lines after the registry's own.
+ */
+export async function metricsRoutes(
+  app: FastifyInstance,
+  registry: Registry,
+  textSources: readonly (() => string)[] = [],
+): Promise<void> {
   const requests = new Counter({
     name: 'prometheus_http_requests_total',
     help: 'Counter of HTTP requests.',
@@ -94,7 +101,11 @@ export async function metricsRoutes(app: FastifyInstance, registry: Registry): P
     duration.labels(handler).observe(reply.elapsedTime / 1000);
   });
   app.get('/metrics', async (_req, reply) => {
-    const body = await registry.metrics();
+    let body = await registry.metrics();
+    for (const source of textSources) {
+      const text = source();
+      if (text !== '') body += text.endsWith('\n') ? text : `${text}\n`;
+    }
     return reply.header('content-type', TEXT_CONTENT_TYPE).send(body);
   });
 }
