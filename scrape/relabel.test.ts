@@ -49,6 +49,7 @@ test('relabel replace expands references in the target label', () => {
   assert.deepEqual(run({ k: 'env', v: 'prod' }, yaml), { k: 'env', v: 'prod', tag_env: 'prod' });
 });
 
+// biome-ignore lint/suspicious/noTemplateCurlyInString: Go replacement syntax, not a JS template
 test('relabel replace with named groups and ${name}', () => {
   const yaml = `r: [{source_labels: [a], regex: '(?P<first>[a-z]+)-(?P<second>[0-9]+)', target_label: b, replacement: '\${second}.\${first}.$first'}]`;
   assert.deepEqual(run({ a: 'abc-42' }, yaml), { a: 'abc-42', b: '42.abc.abc' });
@@ -58,6 +59,7 @@ test('expandTemplate follows Go regexp.Expand rules', () => {
   const g = ['whole', 'one', 'two'];
   const named = { n: 'N' };
   assert.equal(expandTemplate('$1', g, named), 'one');
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: Go replacement syntax, not a JS template
   assert.equal(expandTemplate('${1}x', g, named), 'onex');
   // `$1x` names the group "1x", which does not exist: empty.
   assert.equal(expandTemplate('$1x', g, named), '');
@@ -65,11 +67,13 @@ test('expandTemplate follows Go regexp.Expand rules', () => {
   assert.equal(expandTemplate('a$', g, named), 'a$');
   assert.equal(expandTemplate('$-', g, named), '$-');
   assert.equal(expandTemplate('${1', g, named), '${1');
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: Go replacement syntax, not a JS template
   assert.equal(expandTemplate('${}', g, named), '${}');
   assert.equal(expandTemplate('$0', g, named), 'whole');
   assert.equal(expandTemplate('$9', g, named), '');
   // Leading zeros make a name, not a number.
   assert.equal(expandTemplate('$01', g, named), '');
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: Go replacement syntax, not a JS template
   assert.equal(expandTemplate('$n/${n}', g, named), 'N/N');
   assert.equal(expandTemplate('$unknown.', g, named), '.');
   assert.equal(expandTemplate('$1.$2', g, named), 'one.two');
