@@ -105,7 +105,7 @@ export class ScrapePool {
     const limit = this.cfg.targetLimit;
     this.limitError = limit > 0 && next.size > limit ? new Error(`target_limit exceeded (number of targets: ${next.size}, limit: ${limit})`) : null;
 
-    for (const [key, loop] of this.loops) {
+    for (const [key, loop] of [...this.loops]) {
       if (next.has(key) && !this.stale) continue;
       this.loops.delete(key);
       // A target that survives a reload is replaced without staleness markers; a vanished one gets them.

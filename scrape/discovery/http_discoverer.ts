@@ -55,19 +55,20 @@ export class HttpDiscoverer implements Discoverer {
   /** Fetches the endpoint now (joins a fetch already in flight). Never rejects. */
   refresh(): Promise<void> {
     if (this.running === null) {
-      this.running = this.fetchOnce()
-        .then((groups) => {
+      this.running = this.fetchOnce().then(
+        (groups) => {
+          // Cleared before reporting, so a refresh asked for by the consumer starts a new fetch.
+          this.running = null;
           const out = [...groups];
           for (let i = groups.length; i < this.lastCount; i++) out.push({ targets: [], labels: {}, source: `${this.cfg.url}:${i}` });
           this.lastCount = groups.length;
           this.onUpdate?.(out);
-        })
-        .catch((e: unknown) => {
-          if (!this.abort.signal.aborted) this.onError(e instanceof Error ? e : new Error(String(e)));
-        })
-        .finally(() => {
+        },
+        (e: unknown) => {
           this.running = null;
-        });
+          if (!this.abort.signal.aborted) this.onError(e instanceof Error ? e : new Error(String(e)));
+        },
+      );
     }
     return this.running;
   }

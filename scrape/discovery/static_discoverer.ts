@@ -14,7 +14,7 @@ export class StaticDiscoverer implements Discoverer {
     }));
   }
 
-  start(onUpdate: TargetGroupsHandler): void {
+  start(onUpdate: TargetGroupsHandler, _onError?: (err: Error) => void): void {
     onUpdate(this.groups);
   }
 
