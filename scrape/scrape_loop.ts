@@ -254,8 +254,20 @@ export class ScrapeLoop {
       this.timers.clearTimeout(timeoutHandle);
       this.inflight = null;
     }
+    // A loop stopped while fetching (shutdown, reload, target gone) stores nothing more.
+    if (this.stopped) return;
     if (scrapeErr !== null && scrapeErr.message === 'body size limit exceeded') this.stats.bodySizeLimitExceeded++;
     this.stats.scrapes++;
+    try {
+      await this.appendAndReport(t, start, body, contentType, scrapeErr);
+    } catch (e) {
+      // Storage refused the whole transaction (closed, invalid series): report, never crash the loop.
+      this.onAppendError(e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+
+  private async appendAndReport(t: number, start: number, body: Uint8Array, contentType: string, fetchErr: Error | null): Promise<void> {
+    let scrapeErr = fetchErr;
 
     let app: Appender = this.appendable.appender();
     let res: AppendResult;
