@@ -19,6 +19,19 @@ import { fileURLToPath } from 'node:url';
 import { scrapeConfigs } from '../scrape/_test_support.js';
 import { ScrapeManager } from '../scrape/manager.js';
 import { MemoryStorage } from '../tsdb/memory_storage.js';
+import type { Appendable, Appender, SeriesRef } from '../tsdb/storage.js';
+
+/** Accepts and discards every sample: isolates the scrape path from the storage's cost. */
+class DiscardAppendable implements Appendable {
+  private next = 1;
+  appender(): Appender {
+    return {
+      append: (ref: SeriesRef) => (ref !== 0 ? ref : (this.next++ as SeriesRef)),
+      commit: async () => {},
+      rollback: async () => {},
+    };
+  }
+}
 
 function arg(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -81,11 +94,17 @@ async function serve(): Promise<void> {
   setTimeout(() => process.exit(0), 600_000).unref();
 }
 
-async function main(): Promise<void> {
-  const child: ChildProcess = fork(fileURLToPath(import.meta.url), ['--serve', '--targets', String(TARGETS), '--series', String(SERIES)], { stdio: 'inherit' });
-  const ports = await new Promise<number[]>((resolve) => child.once('message', (m: { ports: number[] }) => resolve(m.ports)));
-  try {
-    const yaml = `scrape_configs:
+interface Measured {
+  perM: number;
+  scrapes: number;
+  samples: number;
+  cpuS: number;
+  wall: number;
+  down: string[];
+}
+
+async function measure(ports: number[], appendable: Appendable): Promise<Measured> {
+  const yaml = `scrape_configs:
   - job_name: bench
     scrape_interval: 1s
     scrape_timeout: 1s
@@ -96,33 +115,46 @@ async function main(): Promise<void> {
     static_configs:
       - targets: [${ports.map((p) => `'127.0.0.1:${p}'`).join(', ')}]
 `;
-    const storage = new MemoryStorage();
-    const m = new ScrapeManager(storage, { discoveryCoalesceMs: 0 });
-    m.applyConfig(scrapeConfigs(yaml));
-    await new Promise((r) => setTimeout(r, WARMUP_S * 1000));
-    const loops = m.pool('bench')!.activeLoops();
-    const scrapes0 = m.stats.scrapes;
-    const cpu0 = process.cpuUsage();
-    const t0 = process.hrtime.bigint();
-    await new Promise((r) => setTimeout(r, SECONDS * 1000));
-    const cpu = process.cpuUsage(cpu0);
-    const wall = Number(process.hrtime.bigint() - t0) / 1e9;
-    const scrapes = m.stats.scrapes - scrapes0;
-    const down = loops.filter((l) => l.health !== 'up');
-    await m.stop();
-    const cpuS = (cpu.user + cpu.system) / 1e6;
-    // Scraped samples plus the 5 report samples per scrape (Prometheus's head counter includes both).
-    const samples = scrapes * (SERIES + 5);
-    const perM = cpuS / (samples / 1e6);
-    console.log(`targets ${TARGETS} × ${SERIES} series, 1 s interval, ${SECONDS} s measured after ${WARMUP_S} s warm-up`);
-    console.log(`scrapes ${scrapes} (${(scrapes / wall).toFixed(1)}/s), samples ${samples}, CPU ${cpuS.toFixed(2)} s (${((100 * cpuS) / wall).toFixed(0)}% of one core)`);
-    if (down.length > 0) console.log(`WARNING: ${down.length} targets down, e.g. ${down[0]!.lastError}`);
+  const m = new ScrapeManager(appendable, { discoveryCoalesceMs: 0 });
+  m.applyConfig(scrapeConfigs(yaml));
+  await new Promise((r) => setTimeout(r, WARMUP_S * 1000));
+  const loops = m.pool('bench')!.activeLoops();
+  const scrapes0 = m.stats.scrapes;
+  const cpu0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  await new Promise((r) => setTimeout(r, SECONDS * 1000));
+  const cpu = process.cpuUsage(cpu0);
+  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+  const scrapes = m.stats.scrapes - scrapes0;
+  const down = loops.filter((l) => l.health !== 'up').map((l) => l.lastError);
+  await m.stop();
+  const cpuS = (cpu.user + cpu.system) / 1e6;
+  // Scraped samples plus the 5 report samples per scrape (Prometheus's head counter includes both).
+  const samples = scrapes * (SERIES + 5);
+  return { perM: cpuS / (samples / 1e6), scrapes, samples, cpuS, wall, down };
+}
+
+async function main(): Promise<void> {
+  const child: ChildProcess = fork(fileURLToPath(import.meta.url), ['--serve', '--targets', String(TARGETS), '--series', String(SERIES)], { stdio: 'inherit' });
+  const ports = await new Promise<number[]>((resolve) => child.once('message', (m: { ports: number[] }) => resolve(m.ports)));
+  try {
+    console.log(`targets ${TARGETS} × ${SERIES} series, 1 s interval, ${SECONDS} s measured after ${WARMUP_S} s warm-up, per run`);
+    const runs: [string, Measured][] = [];
+    for (const [name, appendable] of [
+      ['Vigil, scrape path + MemoryStorage append', new MemoryStorage()],
+      ['Vigil, scrape path alone (samples discarded)', new DiscardAppendable()],
+    ] as const) {
+      const r = await measure(ports, appendable);
+      runs.push([name, r]);
+      console.log(`${name}: scrapes ${r.scrapes} (${(r.scrapes / r.wall).toFixed(1)}/s), samples ${r.samples}, CPU ${r.cpuS.toFixed(2)} s (${((100 * r.cpuS) / r.wall).toFixed(0)}% of one core)`);
+      if (r.down.length > 0) console.log(`WARNING: ${r.down.length} targets down, e.g. ${r.down[0]}`);
+    }
     console.log('');
-    console.log('| CPU-seconds per 1M samples | 100k active series |');
+    console.log('| CPU-seconds per 1M samples, 100k active series | |');
     console.log('|---|---|');
-    console.log(`| Vigil (scrape path, MemoryStorage) | ${perM.toFixed(2)} |`);
-    console.log('| Prometheus 2.42 (anchor, incl. TSDB + WAL) | 1.32 (10k series: 1.50) |');
-    console.log('| VictoriaMetrics 1.79 (anchor, incl. storage) | 1.77 (10k series: 2.37) |');
+    for (const [name, r] of runs) console.log(`| ${name} | ${r.perM.toFixed(2)} |`);
+    console.log('| Prometheus 2.42 (anchor: scrape + TSDB head + WAL; 10k series: 1.50) | 1.32 |');
+    console.log('| VictoriaMetrics 1.79 (anchor: scrape + storage; 10k series: 2.37) | 1.77 |');
   } finally {
     child.kill('SIGTERM');
   }

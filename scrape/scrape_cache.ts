@@ -3,8 +3,9 @@
  * - series: exposed series text (`ExpositionParser.seriesKey()`) → final labels and the
  *   storage's `SeriesRef`, so an unchanged series skips label decoding and relabeling;
  * - dropped: exposed text of series that metric relabeling dropped;
- * - staleness: the label sets appended in the previous and the current scrape, so series
- *   that vanish get a staleness marker;
+ * - staleness: the series appended in the previous and the current scrape, so series
+ *   that vanish get a staleness marker (tracked on the cache entries themselves: a
+ *   generation number per append pass and two arrays, no per-sample map operations);
  * - metadata: TYPE/HELP/UNIT per metric family, for `/api/v1/targets/metadata`.
  * Entries not seen in the latest successful scrape are evicted after it.
  */
@@ -17,11 +18,14 @@ export class CacheEntry {
   ref: SeriesRef;
   readonly labels: Labels;
   lastIter: number;
+  /** The append pass (`ScrapeCache.gen`) in which this series last got a tracked sample. */
+  trackedGen: number;
 
   constructor(labels: Labels, iter: number) {
     this.ref = NO_REF;
     this.labels = labels;
     this.lastIter = iter;
+    this.trackedGen = -1;
   }
 }
 
@@ -38,8 +42,10 @@ export class ScrapeCache {
   iter: number;
   private readonly series: Map<string, CacheEntry>;
   private readonly dropped: Map<string, number>;
-  private seriesPrev: Map<string, Labels>;
-  private seriesCur: Map<string, Labels>;
+  /** Incremented by every append pass (`beginIter`), failed ones included. */
+  private gen: number;
+  private seriesPrev: CacheEntry[];
+  private seriesCur: CacheEntry[];
   private readonly meta: Map<string, MetricMetadata>;
   /** Entries of the last successful scrape, to force a flush when failed scrapes keep adding. */
   private successfulCount: number;
@@ -48,15 +54,17 @@ export class ScrapeCache {
     this.iter = 0;
     this.series = new Map();
     this.dropped = new Map();
-    this.seriesPrev = new Map();
-    this.seriesCur = new Map();
+    this.gen = 0;
+    this.seriesPrev = [];
+    this.seriesCur = [];
     this.meta = new Map();
     this.successfulCount = 0;
   }
 
   /** Called at the start of each append: staleness tracking restarts for this scrape. */
   beginIter(): void {
-    this.seriesCur.clear();
+    this.gen++;
+    this.seriesCur.length = 0;
   }
 
   get(key: string): CacheEntry | undefined {
@@ -82,14 +90,16 @@ export class ScrapeCache {
     this.dropped.set(key, this.iter);
   }
 
-  /** Records that `labels` got a sample in this scrape (without an explicit timestamp). */
-  trackStaleness(labels: Labels): void {
-    this.seriesCur.set(labels.key(), labels);
+  /** Records that the series of `e` got a sample in this scrape (without an explicit timestamp). */
+  trackStaleness(e: CacheEntry): void {
+    if (e.trackedGen === this.gen) return;
+    e.trackedGen = this.gen;
+    this.seriesCur.push(e);
   }
 
   /** Calls `fn` for every series of the previous scrape that is absent from this one. */
   forEachStale(fn: (labels: Labels) => void): void {
-    for (const [k, l] of this.seriesPrev) if (!this.seriesCur.has(k)) fn(l);
+    for (const e of this.seriesPrev) if (e.trackedGen !== this.gen) fn(e.labels);
   }
 
   setType(name: string, type: MetricType): void {
@@ -140,7 +150,7 @@ export class ScrapeCache {
     const prev = this.seriesPrev;
     this.seriesPrev = this.seriesCur;
     this.seriesCur = prev;
-    this.seriesCur.clear();
+    this.seriesCur.length = 0;
     this.iter++;
   }
 }

@@ -346,11 +346,11 @@ export class ScrapeLoop {
           }
           res.total++;
           const key = p.seriesKey();
-          if (cache.isDropped(key)) continue;
+          let ce = cache.get(key);
+          if (ce === undefined && cache.isDropped(key)) continue;
           const hasTs = cfg.honorTimestamps && p.hasTimestamp();
           const ts = hasTs ? p.timestamp() : t;
           const v = p.value();
-          let ce = cache.get(key);
           let isNew = false;
           if (ce === undefined) {
             p.labelsInto(buf);
@@ -372,7 +372,7 @@ export class ScrapeLoop {
             continue;
           }
           if (sampleLimitErr !== null) continue;
-          if (!hasTs || cfg.trackTimestampsStaleness) cache.trackStaleness(ce.labels);
+          if (!hasTs || cfg.trackTimestampsStaleness) cache.trackStaleness(ce);
           if (this.appendSample(app, ce.labels, ce.ref, ts, v, ce) && isNew) res.seriesAdded++;
         }
       } catch (e) {
