@@ -249,3 +249,15 @@ test('scrape loop schedule: offset within the interval, then once per interval; 
   assert.ok(staleAt(up, 4));
   assert.equal(srv.requests, 4);
 });
+
+test('scrape loop with extra_scrape_metrics reports timeout, sample limit and body size', async (t) => {
+  const { srv, addr, storage, loop } = await setup('    extra_scrape_metrics: true\n    sample_limit: 50\n    scrape_timeout: 3s\n');
+  t.after(() => srv.close());
+  srv.serve('a 1\n');
+  await loop.scrapeAndReport(1000);
+  const all = await readAll(storage);
+  const v = (name: string) => find(all, `{__name__="${name}", instance="${addr}", job="app"}`)?.vs[0];
+  assert.equal(v('scrape_timeout_seconds'), 3);
+  assert.equal(v('scrape_sample_limit'), 50);
+  assert.equal(v('scrape_body_size_bytes'), 4);
+});

@@ -103,6 +103,8 @@ export function newScrapeLoopStats(): ScrapeLoopStats {
 }
 
 const REPORT_NAMES = ['up', 'scrape_duration_seconds', 'scrape_samples_scraped', 'scrape_samples_post_metric_relabeling', 'scrape_series_added'] as const;
+/** With `extra_scrape_metrics: true`. */
+const EXTRA_REPORT_NAMES = ['scrape_timeout_seconds', 'scrape_sample_limit', 'scrape_body_size_bytes'] as const;
 
 export class ScrapeLoop {
   readonly target: Target;
@@ -150,8 +152,9 @@ export class ScrapeLoop {
       });
     this.onAppendError = opts.onAppendError ?? (() => {});
     this.cache = opts.cache ?? new ScrapeCache();
-    this.reportLabels = REPORT_NAMES.map((n) => target.publicLabels.builder().set(METRIC_NAME, n).labels());
-    this.reportRefs = REPORT_NAMES.map(() => NO_REF);
+    const names: string[] = cfg.extraScrapeMetrics ? [...REPORT_NAMES, ...EXTRA_REPORT_NAMES] : [...REPORT_NAMES];
+    this.reportLabels = names.map((n) => target.publicLabels.builder().set(METRIC_NAME, n).labels());
+    this.reportRefs = names.map(() => NO_REF);
     this.labelsBuf = [];
     this.stats = opts.stats ?? newScrapeLoopStats();
     this.forcedError = null;
@@ -285,7 +288,9 @@ export class ScrapeLoop {
       res.total = 0;
     }
     const duration = (this.timers.now() - start) / 1000;
-    this.report(app, t, duration, res, scrapeErr);
+    // scrape_body_size_bytes: the (decompressed) size, -1 when the body size limit was hit, 0 on other failures.
+    const bodySize = fetchErr === null ? body.byteLength : fetchErr.message === 'body size limit exceeded' ? -1 : 0;
+    this.report(app, t, duration, res, scrapeErr, bodySize);
     try {
       await app.commit();
     } catch (e) {
@@ -298,8 +303,9 @@ export class ScrapeLoop {
     this.lastScrapeDuration = duration;
   }
 
-  private report(app: Appender, t: number, duration: number, r: AppendResult, err: Error | null): void {
+  private report(app: Appender, t: number, duration: number, r: AppendResult, err: Error | null, bodySize: number): void {
     const values = [err === null ? 1 : 0, duration, r.total, r.added, r.seriesAdded];
+    if (this.cfg.extraScrapeMetrics) values.push(this.target.timeout / 1000, this.cfg.sampleLimit, bodySize);
     for (let i = 0; i < values.length; i++) this.tryAppend(app, i, this.reportLabels[i]!, t, values[i]!, true);
   }
 
