@@ -7,6 +7,7 @@
  * client certificate, server name and minimum/maximum versions. Redirects (at most 10,
  * like Go's client) are followed only when `follow_redirects` is true.
  */
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
@@ -77,6 +78,26 @@ async function tlsOptions(t: TlsConfig): Promise<https.RequestOptions> {
 
 const agentHttp = new http.Agent({ keepAlive: true, maxSockets: 1024 });
 
+/** Keep-alive agents per distinct TLS setup (certificates included), so scrapes reuse TLS sessions. */
+const httpsAgents = new Map<string, https.Agent>();
+const MAX_HTTPS_AGENTS = 64;
+
+function httpsAgent(o: https.RequestOptions): https.Agent {
+  const key = createHash('sha256').update(JSON.stringify([o.ca, o.cert, o.key, o.servername, o.rejectUnauthorized, o.minVersion, o.maxVersion])).digest('hex');
+  let a = httpsAgents.get(key);
+  if (a === undefined) {
+    // Rotated certificates make new keys: drop the oldest agent rather than grow without bound.
+    if (httpsAgents.size >= MAX_HTTPS_AGENTS) {
+      const [oldKey, old] = httpsAgents.entries().next().value as [string, https.Agent];
+      old.destroy();
+      httpsAgents.delete(oldKey);
+    }
+    a = new https.Agent({ ...o, keepAlive: true, maxSockets: 1024 } as https.AgentOptions);
+    httpsAgents.set(key, a);
+  }
+  return a;
+}
+
 /**
  * GETs `url` with the client configuration. Resolves once the response headers arrived;
  * rejects with `HttpRequestError` (message in Go's style, `Get "<url>": <reason>`) when
@@ -113,7 +134,11 @@ async function getOnce(
   }
   const isHttps = u.protocol === 'https:';
   if (!isHttps && u.protocol !== 'http:') throw new HttpRequestError(`Get ${JSON.stringify(original)}: unsupported protocol scheme ${JSON.stringify(u.protocol.slice(0, -1))}`);
-  const base: https.RequestOptions = isHttps ? await tlsOptions(cfg.tlsConfig) : { agent: agentHttp };
+  let base: https.RequestOptions = { agent: agentHttp };
+  if (isHttps) {
+    const tls = await tlsOptions(cfg.tlsConfig);
+    base = { ...tls, agent: httpsAgent(tls) };
+  }
   const reqOpts: https.RequestOptions = { ...base, method: 'GET', headers };
   if (signal !== undefined) reqOpts.signal = signal;
   return await new Promise<HttpResponse>((resolve, reject) => {
