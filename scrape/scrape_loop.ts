@@ -351,9 +351,11 @@ export class ScrapeLoop {
             continue;
           }
           res.total++;
-          const key = p.seriesKey();
-          let ce = cache.get(key);
-          if (ce === undefined && cache.isDropped(key)) continue;
+          const start = p.seriesStart();
+          const end = p.seriesEnd();
+          const hash = p.seriesHash();
+          let ce = cache.get(body, start, end, hash);
+          if (ce !== undefined && ce.dropped) continue;
           const hasTs = cfg.honorTimestamps && p.hasTimestamp();
           const ts = hasTs ? p.timestamp() : t;
           const v = p.value();
@@ -363,12 +365,12 @@ export class ScrapeLoop {
             const exposed = Labels.unsafeFromSorted(buf.slice());
             const lset = this.mutateSampleLabels(exposed);
             if (lset === null || lset.isEmpty()) {
-              cache.addDropped(key);
+              cache.add(body, start, end, hash, null);
               continue;
             }
             if (!lset.has(METRIC_NAME)) throw new Error(`missing metric name (${METRIC_NAME} label)`);
             this.verifyLabelLimits(lset, p.metricName());
-            ce = cache.add(key, lset);
+            ce = cache.add(body, start, end, hash, lset);
             isNew = true;
           }
           res.added++;
