@@ -355,7 +355,7 @@ export class ScrapeLoop {
           const end = p.seriesEnd();
           const hash = p.seriesHash();
           let ce = cache.get(body, start, end, hash);
-          if (ce !== undefined && ce.dropped) continue;
+          if (ce?.dropped) continue;
           const hasTs = cfg.honorTimestamps && p.hasTimestamp();
           const ts = hasTs ? p.timestamp() : t;
           const v = p.value();
