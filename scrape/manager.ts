@@ -20,8 +20,10 @@ export class ScrapeManager {
   private readonly pools: Map<string, ScrapePool>;
   /** Counters summed over every loop the manager ever ran. */
   readonly stats: ScrapeLoopStats;
-  /** Number of pool (re)loads, for `prometheus_target_reload_length_seconds`-style diagnostics. */
+  /** Number of pool reloads (changed jobs). */
   reloads: number;
+  /** Failed discovery refreshes by mechanism (`file`, `http`, ...). */
+  readonly discoveryFailures: Map<string, number>;
 
   constructor(appendable: Appendable, opts: ScrapeManagerOptions = {}) {
     this.appendable = appendable;
@@ -29,6 +31,7 @@ export class ScrapeManager {
     this.pools = new Map();
     this.stats = newScrapeLoopStats();
     this.reloads = 0;
+    this.discoveryFailures = new Map();
   }
 
   /** Brings the running pools in line with `configs` (job names are unique). */
@@ -42,7 +45,11 @@ export class ScrapeManager {
     for (const cfg of configs) {
       const pool = this.pools.get(cfg.jobName);
       if (pool === undefined) {
-        const p = new ScrapePool(cfg, this.appendable, { ...this.opts, stats: this.stats });
+        const p = new ScrapePool(cfg, this.appendable, {
+          ...this.opts,
+          stats: this.stats,
+          onDiscoveryFailure: (m) => this.discoveryFailures.set(m, (this.discoveryFailures.get(m) ?? 0) + 1),
+        });
         this.pools.set(cfg.jobName, p);
         p.start();
       } else if (pool.fingerprint !== scrapeConfigFingerprint(cfg)) {

@@ -52,6 +52,8 @@ test('vigil server scrapes itself and the demo, serves the targets API, and appl
   const metrics = await (await fetch(`${s.url}/metrics`)).text();
   assert.match(metrics, /prometheus_target_scrape_pool_targets\{scrape_job="demo"\} 1/);
   assert.match(metrics, /prometheus_sd_discovered_targets\{config="vigil",name="scrape"\} 1/);
+  assert.match(metrics, /\nprometheus_sd_file_read_errors_total 0\n/);
+  assert.match(metrics, /\nvigil_target_scrapes_total [1-9]/);
   const pools = (await (await fetch(`${s.url}/api/v1/scrape_pools`)).json()) as { data: { scrapePools: string[] } };
   assert.deepEqual(pools.data.scrapePools, ['demo', 'vigil']);
 

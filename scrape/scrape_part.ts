@@ -37,6 +37,8 @@ function registerMetrics(ctx: PartContext, manager: () => ScrapeManager | null):
   counter('vigil_target_scrapes_total', 'Total number of scrapes attempted.', (s) => s.scrapes);
   counter('vigil_target_scrapes_timed_out_total', 'Total number of scrapes that hit the scrape timeout.', (s) => s.timeouts);
   counter('prometheus_target_scrape_pool_reloads_total', 'Total number of scrape pool reloads.', () => manager()?.reloads ?? 0);
+  counter('prometheus_sd_file_read_errors_total', 'The number of File-SD read errors.', () => manager()?.discoveryFailures.get('file') ?? 0);
+  counter('prometheus_sd_http_failures_total', 'Number of HTTP service discovery refresh failures.', () => manager()?.discoveryFailures.get('http') ?? 0);
   new Gauge({
     name: 'prometheus_target_scrape_pool_targets',
     help: 'Current number of targets in this scrape pool.',

@@ -31,6 +31,8 @@ export interface ScrapePoolOptions {
   loopOptions?: (t: Target) => ScrapeLoopOptions;
   /** Log sink for discovery, target and storage errors. */
   onError?: (msg: string, fields: Record<string, string>) => void;
+  /** Called once per failed discovery refresh, with the mechanism (`file`, `http`, ...). */
+  onDiscoveryFailure?: (mechanism: string) => void;
 }
 
 export class ScrapePool {
@@ -71,7 +73,10 @@ export class ScrapePool {
     const make = this.opts.discoverers ?? discoverersFor;
     const ds = new DiscoverySet(make(this.cfg), (groups) => this.sync(groups), {
       coalesceMs: this.opts.discoveryCoalesceMs ?? 500,
-      onError: (mechanism, err) => this.opts.onError?.('Service discovery failed; keeping the last good targets', { scrape_pool: this.cfg.jobName, mechanism, err: err.message }),
+      onError: (mechanism, err) => {
+        this.opts.onDiscoveryFailure?.(mechanism);
+        this.opts.onError?.('Service discovery failed; keeping the last good targets', { scrape_pool: this.cfg.jobName, mechanism, err: err.message });
+      },
     });
     this.discovery = ds;
     ds.start();
