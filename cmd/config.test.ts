@@ -292,9 +292,15 @@ test('the embedded default scrapes Vigil itself and matches its dumped example',
   assert.equal(c.file, EMBEDDED_CONFIG_FILE);
   assert.equal(c.global.scrapeInterval, 60_000);
   assert.equal(c.global.evaluationInterval, 60_000);
-  assert.equal(c.scrapeConfigs.length, 1);
-  assert.equal(c.scrapeConfigs[0]!.jobName, 'vigil');
+  assert.deepEqual(
+    c.scrapeConfigs.map((j) => [j.jobName, j.metricsPath]),
+    [
+      ['vigil', '/metrics'],
+      ['demo', '/demo/metrics'],
+    ],
+  );
   assert.deepEqual(c.scrapeConfigs[0]!.staticConfigs, [{ targets: ['localhost:9123'], labels: {} }]);
+  assert.deepEqual(c.scrapeConfigs[1]!.staticConfigs, [{ targets: ['localhost:9123'], labels: {} }]);
   assert.equal(c.original, embeddedDefaultConfigText(9123));
   assert.equal(readFileSync(join(VALID, 'embedded_default.yml'), 'utf8'), embeddedDefaultConfigText(9090));
 });

@@ -267,14 +267,20 @@ export function embeddedDefaultConfigText(listenPort: number): string {
     '  - job_name: vigil',
     '    static_configs:',
     `      - targets: ['localhost:${listenPort}']`,
+    '  # A simulated web application served by Vigil itself, for the quick start.',
+    '  - job_name: demo',
+    '    metrics_path: /demo/metrics',
+    '    static_configs:',
+    `      - targets: ['localhost:${listenPort}']`,
     '',
   ].join('\n');
 }
 
 /**
  * The configuration used when `--config.file` was not given and ./prometheus.yml does
- * not exist: Prometheus's global defaults and one job, `vigil`, scraping this server at
- * `localhost:<listenPort>`.
+ * not exist: Prometheus's global defaults and two jobs scraping this server at
+ * `localhost:<listenPort>`: `vigil` (its own `/metrics`) and `demo` (the built-in demo
+ * exporter at `/demo/metrics`).
  */
 export function embeddedDefaultConfig(listenPort: number): VigilConfig {
   return parseConfig(embeddedDefaultConfigText(listenPort), EMBEDDED_CONFIG_FILE).config;

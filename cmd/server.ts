@@ -27,6 +27,7 @@ import { createServerRegistry, metricsRoutes } from './http/metrics.js';
 import { retentionText, statusRoutes } from './http/status.js';
 import { type Logger, StructuredLogger } from './logger.js';
 import { openTsdbStorage } from './tsdb_storage.js';
+import { scrapePart } from '../scrape/scrape_part.js';
 
 /** Called with the new configuration on start-up and on every reload that parsed. Throw to report failure. */
 export type ConfigReloadHook = (cfg: VigilConfig) => void | Promise<void>;
@@ -61,7 +62,7 @@ export interface ServerPart {
  * The parts assembled into the server, in registration order. Later issues add
  * one line each (query API, scrape, rules, remote read/write, UI, ...).
  */
-export const SERVER_PARTS: readonly ServerPart[] = [];
+export const SERVER_PARTS: readonly ServerPart[] = [scrapePart];
 
 /** Options of `startServer`; all optional. */
 export interface StartServerOptions {

@@ -132,9 +132,12 @@ class MemoryAppender implements Appender {
   private vs: Float64Array;
   private n: number;
   private done: boolean;
+  /** Index of each series' newest pending sample, so checks stay O(1) per append. */
+  private readonly lastPending: Map<SeriesRef, number>;
 
   constructor(db: MemoryStorage) {
     this.db = db;
+    this.lastPending = new Map();
     this.refs = [];
     this.ts = new Float64Array(64);
     this.vs = new Float64Array(64);
@@ -156,12 +159,10 @@ class MemoryAppender implements Appender {
     // Check against committed data and against this transaction's pending samples for the series.
     let last = s.lastT();
     let lastV = s.n > 0 ? s.vs[s.n - 1]! : 0;
-    for (let i = this.n - 1; i >= 0; i--) {
-      if (this.refs[i] === s.ref) {
-        last = this.ts[i]!;
-        lastV = this.vs[i]!;
-        break;
-      }
+    const pending = this.lastPending.get(s.ref);
+    if (pending !== undefined) {
+      last = this.ts[pending]!;
+      lastV = this.vs[pending]!;
     }
     if (t < last) throw outOfOrderSample(s.labels, t, last);
     if (t === last) {
@@ -177,6 +178,7 @@ class MemoryAppender implements Appender {
       this.vs = vs;
     }
     this.refs.push(s.ref);
+    this.lastPending.set(s.ref, this.n);
     this.ts[this.n] = t;
     this.vs[this.n] = v;
     this.n++;
@@ -191,12 +193,14 @@ class MemoryAppender implements Appender {
       s.push(this.ts[i]!, this.vs[i]!);
     }
     this.refs = [];
+    this.lastPending.clear();
     this.n = 0;
   }
 
   async rollback(): Promise<void> {
     this.done = true;
     this.refs = [];
+    this.lastPending.clear();
     this.n = 0;
   }
 }

@@ -1,0 +1,85 @@
+/**
+ * Fetching one target's exposition over HTTP, as Prometheus's `targetScraper` does:
+ * GET with the `Accept` header of Prometheus 2.42, `Accept-Encoding: gzip` (unless
+ * compression is disabled), `X-Prometheus-Scrape-Timeout-Seconds`; any status other
+ * than 200 fails; the body is read (and gunzipped) up to `body_size_limit`; the whole
+ * exchange is bounded by the scrape timeout through an `AbortSignal`.
+ *
+ * Error messages read like Prometheus's, so a user can search for them:
+ * `server returned HTTP status 500 Internal Server Error`, `Get "<url>": context
+ * deadline exceeded`, `body size limit exceeded`, `unexpected EOF`.
+ */
+import { buildInfo } from '../cmd/build_info.js';
+import { BodyError, readBody } from './parser/body_reader.js';
+import { SCRAPE_ACCEPT_HEADER } from './parser/content_type.js';
+import type { HttpClientConfig } from './http_client_config.js';
+import { httpGet, HttpRequestError } from './http_client.js';
+
+/** A scraped body and its Content-Type (`''` when absent). */
+export interface ScrapeResult {
+  readonly body: Uint8Array;
+  readonly contentType: string;
+}
+
+/** Fetches one exposition; rejects with `ScrapeError` (or `BodyError`). */
+export type Scraper = (signal: AbortSignal) => Promise<ScrapeResult>;
+
+export type ScrapeErrorCode = 'http_status' | 'timeout' | 'request' | 'body';
+
+/** A failed fetch. `message` is what `/api/v1/targets` shows as `lastError`. */
+export class ScrapeError extends Error {
+  readonly code: ScrapeErrorCode;
+  constructor(code: ScrapeErrorCode, message: string) {
+    super(message);
+    this.name = 'ScrapeError';
+    this.code = code;
+  }
+}
+
+export interface HttpScraperOptions {
+  url: string;
+  client: HttpClientConfig;
+  /** Milliseconds, sent in `X-Prometheus-Scrape-Timeout-Seconds`. */
+  timeout: number;
+  /** Bytes after decompression; 0 = unlimited. */
+  bodySizeLimit: number;
+  enableCompression: boolean;
+}
+
+const USER_AGENT = `Vigil/${buildInfo().vigilVersion}`;
+
+/** A `Scraper` for a target URL. */
+export function httpScraper(o: HttpScraperOptions): Scraper {
+  const headers: Record<string, string> = {
+    Accept: SCRAPE_ACCEPT_HEADER,
+    'Accept-Encoding': o.enableCompression ? 'gzip' : 'identity',
+    'User-Agent': USER_AGENT,
+    'X-Prometheus-Scrape-Timeout-Seconds': String(o.timeout / 1000),
+  };
+  return async (signal) => {
+    let res: Awaited<ReturnType<typeof httpGet>>;
+    try {
+      res = await httpGet(o.url, o.client, { headers, signal });
+    } catch (e) {
+      if (signal.aborted) throw new ScrapeError('timeout', `Get ${JSON.stringify(o.url)}: context deadline exceeded`);
+      throw new ScrapeError('request', e instanceof HttpRequestError ? e.message : `Get ${JSON.stringify(o.url)}: ${String(e)}`);
+    }
+    if (res.status !== 200) {
+      res.body.resume();
+      throw new ScrapeError('http_status', `server returned HTTP status ${res.statusText}`);
+    }
+    try {
+      const body = await readBody(res.body, { contentEncoding: res.headers['content-encoding'] ?? null, limit: o.bodySizeLimit, signal });
+      return { body, contentType: res.headers['content-type'] ?? '' };
+    } catch (e) {
+      res.body.destroy();
+      if (e instanceof BodyError) {
+        if (e.code === 'body_too_large') throw new ScrapeError('body', 'body size limit exceeded');
+        throw new ScrapeError('body', e.message);
+      }
+      if (signal.aborted) throw new ScrapeError('timeout', `Get ${JSON.stringify(o.url)}: context deadline exceeded`);
+      // The connection closed before the announced end of the body (Go: io.ErrUnexpectedEOF).
+      throw new ScrapeError('body', 'unexpected EOF');
+    }
+  };
+}
