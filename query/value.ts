@@ -67,7 +67,7 @@ export interface QueryResult {
 
 /** Per-query options. */
 export interface QueryOptions {
-  /** Aborts the query (e.g. the HTTP client went away); the promise rejects with an `EvalError` coded 'canceled'. */
+  /** Aborts the query (e.g. the HTTP client went away); the promise rejects with an `EvaluationError` coded 'canceled'. */
   readonly signal?: AbortSignal;
   /** Overrides the engine's lookback delta (ms) for this query. */
   readonly lookbackDeltaMs?: number;
@@ -76,7 +76,7 @@ export interface QueryOptions {
 /**
  * The query engine contract. Both calls parse `expr` (rejecting with a `ParseError`
  * from query/errors.ts on bad syntax) and evaluate it against `q`; evaluation
- * failures reject with an `EvalError` (query/eval_errors.ts) whose `code` is
+ * failures reject with an `EvaluationError` (query/eval_errors.ts) whose `code` is
  * 'execution', 'timeout', 'canceled' or 'too_many_samples'.
  */
 export interface QueryEngine {
@@ -85,7 +85,7 @@ export interface QueryEngine {
   /**
    * Evaluates `expr` at every step from `startMs` to `endMs` inclusive (`stepMs` > 0).
    * The result is always a matrix (a scalar expression yields one series with no labels).
-   * Rejects with an 'execution' EvalError when `expr` is a string or a range vector.
+   * Rejects with an 'execution' EvaluationError when `expr` is a string or a range vector.
    */
   rangeQuery(q: Queryable, expr: string, startMs: number, endMs: number, stepMs: number, opts?: QueryOptions): Promise<QueryResult>;
 }

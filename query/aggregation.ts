@@ -1,0 +1,437 @@
+/**
+ * Aggregation operators (`sum avg min max count group stddev stdvar quantile`,
+ * `topk bottomk limitk limit_ratio`, `count_values`) over step-aligned series,
+ * with Prometheus's arithmetic (Neumaier sums, incremental mean on overflow,
+ * Welford variance) and its output order for instant queries.
+ *
+ * Columnar: each input series is assigned to its output group once; then every
+ * step walks the series with a cursor and accumulates into typed per-group state.
+ */
+import { Labels, LabelsBuilder, METRIC_NAME } from '../tsdb/labels.js';
+import type { AggregateOp } from './ast.js';
+import { executionError } from './eval_errors.js';
+import { EvalSeries, SeriesCollector } from './eval_series.js';
+import { formatGoF, formatGoG } from './go_float.js';
+import { kahan, kahanInc } from './kahan_sum.js';
+import { quantile } from './quantile.js';
+
+/** The step grid of an evaluation: `numSteps` timestamps `start + k·interval`. */
+export interface StepGrid {
+  readonly start: number;
+  readonly interval: number;
+  readonly numSteps: number;
+}
+
+/** The labels of the output group of `m` (Prometheus's `generateGroupingLabels`). */
+export function groupingLabels(m: Labels, grouping: readonly string[], without: boolean, lb: LabelsBuilder): Labels {
+  if (without) {
+    lb.reset(m);
+    lb.del(...grouping, METRIC_NAME);
+    return lb.labels();
+  }
+  if (grouping.length === 0) return Labels.EMPTY;
+  lb.reset(m);
+  lb.keep(...grouping);
+  return lb.labels();
+}
+
+/** Assigns every input series to a group; returns group ordinals and the groups' labels in first-seen order. */
+function assignGroups(input: readonly EvalSeries[], grouping: readonly string[], without: boolean): { of: Int32Array; labels: Labels[] } {
+  const of = new Int32Array(input.length);
+  const byKey = new Map<string, number>();
+  const labels: Labels[] = [];
+  const lb = new LabelsBuilder();
+  for (let i = 0; i < input.length; i++) {
+    const g = groupingLabels(input[i]!.labels, grouping, without, lb);
+    const key = g.key();
+    let ord = byKey.get(key);
+    if (ord === undefined) {
+      ord = labels.length;
+      byKey.set(key, ord);
+      labels.push(g);
+    }
+    of[i] = ord;
+  }
+  return { of, labels };
+}
+
+/**
+ * `sum avg min max count group stddev stdvar quantile`. `param` holds φ per step
+ * for `quantile` (else unused). Output series carry the group labels.
+ */
+export function aggregateSimple(
+  op: AggregateOp,
+  input: readonly EvalSeries[],
+  grouping: readonly string[],
+  without: boolean,
+  param: Float64Array | null,
+  grid: StepGrid,
+): EvalSeries[] {
+  const { of, labels } = assignGroups(input, grouping, without);
+  const G = labels.length;
+  const out: EvalSeries[] = labels.map((l) => new EvalSeries(l, false, Math.min(grid.numSteps, 64)));
+  const seen = new Uint8Array(G);
+  const val = new Float64Array(G);
+  const mean = new Float64Array(G);
+  const comp = new Float64Array(G);
+  const count = new Float64Array(G);
+  const incr = new Uint8Array(G);
+  const drop = new Uint8Array(G);
+  const lists: number[][] = op === 'quantile' ? labels.map(() => []) : [];
+  const cur = new Int32Array(input.length);
+  for (let k = 0; k < grid.numSteps; k++) {
+    const t = grid.start + k * grid.interval;
+    seen.fill(0);
+    for (let si = 0; si < input.length; si++) {
+      const s = input[si]!;
+      const c = cur[si]!;
+      if (c >= s.n || s.ts[c] !== t) continue;
+      cur[si] = c + 1;
+      const f = s.vs[c]!;
+      const g = of[si]!;
+      if (seen[g] === 0) {
+        seen[g] = 1;
+        val[g] = f;
+        mean[g] = f;
+        comp[g] = 0;
+        count[g] = 1;
+        incr[g] = 0;
+        drop[g] = s.dropName ? 1 : 0;
+        if (op === 'stddev' || op === 'stdvar') val[g] = Number.isFinite(f) ? 0 : Number.NaN;
+        else if (op === 'group') val[g] = 1;
+        else if (op === 'quantile') {
+          const l = lists[g]!;
+          l.length = 0;
+          l.push(f);
+        }
+        continue;
+      }
+      if (s.dropName) drop[g] = 1;
+      switch (op) {
+        case 'sum':
+          kahanInc(f, val[g]!, comp[g]!);
+          val[g] = kahan.sum;
+          comp[g] = kahan.c;
+          break;
+        case 'avg': {
+          const n = ++count[g]!;
+          if (incr[g] === 0) {
+            kahanInc(f, val[g]!, comp[g]!);
+            if (kahan.sum !== Number.POSITIVE_INFINITY && kahan.sum !== Number.NEGATIVE_INFINITY) {
+              val[g] = kahan.sum;
+              comp[g] = kahan.c;
+              break;
+            }
+            // The sum would overflow: continue with an incremental mean.
+            incr[g] = 1;
+            mean[g] = val[g]! / (n - 1);
+            comp[g] = comp[g]! / (n - 1);
+          }
+          const q = (n - 1) / n;
+          kahanInc(f / n, q * mean[g]!, q * comp[g]!);
+          mean[g] = kahan.sum;
+          comp[g] = kahan.c;
+          break;
+        }
+        case 'max':
+          if (val[g]! < f || Number.isNaN(val[g]!)) val[g] = f;
+          break;
+        case 'min':
+          if (val[g]! > f || Number.isNaN(val[g]!)) val[g] = f;
+          break;
+        case 'count':
+          count[g]!++;
+          break;
+        case 'stddev':
+        case 'stdvar': {
+          const n = ++count[g]!;
+          const delta = f - mean[g]!;
+          mean[g] = mean[g]! + delta / n;
+          val[g] = val[g]! + delta * (f - mean[g]!);
+          break;
+        }
+        case 'quantile':
+          lists[g]!.push(f);
+          break;
+        default:
+          break;
+      }
+    }
+    for (let g = 0; g < G; g++) {
+      if (seen[g] === 0) continue;
+      let v = val[g]!;
+      switch (op) {
+        case 'avg':
+          v = incr[g] === 1 ? mean[g]! + comp[g]! : val[g]! / count[g]! + comp[g]! / count[g]!;
+          break;
+        case 'count':
+          v = count[g]!;
+          break;
+        case 'stdvar':
+          v = val[g]! / count[g]!;
+          break;
+        case 'stddev':
+          v = Math.sqrt(val[g]! / count[g]!);
+          break;
+        case 'quantile': {
+          const l = lists[g]!;
+          v = quantile(param === null ? Number.NaN : param[k]!, Float64Array.from(l), l.length);
+          break;
+        }
+        case 'sum':
+          v = val[g]! + comp[g]!;
+          break;
+        default:
+          break;
+      }
+      const o = out[g]!;
+      o.push(t, v);
+      o.dropName = drop[g] === 1;
+    }
+  }
+  return out.filter((s) => s.n > 0);
+}
+
+// A binary heap of input-series indices with Go's container/heap algorithms, so
+// that ties and NaNs select the same series as Prometheus.
+class IndexHeap {
+  idx: number[];
+  vals: number[];
+  /** true: min-heap with NaN smallest (topk); false: max-heap with NaN "smallest" (bottomk). */
+  private readonly asc: boolean;
+
+  constructor(asc: boolean) {
+    this.idx = [];
+    this.vals = [];
+    this.asc = asc;
+  }
+
+  less(i: number, j: number): boolean {
+    const a = this.vals[i]!;
+    if (Number.isNaN(a)) return true;
+    return this.asc ? a < this.vals[j]! : a > this.vals[j]!;
+  }
+
+  private swap(i: number, j: number): void {
+    const ti = this.idx[i]!;
+    this.idx[i] = this.idx[j]!;
+    this.idx[j] = ti;
+    const tv = this.vals[i]!;
+    this.vals[i] = this.vals[j]!;
+    this.vals[j] = tv;
+  }
+
+  private up(j: number): void {
+    for (;;) {
+      const i = (j - 1) >> 1;
+      if (j <= 0 || i === j || !this.less(j, i)) break;
+      this.swap(i, j);
+      j = i;
+    }
+  }
+
+  private down(i0: number, n: number): boolean {
+    let i = i0;
+    for (;;) {
+      const j1 = 2 * i + 1;
+      if (j1 >= n || j1 < 0) break;
+      let j = j1;
+      const j2 = j1 + 1;
+      if (j2 < n && this.less(j2, j1)) j = j2;
+      if (!this.less(j, i)) break;
+      this.swap(i, j);
+      i = j;
+    }
+    return i > i0;
+  }
+
+  push(si: number, v: number): void {
+    this.idx.push(si);
+    this.vals.push(v);
+    this.up(this.idx.length - 1);
+  }
+
+  replaceTop(si: number, v: number): void {
+    this.idx[0] = si;
+    this.vals[0] = v;
+    if (!this.down(0, this.idx.length)) this.up(0);
+  }
+
+  /** Entries in the order of Go's `sort.Sort(sort.Reverse(heap))` (stable here). */
+  sortedReverse(): number[] {
+    const order = this.idx.map((_, i) => i);
+    order.sort((a, b) => (this.less(b, a) ? -1 : this.less(a, b) ? 1 : 0));
+    return order.map((i) => this.idx[i]!);
+  }
+}
+
+/** A label set's position in [0, 1), the sampling offset of `limit_ratio`. */
+function ratioOffset(l: Labels): number {
+  return l.hash() / 2 ** 53;
+}
+
+/**
+ * `topk bottomk limitk limit_ratio`: output series are input series (labels and
+ * `dropName` kept). `param` holds k or the ratio per step.
+ */
+export function aggregateK(
+  op: AggregateOp,
+  input: readonly EvalSeries[],
+  grouping: readonly string[],
+  without: boolean,
+  param: Float64Array,
+  grid: StepGrid,
+): EvalSeries[] {
+  const { of, labels } = assignGroups(input, grouping, without);
+  const G = labels.length;
+  const collector = new SeriesCollector(grid.numSteps);
+  const cur = new Int32Array(input.length);
+  const heaps: IndexHeap[] = labels.map(() => new IndexHeap(op !== 'bottomk'));
+  const seen = new Uint8Array(G);
+  const complete = new Uint8Array(G);
+  for (let k = 0; k < grid.numSteps; k++) {
+    const t = grid.start + k * grid.interval;
+    const p = param[k]!;
+    let kk = 0;
+    let r = 0;
+    let skipStep = false;
+    if (op === 'limit_ratio') {
+      if (p === 0) skipStep = true;
+      r = p < -1 ? -1 : Math.min(p, 1);
+    } else {
+      kk = Math.min(Math.trunc(p), input.length);
+      if (kk < 1) skipStep = true;
+    }
+    seen.fill(0);
+    complete.fill(0);
+    let groupsRemaining = G;
+    for (let si = 0; si < input.length; si++) {
+      const s = input[si]!;
+      const c = cur[si]!;
+      if (c >= s.n || s.ts[c] !== t) continue;
+      cur[si] = c + 1;
+      if (skipStep || groupsRemaining === 0) continue;
+      const f = s.vs[c]!;
+      const g = of[si]!;
+      const h = heaps[g]!;
+      if (seen[g] === 0) {
+        seen[g] = 1;
+        h.idx.length = 0;
+        h.vals.length = 0;
+        if (op === 'limit_ratio') {
+          if (ratioSelected(r, input[si]!.labels)) h.push(si, f);
+        } else h.push(si, f);
+        continue;
+      }
+      switch (op) {
+        case 'topk':
+          if (h.idx.length < kk) h.push(si, f);
+          else if (h.vals[0]! < f || (Number.isNaN(h.vals[0]!) && !Number.isNaN(f))) h.replaceTop(si, f);
+          break;
+        case 'bottomk':
+          if (h.idx.length < kk) h.push(si, f);
+          else if (h.vals[0]! > f || (Number.isNaN(h.vals[0]!) && !Number.isNaN(f))) h.replaceTop(si, f);
+          break;
+        case 'limitk':
+          if (h.idx.length < kk) h.push(si, f);
+          if (complete[g] === 0 && h.idx.length === kk) {
+            complete[g] = 1;
+            groupsRemaining--;
+          }
+          break;
+        case 'limit_ratio':
+          if (ratioSelected(r, input[si]!.labels)) h.push(si, f);
+          break;
+        default:
+          break;
+      }
+    }
+    if (skipStep) continue;
+    for (let g = 0; g < G; g++) {
+      if (seen[g] === 0) continue;
+      const h = heaps[g]!;
+      const order = op === 'topk' || op === 'bottomk' ? h.sortedReverse() : h.idx;
+      for (const si of order) {
+        const s = input[si]!;
+        collector.add(s.labels, s.dropName, t, valueAt(s, t));
+      }
+    }
+  }
+  return collector.result();
+}
+
+function ratioSelected(r: number, l: Labels): boolean {
+  const off = ratioOffset(l);
+  return (r >= 0 && off < r) || (r < 0 && off >= 1 + r);
+}
+
+/** The value of step-aligned series `s` at `t` (binary search; the point must exist). */
+function valueAt(s: EvalSeries, t: number): number {
+  let lo = 0;
+  let hi = s.n - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (s.ts[mid]! < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return s.vs[lo]!;
+}
+
+/** Checks of the k parameter across all steps, as Prometheus does before evaluating. */
+export function checkKParams(op: AggregateOp, param: Float64Array): 'empty' | 'ok' {
+  let max = Number.NEGATIVE_INFINITY;
+  let min = Number.POSITIVE_INFINITY;
+  let nan = false;
+  for (let i = 0; i < param.length; i++) {
+    const p = param[i]!;
+    if (Number.isNaN(p)) nan = true;
+    else {
+      if (p > max) max = p;
+      if (p < min) min = p;
+    }
+  }
+  if (op === 'limit_ratio') {
+    if (!nan && max === 0 && min === 0) return 'empty';
+    if (nan) throw executionError('Ratio value is NaN');
+    return 'ok';
+  }
+  if (!nan && max < 1) return 'empty';
+  if (nan) throw executionError('Parameter value is NaN');
+  if (min <= -(2 ** 63)) throw executionError(`Scalar value ${formatGoG(min)} underflows int64`);
+  if (max >= 2 ** 63) throw executionError(`Scalar value ${formatGoG(max)} overflows int64`);
+  return 'ok';
+}
+
+/** `count_values("label", v)`: one output series per distinct value per group. */
+export function aggregateCountValues(
+  input: readonly EvalSeries[],
+  grouping: readonly string[],
+  without: boolean,
+  valueLabel: string,
+  grid: StepGrid,
+): EvalSeries[] {
+  const collector = new SeriesCollector(grid.numSteps);
+  const cur = new Int32Array(input.length);
+  const lb = new LabelsBuilder();
+  const lb2 = new LabelsBuilder();
+  const groupingWithValue = without ? grouping : [...grouping, valueLabel].sort();
+  for (let k = 0; k < grid.numSteps; k++) {
+    const t = grid.start + k * grid.interval;
+    const counts = new Map<string, { labels: Labels; n: number }>();
+    for (let si = 0; si < input.length; si++) {
+      const s = input[si]!;
+      const c = cur[si]!;
+      if (c >= s.n || s.ts[c] !== t) continue;
+      cur[si] = c + 1;
+      lb.reset(s.labels);
+      lb.set(valueLabel, formatGoF(s.vs[c]!));
+      const g = groupingLabels(lb.labels(), groupingWithValue, without, lb2);
+      const key = g.key();
+      const e = counts.get(key);
+      if (e === undefined) counts.set(key, { labels: g, n: 1 });
+      else e.n++;
+    }
+    for (const e of counts.values()) collector.add(e.labels, false, t, e.n);
+  }
+  return collector.result();
+}
