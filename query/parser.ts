@@ -1,0 +1,882 @@
+/**
+ * The PromQL parser: one chevrotain `EmbeddedActionsParser`, built once and reused
+ * for every query (chevrotain's recommended practice), with actions that build the
+ * AST of query/ast.ts directly (no CST). The grammar follows Prometheus's
+ * `generated_parser.y`; operator precedence is folded from a flat operand/operator
+ * list (or < and/unless < comparisons < +,- < *,/,%,atan2 < unary < ^ (right) <
+ * postfix `[…]`, `offset`, `@`, `anchored`, `smoothed`).
+ *
+ * Public entry points: `parseExpr`, `parseMetricSelector`.
+ */
+import { EmbeddedActionsParser, type IRecognitionException, type IToken, type TokenType } from 'chevrotain';
+import type { Matcher } from '../tsdb/matcher.js';
+import type { AggregateOp, BinaryOp, DurationExpr, DurationOp, Expr, NumberLiteral, PosRange } from './ast.js';
+import {
+  type BinModifiers,
+  type BuildContext,
+  addOffset,
+  durationExpr,
+  durationOutOfRange,
+  fail,
+  newAggregate,
+  newBinary,
+  newCall,
+  newMatcher,
+  newMatrix,
+  newSubquery,
+  numberLit,
+  type ParseOptions,
+  pr,
+  setRangeModifier,
+  setStartOrEnd,
+  setTimestamp,
+  stringLit,
+  unaryDuration,
+  vectorSelector,
+  wrapDuration,
+} from './ast_builders.js';
+import { ParseError } from './errors.js';
+import { getFunction } from './functions.js';
+import {
+  ALL_TOKENS,
+  AggregateOpTok,
+  Anchored,
+  At,
+  Bool,
+  By,
+  Colon,
+  Comma,
+  DurationTok,
+  End,
+  Eql,
+  EqlRegex,
+  Fill,
+  FillLeft,
+  FillRight,
+  FuncWordCat,
+  GroupLeft,
+  GroupRight,
+  Ignoring,
+  LabelName,
+  LabelWordCat,
+  LBrace,
+  LBracket,
+  LParen,
+  MatchOpCat,
+  MaxOf,
+  MetricWordCat,
+  MinOf,
+  Neq,
+  NumberOrDurationCat,
+  Offset,
+  On,
+  Pow,
+  Range,
+  RBrace,
+  RBracket,
+  RParen,
+  Smoothed,
+  Start,
+  Step,
+  StringTok,
+  Sub,
+  BinOpCat,
+  UnaryOpCat,
+  Without,
+  Add,
+  Mul,
+  Div,
+  Mod,
+  describeToken,
+  tokenize,
+} from './lexer.js';
+import { DurationSyntaxError, parseDuration, parseNumber } from './literals.js';
+import { MatchType } from '../tsdb/matcher.js';
+import { checkAST } from './type_check.js';
+import { unquote } from './unquote.js';
+
+export type { ParseOptions } from './ast_builders.js';
+
+const PREC: Record<string, number> = {
+  or: 1,
+  and: 2,
+  unless: 2,
+  '==': 3,
+  '!=': 3,
+  '<': 3,
+  '<=': 3,
+  '>': 3,
+  '>=': 3,
+  '+': 4,
+  '-': 4,
+  '*': 5,
+  '/': 5,
+  '%': 5,
+  atan2: 5,
+};
+
+const DUR_OP: Record<string, DurationOp> = { '+': '+', '-': '-', '*': '*', '/': '/', '%': '%' };
+
+interface GroupingResult {
+  labels: string[];
+  end: number;
+}
+
+function tokEnd(t: IToken): number {
+  return t.startOffset + t.image.length;
+}
+
+function tokPos(t: IToken): PosRange {
+  return pr(t.startOffset, tokEnd(t));
+}
+
+const NO_FILL = (): BinModifiers['fill'] => ({ lhs: null, rhs: null });
+
+class PromQLParser extends EmbeddedActionsParser {
+  /** Set for each parse. */
+  ctx: BuildContext = { query: '', opts: defaultOptions({}) };
+
+  constructor() {
+    super(ALL_TOKENS, { recoveryEnabled: false, maxLookahead: 3 });
+    this.performSelfAnalysis();
+  }
+
+  private literalValue(t: IToken): NumberLiteral {
+    const pos = tokPos(t);
+    if (t.tokenType === DurationTok) {
+      let ms = 0;
+      try {
+        ms = parseDuration(t.image);
+      } catch (e) {
+        if (e instanceof DurationSyntaxError) fail(this.ctx, pos, e.message);
+        throw e;
+      }
+      return numberLit(ms / 1000, true, pos);
+    }
+    const v = parseNumber(t.image);
+    if (v === null) fail(this.ctx, pos, `error parsing number: strconv.ParseFloat: parsing ${JSON.stringify(t.image)}: invalid syntax`);
+    return numberLit(v, false, pos);
+  }
+
+  private str(t: IToken): string {
+    return unquote(t.image); // validated by the lexer
+  }
+
+  // ---- expressions ----
+
+  public expr = this.RULE('expr', (): Expr => {
+    const operands: Expr[] = [this.SUBRULE(this.unary)];
+    const ops: IToken[] = [];
+    const mods: BinModifiers[] = [];
+    this.MANY(() => {
+      ops.push(this.CONSUME(BinOpCat));
+      mods.push(this.SUBRULE(this.binModifiers));
+      operands.push(this.SUBRULE2(this.unary));
+    });
+    return this.ACTION(() => this.fold(operands, ops, mods));
+  });
+
+  private fold(operands: Expr[], ops: IToken[], mods: BinModifiers[]): Expr {
+    if (ops.length === 0) return operands[0]!;
+    const out: Expr[] = [operands[0]!];
+    const stack: number[] = [];
+    const reduce = (): void => {
+      const i = stack.pop()!;
+      const rhs = out.pop()!;
+      const lhs = out.pop()!;
+      out.push(newBinary(this.ctx, ops[i]!.image.toLowerCase() as BinaryOp, lhs, rhs, mods[i]!));
+    };
+    for (let i = 0; i < ops.length; i++) {
+      const p = PREC[ops[i]!.image.toLowerCase()]!;
+      while (stack.length > 0 && PREC[ops[stack[stack.length - 1]!]!.image.toLowerCase()]! >= p) reduce();
+      stack.push(i);
+      out.push(operands[i + 1]!);
+    }
+    while (stack.length > 0) reduce();
+    return out[0]!;
+  }
+
+  private unary = this.RULE('unary', (): Expr => {
+    return this.OR([
+      {
+        ALT: () => {
+          const op = this.CONSUME(UnaryOpCat);
+          const e = this.SUBRULE(this.unary);
+          return this.ACTION((): Expr => {
+            if (e.type === 'NumberLiteral') {
+              if (op.image === '-') e.val = -e.val;
+              e.posRange = pr(op.startOffset, e.posRange.end);
+              return e;
+            }
+            return { type: 'UnaryExpr', op: op.image as '+' | '-', expr: e, posRange: pr(op.startOffset, e.posRange.end) };
+          });
+        },
+      },
+      { ALT: () => this.SUBRULE(this.power) },
+    ]);
+  });
+
+  private power = this.RULE('power', (): Expr => {
+    let e = this.SUBRULE(this.postfix);
+    this.OPTION(() => {
+      this.CONSUME(Pow);
+      const m = this.SUBRULE(this.binModifiers);
+      const rhs = this.SUBRULE(this.unary);
+      this.ACTION(() => {
+        e = newBinary(this.ctx, '^', e, rhs, m);
+      });
+    });
+    return e;
+  });
+
+  private postfix = this.RULE('postfix', (): Expr => {
+    let e = this.SUBRULE(this.primary);
+    this.MANY(() => {
+      this.OR([
+        {
+          ALT: () => {
+            const r = this.SUBRULE(this.rangeSelector);
+            this.ACTION(() => {
+              e = r.colon ? newSubquery(this.ctx, e, r.range, r.step, r.end) : newMatrix(this.ctx, e, r.range, pr(r.start, r.end));
+            });
+          },
+        },
+        {
+          ALT: () => {
+            const d = this.SUBRULE(this.offsetClause);
+            this.ACTION(() => addOffset(this.ctx, e, d, d.posRange.end));
+          },
+        },
+        {
+          ALT: () => {
+            const a = this.SUBRULE(this.atClause);
+            this.ACTION(() => {
+              if (typeof a.at === 'number') setTimestamp(this.ctx, e, a.at, a.end);
+              else setStartOrEnd(this.ctx, e, a.at, a.end);
+            });
+          },
+        },
+        {
+          ALT: () => {
+            const t = this.CONSUME(Anchored);
+            this.ACTION(() => setRangeModifier(this.ctx, e, 'anchored', tokEnd(t)));
+          },
+        },
+        {
+          ALT: () => {
+            const t = this.CONSUME(Smoothed);
+            this.ACTION(() => setRangeModifier(this.ctx, e, 'smoothed', tokEnd(t)));
+          },
+        },
+      ]);
+    });
+    return e;
+  });
+
+  private primary = this.RULE('primary', (): Expr => {
+    return this.OR([
+      { ALT: () => this.ACTION_literal(this.CONSUME(NumberOrDurationCat)) },
+      {
+        ALT: () => {
+          const t = this.CONSUME(StringTok);
+          return this.ACTION(() => stringLit(this.str(t), tokPos(t)));
+        },
+      },
+      {
+        ALT: () => {
+          const l = this.CONSUME(LParen);
+          const e = this.SUBRULE(this.expr);
+          const r = this.CONSUME(RParen);
+          return this.ACTION((): Expr => ({ type: 'ParenExpr', expr: e, posRange: pr(l.startOffset, tokEnd(r)) }));
+        },
+      },
+      {
+        ALT: () => {
+          const m = this.SUBRULE(this.labelMatchers);
+          return this.ACTION(() => vectorSelector('', m.matchers, pr(m.start, m.end)));
+        },
+      },
+      {
+        ALT: () => {
+          const t = this.CONSUME(AggregateOpTok);
+          return this.OR2([
+            { ALT: () => this.SUBRULE(this.aggregation, { ARGS: [t] }) },
+            { ALT: () => this.SUBRULE(this.selectorRest, { ARGS: [t] }) },
+          ]);
+        },
+      },
+      {
+        ALT: () => {
+          const t = this.CONSUME(FuncWordCat);
+          return this.OR3([
+            {
+              ALT: () => {
+                const a = this.SUBRULE(this.callArgs);
+                return this.ACTION(() => {
+                  if (a.trailingComma !== null) fail(this.ctx, tokPos(a.trailingComma), 'trailing commas not allowed in function call args');
+                  return newCall(this.ctx, getFunction(t.image), t.image, tokPos(t), a.args, a.end);
+                });
+              },
+            },
+            { ALT: () => this.SUBRULE2(this.selectorRest, { ARGS: [t] }) },
+          ]);
+        },
+      },
+      {
+        ALT: () => {
+          const t = this.CONSUME(MetricWordCat);
+          return this.SUBRULE3(this.selectorRest, { ARGS: [t] });
+        },
+      },
+    ]);
+  });
+
+  private ACTION_literal(t: IToken): NumberLiteral {
+    return this.ACTION(() => this.literalValue(t));
+  }
+
+  /** A metric name, optionally followed by `{…}`. */
+  private selectorRest = this.RULE('selectorRest', (name: IToken): Expr => {
+    let m: { matchers: Matcher[]; start: number; end: number } | null = null;
+    this.OPTION(() => {
+      m = this.SUBRULE(this.labelMatchers);
+    });
+    return this.ACTION(() => {
+      const mm = m as { matchers: Matcher[]; start: number; end: number } | null;
+      return vectorSelector(name.image, mm === null ? [] : mm.matchers, pr(name.startOffset, mm === null ? tokEnd(name) : mm.end));
+    });
+  });
+
+  private aggregation = this.RULE('aggregation', (op: IToken): Expr => {
+    let grouping: GroupingResult | null = null;
+    let without = false;
+    let after = false;
+    this.OPTION(() => {
+      this.OR([{ ALT: () => this.CONSUME(By) }, { ALT: () => (without = this.CONSUME(Without) !== undefined) }]);
+      grouping = this.SUBRULE(this.groupingLabels);
+    });
+    const a = this.SUBRULE(this.callArgs);
+    this.OPTION2({
+      GATE: () => grouping === null,
+      DEF: () => {
+        this.OR2([{ ALT: () => this.CONSUME2(By) }, { ALT: () => (without = this.CONSUME2(Without) !== undefined) }]);
+        grouping = this.SUBRULE2(this.groupingLabels);
+        after = true;
+      },
+    });
+    return this.ACTION(() => {
+      if (a.trailingComma !== null) fail(this.ctx, tokPos(a.trailingComma), 'trailing commas not allowed in function call args');
+      const g = grouping as GroupingResult | null;
+      const end = after && g !== null ? g.end : a.end;
+      return newAggregate(this.ctx, op.image.toLowerCase() as AggregateOp, g === null ? [] : g.labels, without, a.args, pr(op.startOffset, end));
+    });
+  });
+
+  /** `( expr, … )`; a trailing comma is reported by the caller (after the whole call parsed). */
+  private callArgs = this.RULE('callArgs', (): { args: Expr[]; end: number; trailingComma: IToken | null } => {
+    const args: Expr[] = [];
+    let trailingComma: IToken | null = null;
+    this.CONSUME(LParen);
+    this.OPTION(() => {
+      args.push(this.SUBRULE(this.expr));
+      this.MANY(() => {
+        this.CONSUME(Comma);
+        args.push(this.SUBRULE2(this.expr));
+      });
+      this.OPTION2(() => {
+        trailingComma = this.CONSUME2(Comma);
+      });
+    });
+    const r = this.CONSUME(RParen);
+    return { args, end: tokEnd(r), trailingComma };
+  });
+
+  // ---- modifiers ----
+
+  private binModifiers = this.RULE('binModifiers', (): BinModifiers => {
+    const m: BinModifiers = { returnBool: false, card: 'one-to-one', on: false, matchingLabels: [], include: [], fill: NO_FILL() };
+    this.OPTION(() => {
+      this.CONSUME(Bool);
+      m.returnBool = true;
+    });
+    this.OPTION2(() => {
+      this.OR([{ ALT: () => (m.on = this.CONSUME(On) !== undefined) }, { ALT: () => this.CONSUME(Ignoring) }]);
+      m.matchingLabels = this.SUBRULE(this.groupingLabels).labels;
+      this.OPTION3(() => {
+        this.OR2([
+          {
+            ALT: () => {
+              this.CONSUME(GroupLeft);
+              m.card = 'many-to-one';
+            },
+          },
+          {
+            ALT: () => {
+              this.CONSUME(GroupRight);
+              m.card = 'one-to-many';
+            },
+          },
+        ]);
+        this.OPTION4(() => {
+          m.include = this.SUBRULE2(this.groupingLabels).labels;
+        });
+      });
+    });
+    this.OPTION5(() => {
+      this.OR3([
+        {
+          ALT: () => {
+            this.CONSUME(Fill);
+            const v = this.SUBRULE(this.fillValue);
+            m.fill.lhs = v;
+            m.fill.rhs = v;
+          },
+        },
+        {
+          ALT: () => {
+            this.CONSUME(FillLeft);
+            m.fill.lhs = this.SUBRULE2(this.fillValue);
+            this.OPTION6(() => {
+              this.CONSUME2(FillRight);
+              m.fill.rhs = this.SUBRULE3(this.fillValue);
+            });
+          },
+        },
+        {
+          ALT: () => {
+            this.CONSUME3(FillRight);
+            m.fill.rhs = this.SUBRULE4(this.fillValue);
+            this.OPTION7(() => {
+              this.CONSUME3(FillLeft);
+              m.fill.lhs = this.SUBRULE5(this.fillValue);
+            });
+          },
+        },
+      ]);
+    });
+    return m;
+  });
+
+  private fillValue = this.RULE('fillValue', (): number => {
+    let neg = false;
+    this.CONSUME(LParen);
+    this.OPTION(() => {
+      neg = this.CONSUME(UnaryOpCat).image === '-';
+    });
+    const t = this.CONSUME(NumberOrDurationCat);
+    this.CONSUME(RParen);
+    return this.ACTION(() => {
+      const v = this.literalValue(t).val;
+      return neg ? -v : v;
+    });
+  });
+
+  private groupingLabels = this.RULE('groupingLabels', (): GroupingResult => {
+    const labels: string[] = [];
+    this.CONSUME(LParen);
+    this.OPTION(() => {
+      labels.push(this.SUBRULE(this.groupingLabel));
+      this.MANY(() => {
+        this.CONSUME(Comma);
+        labels.push(this.SUBRULE2(this.groupingLabel));
+      });
+      this.OPTION2(() => this.CONSUME2(Comma));
+    });
+    const r = this.CONSUME(RParen);
+    return { labels, end: tokEnd(r) };
+  });
+
+  private groupingLabel = this.RULE('groupingLabel', (): string => {
+    return this.OR([
+      { ALT: () => this.CONSUME(LabelWordCat).image },
+      {
+        ALT: () => {
+          const t = this.CONSUME(StringTok);
+          return this.ACTION(() => {
+            const v = this.str(t);
+            if (v === '') fail(this.ctx, tokPos(t), `invalid label name for grouping: ${JSON.stringify(v)}`);
+            return v;
+          });
+        },
+      },
+    ]);
+  });
+
+  private labelMatchers = this.RULE('labelMatchers', (): { matchers: Matcher[]; start: number; end: number } => {
+    const matchers: Matcher[] = [];
+    const l = this.CONSUME(LBrace);
+    this.OPTION(() => {
+      matchers.push(this.SUBRULE(this.labelMatcher));
+      this.MANY(() => {
+        this.CONSUME(Comma);
+        matchers.push(this.SUBRULE2(this.labelMatcher));
+      });
+      this.OPTION2(() => this.CONSUME2(Comma));
+    });
+    const r = this.CONSUME(RBrace);
+    return { matchers, start: l.startOffset, end: tokEnd(r) };
+  });
+
+  private labelMatcher = this.RULE('labelMatcher', (): Matcher => {
+    let name: IToken | null = null;
+    let op: IToken | null = null;
+    let value: IToken | null = null;
+    this.OR([
+      {
+        ALT: () => {
+          name = this.CONSUME(LabelName);
+          op = this.CONSUME(MatchOpCat);
+          value = this.CONSUME(StringTok);
+        },
+      },
+      {
+        ALT: () => {
+          name = this.CONSUME2(StringTok);
+          this.OPTION(() => {
+            op = this.CONSUME2(MatchOpCat);
+            value = this.CONSUME3(StringTok);
+          });
+        },
+      },
+    ]);
+    return this.ACTION(() => {
+      const n = name as unknown as IToken;
+      const o = op as IToken | null;
+      const v = value as IToken | null;
+      const labelName = n.tokenType === StringTok ? this.str(n) : n.image;
+      if (o === null || v === null) return newMatcher(this.ctx, MatchType.Equal, '__name__', labelName, tokPos(n));
+      return newMatcher(this.ctx, matchTypeOf(o.tokenType), labelName, this.str(v), pr(n.startOffset, tokEnd(v)));
+    });
+  });
+
+  // ---- ranges, offsets, @ ----
+
+  private rangeSelector = this.RULE(
+    'rangeSelector',
+    (): { start: number; end: number; range: DurationExpr | NumberLiteral; colon: boolean; step: DurationExpr | NumberLiteral | null } => {
+      const l = this.CONSUME(LBracket);
+      const range = this.SUBRULE(this.durationExpr);
+      let step: DurationExpr | NumberLiteral | null = null;
+      let colon = false;
+      this.OPTION(() => {
+        this.CONSUME(Colon);
+        colon = true;
+        this.OPTION2(() => {
+          step = this.SUBRULE2(this.durationExpr);
+        });
+      });
+      const r = this.CONSUME(RBracket);
+      return { start: l.startOffset, end: tokEnd(r), range, colon, step };
+    },
+  );
+
+  private offsetClause = this.RULE('offsetClause', (): DurationExpr | NumberLiteral => {
+    this.CONSUME(Offset);
+    let sign: IToken | null = null;
+    this.OPTION(() => {
+      sign = this.CONSUME(UnaryOpCat);
+    });
+    const d = this.OR([
+      { ALT: () => this.ACTION_literal(this.CONSUME(NumberOrDurationCat)) },
+      { ALT: () => this.SUBRULE(this.durationCall) },
+      {
+        ALT: () => {
+          const l = this.CONSUME(LParen);
+          const inner = this.SUBRULE(this.durationExpr);
+          const r = this.CONSUME(RParen);
+          return this.ACTION(() => wrapDuration(inner, pr(l.startOffset, tokEnd(r))));
+        },
+      },
+    ]);
+    return this.ACTION(() => {
+      const s = sign as IToken | null;
+      if (s === null) {
+        if (d.type === 'NumberLiteral' && durationOutOfRange(d.val)) fail(this.ctx, d.posRange, 'duration out of range');
+        return d;
+      }
+      return unaryDuration(this.ctx, s.image as '+' | '-', s.startOffset, d);
+    });
+  });
+
+  private atClause = this.RULE('atClause', (): { at: number | 'start' | 'end'; end: number } => {
+    this.CONSUME(At);
+    return this.OR([
+      {
+        ALT: () => {
+          let neg = false;
+          this.OPTION(() => {
+            neg = this.CONSUME(UnaryOpCat).image === '-';
+          });
+          const t = this.CONSUME(NumberOrDurationCat);
+          return this.ACTION(() => {
+            const v = this.literalValue(t).val;
+            return { at: neg ? -v : v, end: tokEnd(t) };
+          });
+        },
+      },
+      {
+        ALT: () => {
+          const which = this.OR2([{ ALT: () => this.CONSUME(Start) }, { ALT: () => this.CONSUME(End) }]);
+          this.CONSUME(LParen);
+          const r = this.CONSUME(RParen);
+          return this.ACTION(() => ({ at: which.image.toLowerCase() as 'start' | 'end', end: tokEnd(r) }));
+        },
+      },
+    ]);
+  });
+
+  // ---- duration expressions ----
+
+  private durationExpr = this.RULE('durationExpr', (): DurationExpr | NumberLiteral => {
+    const operands: (DurationExpr | NumberLiteral)[] = [this.SUBRULE(this.durationUnary)];
+    const ops: IToken[] = [];
+    this.MANY(() => {
+      ops.push(this.OR([{ ALT: () => this.CONSUME(Add) }, { ALT: () => this.CONSUME(Sub) }, { ALT: () => this.CONSUME(Mul) }, { ALT: () => this.CONSUME(Div) }, { ALT: () => this.CONSUME(Mod) }]));
+      operands.push(this.SUBRULE2(this.durationUnary));
+    });
+    return this.ACTION(() => this.foldDuration(operands, ops));
+  });
+
+  private foldDuration(operands: (DurationExpr | NumberLiteral)[], ops: IToken[]): DurationExpr | NumberLiteral {
+    if (ops.length === 0) return operands[0]!;
+    const out = [operands[0]!];
+    const stack: number[] = [];
+    const reduce = (): void => {
+      const i = stack.pop()!;
+      const rhs = out.pop()!;
+      const lhs = out.pop()!;
+      out.push(this.durationBinary(ops[i]!, lhs, rhs));
+    };
+    for (let i = 0; i < ops.length; i++) {
+      const p = PREC[ops[i]!.image]!;
+      while (stack.length > 0 && PREC[ops[stack[stack.length - 1]!]!.image]! >= p) reduce();
+      stack.push(i);
+      out.push(operands[i + 1]!);
+    }
+    while (stack.length > 0) reduce();
+    return out[0]!;
+  }
+
+  private durationBinary(op: IToken, lhs: DurationExpr | NumberLiteral, rhs: DurationExpr | NumberLiteral): DurationExpr | NumberLiteral {
+    if (!this.ctx.opts.enableDurationExpressions) fail(this.ctx, lhs.posRange, 'experimental duration expression is not enabled');
+    const o = op.image === '^' ? '^' : DUR_OP[op.image]!;
+    if (rhs.type === 'NumberLiteral' && rhs.val === 0 && (o === '/' || o === '%')) {
+      fail(this.ctx, tokPos(op), o === '/' ? 'division by zero' : 'modulo by zero');
+    }
+    return durationExpr(o, lhs, rhs, pr(lhs.posRange.start, rhs.posRange.end));
+  }
+
+  private durationUnary = this.RULE('durationUnary', (): DurationExpr | NumberLiteral => {
+    return this.OR([
+      {
+        ALT: () => {
+          const op = this.CONSUME(UnaryOpCat);
+          const e = this.SUBRULE(this.durationUnary);
+          return this.ACTION(() => unaryDuration(this.ctx, op.image as '+' | '-', op.startOffset, e));
+        },
+      },
+      { ALT: () => this.SUBRULE(this.durationPower) },
+    ]);
+  });
+
+  private durationPower = this.RULE('durationPower', (): DurationExpr | NumberLiteral => {
+    let e = this.SUBRULE(this.durationPrimary);
+    this.OPTION(() => {
+      const op = this.CONSUME(Pow);
+      const rhs = this.SUBRULE(this.durationUnary);
+      this.ACTION(() => {
+        e = this.durationBinary(op, e, rhs);
+      });
+    });
+    return e;
+  });
+
+  private durationPrimary = this.RULE('durationPrimary', (): DurationExpr | NumberLiteral => {
+    return this.OR([
+      {
+        ALT: () => {
+          const t = this.CONSUME(NumberOrDurationCat);
+          return this.ACTION(() => {
+            const nl = this.literalValue(t);
+            if (durationOutOfRange(nl.val)) fail(this.ctx, nl.posRange, 'duration out of range');
+            return nl;
+          });
+        },
+      },
+      { ALT: () => this.SUBRULE(this.durationCall) },
+      {
+        ALT: () => {
+          const l = this.CONSUME(LParen);
+          const inner = this.SUBRULE(this.durationExpr);
+          const r = this.CONSUME(RParen);
+          return this.ACTION(() => wrapDuration(inner, pr(l.startOffset, tokEnd(r))));
+        },
+      },
+    ]);
+  });
+
+  /** `step()`, `range()`, `min_of(a, b)`, `max_of(a, b)`. */
+  private durationCall = this.RULE('durationCall', (): DurationExpr => {
+    return this.OR([
+      {
+        ALT: () => {
+          const t = this.OR2([{ ALT: () => this.CONSUME(Step) }, { ALT: () => this.CONSUME(Range) }]);
+          this.CONSUME(LParen);
+          const r = this.CONSUME(RParen);
+          return this.ACTION(() => {
+            const d = durationExpr(t.tokenType === Step ? 'step' : 'range', null, null, pr(t.startOffset, tokEnd(r)));
+            if (!this.ctx.opts.enableDurationExpressions) fail(this.ctx, d.posRange, 'experimental duration expression is not enabled');
+            return d;
+          });
+        },
+      },
+      {
+        ALT: () => {
+          const t = this.OR3([{ ALT: () => this.CONSUME(MinOf) }, { ALT: () => this.CONSUME(MaxOf) }]);
+          this.CONSUME2(LParen);
+          const a = this.SUBRULE(this.durationExpr);
+          this.CONSUME(Comma);
+          const b = this.SUBRULE2(this.durationExpr);
+          const r = this.CONSUME2(RParen);
+          return this.ACTION(() => {
+            const d = durationExpr(t.tokenType === MinOf ? 'min_of' : 'max_of', a, b, pr(t.startOffset, tokEnd(r)));
+            if (!this.ctx.opts.enableDurationExpressions) fail(this.ctx, d.posRange, 'experimental duration expression is not enabled');
+            return d;
+          });
+        },
+      },
+    ]);
+  });
+
+  /** Entry for `match[]` selectors: a metric name and/or `{…}`. */
+  public metricSelector = this.RULE('metricSelector', (): Expr => {
+    return this.OR([
+      {
+        ALT: () => {
+          const m = this.SUBRULE(this.labelMatchers);
+          return this.ACTION(() => vectorSelector('', m.matchers, pr(m.start, m.end)));
+        },
+      },
+      {
+        ALT: () => {
+          const t = this.OR2([{ ALT: () => this.CONSUME(LabelWordCat) }]);
+          return this.SUBRULE(this.selectorRest, { ARGS: [t] });
+        },
+      },
+    ]);
+  });
+}
+
+function matchTypeOf(t: TokenType): MatchType {
+  if (t === Eql) return MatchType.Equal;
+  if (t === Neq) return MatchType.NotEqual;
+  if (t === EqlRegex) return MatchType.Regexp;
+  return MatchType.NotRegexp;
+}
+
+function defaultOptions(o: ParseOptions): Required<ParseOptions> {
+  return {
+    enableExperimentalFunctions: o.enableExperimentalFunctions ?? true,
+    enableDurationExpressions: o.enableDurationExpressions ?? true,
+    enableExtendedRangeSelectors: o.enableExtendedRangeSelectors ?? true,
+    enableBinopFillModifiers: o.enableBinopFillModifiers ?? true,
+  };
+}
+
+// Error contexts of Prometheus's grammar, innermost rule first.
+function errorContext(ruleStack: readonly string[], prev: IToken | null): [string, string] | null {
+  for (let i = ruleStack.length - 1; i >= 0; i--) {
+    const r = ruleStack[i]!;
+    const pt = prev?.tokenType;
+    switch (r) {
+      case 'labelMatcher':
+      case 'labelMatchers':
+        if (pt === LabelName) return ['label matching', 'label matching operator'];
+        if (pt?.CATEGORIES?.includes(MatchOpCat)) return ['label matching', 'string'];
+        if (pt === LBrace || pt === Comma) return ['label matching', 'identifier or "}"'];
+        return ['label matching', '"," or "}"'];
+      case 'groupingLabels':
+      case 'groupingLabel':
+        if (pt === LParen || pt === Comma) return ['grouping opts', 'label'];
+        if (pt === By || pt === Without || pt === On || pt === Ignoring || pt === GroupLeft || pt === GroupRight) return ['grouping opts', '"("'];
+        return ['grouping opts', '"," or ")"'];
+      case 'offsetClause':
+        return ['offset', 'number, duration, step(), or range()'];
+      case 'atClause':
+        return ['@', 'timestamp'];
+      case 'rangeSelector':
+      case 'durationExpr':
+      case 'durationUnary':
+      case 'durationPower':
+      case 'durationPrimary':
+        if (r !== 'rangeSelector' && ruleStack[i - 1] !== 'rangeSelector') continue;
+        if (pt === LBracket) return ['subquery or range selector', 'number, duration, step(), or range()'];
+        if (pt === Colon) return ['subquery selector', 'number, duration, step(), range(), or "]"'];
+        return ['subquery or range', '":" or "]"'];
+      case 'aggregation':
+        return ['aggregation', ''];
+    }
+  }
+  return null;
+}
+
+const PARSER = new PromQLParser();
+
+function previousToken(tokens: readonly IToken[], t: IToken | null): IToken | null {
+  if (t === null || t.tokenType.name === 'EOF') return tokens.length > 0 ? tokens[tokens.length - 1]! : null;
+  let prev: IToken | null = null;
+  for (const x of tokens) {
+    if (x.startOffset >= t.startOffset) break;
+    prev = x;
+  }
+  return prev;
+}
+
+function run<T>(input: string, opts: ParseOptions, entry: () => T): T {
+  const lex = tokenize(input);
+  const ctx: BuildContext = { query: input, opts: defaultOptions(opts) };
+  PARSER.ctx = ctx;
+  if (lex.tokens.length === 0 && lex.error === null) throw new ParseError(input, pr(0, 0), 'no expression found in input');
+  PARSER.input = lex.tokens;
+  const result = entry();
+  const errs = PARSER.errors;
+  if (errs.length > 0) throw syntaxError(input, lex.tokens, lex.error, errs[0]!);
+  if (lex.error !== null) throw new ParseError(input, pr(lex.error.offset, input.length), lex.error.message);
+  return result;
+}
+
+function syntaxError(input: string, tokens: readonly IToken[], lexErr: { message: string; offset: number } | null, e: IRecognitionException): ParseError {
+  const tok = e.token !== undefined && e.token.tokenType.name !== 'EOF' ? e.token : null;
+  // The parser ran into the point where the lexer failed: report the lexical error.
+  if (tok === null && lexErr !== null) return new ParseError(input, pr(lexErr.offset, input.length), lexErr.message);
+  const prev = previousToken(tokens, tok);
+  const ctx = errorContext(e.context.ruleStack, prev);
+  let msg = `unexpected ${describeToken(tok)}`;
+  if (ctx !== null) {
+    msg += ` in ${ctx[0]}`;
+    if (ctx[1] !== '') msg += `, expected ${ctx[1]}`;
+  }
+  const pos = tok === null ? pr(input.length, input.length) : tokPos(tok);
+  return new ParseError(input, pos, msg);
+}
+
+/**
+ * Parses a PromQL expression and type-checks it like Prometheus's `ParseExpr`.
+ * Throws ParseError (message `line:col: parse error: …`).
+ */
+export function parseExpr(input: string, opts: ParseOptions = {}): Expr {
+  const e = run(input, opts, () => PARSER.expr());
+  checkAST(PARSER.ctx, e);
+  return e;
+}
+
+/**
+ * Parses a series selector (`up`, `{job="x"}`, `{"a.b"}`) as used by `match[]`;
+ * returns its matchers (the `__name__` matcher included). Throws ParseError.
+ */
+export function parseMetricSelector(input: string): Matcher[] {
+  const e = run(input, {}, () => PARSER.metricSelector());
+  if (e.type !== 'VectorSelector') throw new ParseError(input, e.posRange, 'expected a series selector');
+  checkAST(PARSER.ctx, e);
+  return e.matchers;
+}
