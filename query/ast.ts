@@ -22,7 +22,10 @@ export interface PosRange {
   end: number;
 }
 
-/** Binary operators, spelled as in PromQL. `atan2`, `and`, `or`, `unless` are keywords. */
+/**
+ * Binary operators, spelled as in PromQL. `atan2`, `and`, `or`, `unless` are keywords.
+ * `</` and `>/` are Prometheus's experimental native-histogram trim operators (comparison precedence).
+ */
 export type BinaryOp =
   | '+'
   | '-'
@@ -37,6 +40,8 @@ export type BinaryOp =
   | '<='
   | '>'
   | '>='
+  | '</'
+  | '>/'
   | 'and'
   | 'or'
   | 'unless';
