@@ -14,6 +14,7 @@ import { EvalSeries, SeriesCollector } from './eval_series.js';
 import { formatGoF, formatGoG } from './go_float.js';
 import { kahan, kahanInc } from './kahan_sum.js';
 import { quantile } from './quantile.js';
+import { prometheusLabelsHash } from './xxhash64.js';
 
 /** The step grid of an evaluation: `numSteps` timestamps `start + k·interval`. */
 export interface StepGrid {
@@ -265,9 +266,9 @@ class IndexHeap {
   }
 }
 
-/** A label set's position in [0, 1), the sampling offset of `limit_ratio`. */
+/** A label set's position in [0, 1], the sampling offset of `limit_ratio` (as Prometheus computes it). */
 function ratioOffset(l: Labels): number {
-  return l.hash() / 2 ** 53;
+  return Number(prometheusLabelsHash(l)) / 2 ** 64;
 }
 
 /**

@@ -49,7 +49,7 @@ const f64 = new Float64Array(1);
 const u32 = new Uint32Array(f64.buffer);
 /** Whether `v` is the staleness marker (little-endian word order of the Float64Array view). */
 function isStale(v: number): boolean {
-  if (v === v) return false;
+  if (!Number.isNaN(v)) return false;
   f64[0] = v;
   return u32[1] === STALE_HI && u32[0] === 2;
 }
@@ -323,6 +323,12 @@ export class Evaluator {
 
   private async call(e: Call): Promise<NodeValue> {
     const name = e.func.name;
+    // Prometheus unwraps parentheses around function arguments (`rate((x[5m]))`).
+    for (let i = 0; i < e.args.length; i++) {
+      let a = e.args[i]!;
+      while (a.type === 'ParenExpr') a = a.expr;
+      e.args[i] = a;
+    }
     switch (name) {
       case 'info':
         throw new UnsupportedFeatureError('info()');
@@ -498,6 +504,7 @@ export class Evaluator {
 }
 
 function str(e: Expr | undefined): string {
+  while (e !== undefined && (e.type === 'ParenExpr' || e.type === 'StepInvariantExpr')) e = e.expr;
   if (e === undefined || e.type !== 'StringLiteral') throw executionError('BUG: expected a string literal argument');
   return e.val;
 }

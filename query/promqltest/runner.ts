@@ -111,8 +111,11 @@ function record(res: FileResult, o: EvalOutcome): void {
 
 async function load(storage: MemoryStorage, cmd: LoadCmd, histogramSeries: Labels[]): Promise<string | null> {
   const app = storage.appender();
+  // As in Prometheus's runner, a series defined twice in one load block keeps its last definition.
+  const defs = new Map<string, SeriesLine>();
+  for (const s of cmd.series) defs.set(s.labels.key(), s);
   try {
-    for (const s of cmd.series) {
+    for (const s of defs.values()) {
       if (s.hasHistogram) histogramSeries.push(s.labels);
       if (cmd.withNhcb) {
         // The converted native histogram lives under the base name, without `le`.
