@@ -12,7 +12,7 @@ import type { BinaryOp, VectorMatching } from './ast.js';
 import { isComparisonOp } from './ast.js';
 import type { StepGrid } from './aggregation.js';
 import { executionError } from './eval_errors.js';
-import { EvalSeries, SeriesCollector } from './eval_series.js';
+import { EvalSeries, METADATA_LABELS, SeriesCollector } from './eval_series.js';
 
 /** Go's `math.Pow`, which differs from `**` for a few special cases. */
 export function goPow(x: number, y: number): number {
@@ -206,7 +206,7 @@ export function setOp(op: BinaryOp, lhs: readonly EvalSeries[], rhs: readonly Ev
 /** The output labels of a matched pair (Prometheus's `resultMetric`). */
 function resultMetric(l: Labels, r: Labels, op: BinaryOp, m: VectorMatching, lb: LabelsBuilder): Labels {
   lb.reset(l);
-  if (changesMetricSchema(op)) lb.del(METRIC_NAME);
+  if (changesMetricSchema(op)) lb.del(...METADATA_LABELS);
   if (m.card === 'one-to-one') {
     if (m.on) lb.keep(...m.matchingLabels);
     else lb.del(...m.matchingLabels);

@@ -7,14 +7,14 @@
  * Concurrency: at most `maxConcurrency` queries evaluate at once; the others
  * wait in FIFO order (their timeout and abort signal apply while waiting).
  */
-import { Labels, METRIC_NAME } from '../tsdb/labels.js';
+import { Labels } from '../tsdb/labels.js';
 import type { Queryable } from '../tsdb/storage.js';
 import type { StepGrid } from './aggregation.js';
 import { Annotations } from './annotations.js';
 import { type Expr, inspect, typeOf } from './ast.js';
 import { resolveDurations } from './durations.js';
 import { EvaluationError, canceledError, executionError, timeoutError } from './eval_errors.js';
-import { EvalSeries, mergeSameLabelsets } from './eval_series.js';
+import { EvalSeries, dropMetadata, mergeSameLabelsets } from './eval_series.js';
 import { Evaluator, type QueryState } from './evaluator.js';
 import { parseExpr } from './parser.js';
 import { loadSelectorData, selectorNeeds } from './selector_data.js';
@@ -206,11 +206,11 @@ export class Engine implements QueryEngine {
   }
 }
 
-/** Removes `__name__` from series marked for it (delayed name removal). */
+/** Removes `__name__` (and `__type__`, `__unit__`) from series marked for it (delayed name removal). */
 function cleanup(m: EvalSeries[]): EvalSeries[] {
   const out: EvalSeries[] = [];
   for (const s of m) {
-    if (s.dropName && s.labels.has(METRIC_NAME)) out.push(EvalSeries.wrap(s.labels.withoutMetricName(), false, s.ts, s.vs, s.n));
+    if (s.dropName) out.push(EvalSeries.wrap(dropMetadata(s.labels), false, s.ts, s.vs, s.n));
     else out.push(s);
   }
   return out;

@@ -11,8 +11,20 @@
  * that would drop the metric name set the flag, and the name is removed only
  * when the final result is produced (so `label_replace` can still see it).
  */
-import type { Labels } from '../tsdb/labels.js';
+import { type Labels, METRIC_NAME } from '../tsdb/labels.js';
 import { executionError } from './eval_errors.js';
+
+/**
+ * The labels that describe what a metric is (name, and Prometheus 3's `__type__`
+ * and `__unit__`); an operation that changes the meaning of a value drops all of them.
+ */
+export const METADATA_LABELS: readonly string[] = [METRIC_NAME, '__type__', '__unit__'];
+
+/** `l` without the metadata labels (Prometheus's `DropReserved(IsMetadataLabel)`). */
+export function dropMetadata(l: Labels): Labels {
+  if (!l.has(METRIC_NAME) && !l.has('__type__') && !l.has('__unit__')) return l;
+  return l.builder().del(...METADATA_LABELS).labels();
+}
 
 export class EvalSeries {
   labels: Labels;

@@ -156,6 +156,7 @@ export class Evaluator {
 
   /** Instant vector selection with lookback and staleness, for every step. */
   private vectorSelector(sel: VectorSelector): EvalSeries[] {
+    if (sel.anchored || sel.smoothed) throw new UnsupportedFeatureError('anchored/smoothed selectors');
     const g = this.grid;
     const lookback = this.q.lookbackMs;
     const out: EvalSeries[] = [];
