@@ -124,6 +124,14 @@ export class Engine implements QueryEngine {
   /** Like `instantQuery`/`rangeQuery` (stepMs 0 = instant) but with infos separate from warnings. */
   async exec(q: Queryable, expr: string, startMs: number, endMs: number, stepMs: number, opts?: QueryOptions): Promise<DetailedResult> {
     const ast = parseExpr(expr, { enableExperimentalFunctions: this.opts.enableExperimentalFunctions });
+    return this.execAst(q, ast, expr, startMs, endMs, stepMs, opts);
+  }
+
+  /**
+   * Evaluates an already parsed expression (which the engine may mutate: offsets,
+   * `@ start()`). `expr` is its text, for annotation positions.
+   */
+  async execAst(q: Queryable, ast: Expr, expr: string, startMs: number, endMs: number, stepMs: number, opts?: QueryOptions): Promise<DetailedResult> {
     const instant = stepMs === 0;
     const t = typeOf(ast);
     if (!instant && t !== 'scalar' && t !== 'vector') {

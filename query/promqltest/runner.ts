@@ -15,12 +15,12 @@ import { readFile } from 'node:fs/promises';
 import { Labels } from '../../tsdb/labels.js';
 import { MemoryStorage } from '../../tsdb/memory_storage.js';
 import { NO_REF, isStaleNaN } from '../../tsdb/storage.js';
-import { extractSelectors } from '../ast.js';
+import { type Expr, extractSelectors, inspect } from '../ast.js';
 import { type DetailedResult, Engine } from '../engine.js';
 import { UnsupportedFeatureError } from '../eval_errors.js';
 import { parseExpr } from '../parser.js';
 import { almostEqual } from '../quantile.js';
-import type { MatrixSeries } from '../value.js';
+import type { MatrixSeries, VectorSample } from '../value.js';
 import { type Command, type EvalCmd, type LoadCmd, parseScript, ScriptError, type SeriesLine } from './script.js';
 
 export type OutcomeStatus = 'pass' | 'fail' | 'skip';
@@ -170,7 +170,94 @@ async function runEval(engine: Engine, storage: MemoryStorage, cmd: EvalCmd, his
   if (cmd.expectFail) return failOrSkip('expected an error, but the query succeeded');
   const mismatch = compareResult(cmd, result) ?? compareAnnotations(cmd, result);
   if (mismatch !== null) return failOrSkip(mismatch);
+  if (cmd.instant) {
+    const extra = await extraInstantChecks(engine, storage, cmd);
+    if (extra !== null) return failOrSkip(extra);
+  }
   return o('pass', '');
+}
+
+const QUERY_CONTEXT_FUNCS = /(start|end|range|step)\(\)/;
+const AT_UNSAFE = new Set([
+  'days_in_month',
+  'day_of_month',
+  'day_of_week',
+  'day_of_year',
+  'end',
+  'hour',
+  'minute',
+  'month',
+  'year',
+  'predict_linear',
+  'range',
+  'start',
+  'step',
+  'time',
+  'timestamp',
+]);
+
+/**
+ * The re-checks Prometheus's runner performs for every successful instant eval:
+ * the same query in range mode (t−1m..t+1m, step 1m; the point at t must match),
+ * and with `@ t` added to every selector, evaluated at other times. Returns a
+ * mismatch description or null.
+ */
+async function extraInstantChecks(engine: Engine, storage: MemoryStorage, cmd: EvalCmd): Promise<string | null> {
+  if (cmd.expectFail || cmd.rangeVector !== null || cmd.expectedString !== null) return null;
+  const t = cmd.end;
+  const rangeMode = async (expr: string, ast: Expr | null, at: number): Promise<string | null> => {
+    if (QUERY_CONTEXT_FUNCS.test(expr) || cmd.ordered) return null;
+    let r: DetailedResult;
+    try {
+      const parsed = ast ?? parseExpr(expr, { enableExperimentalFunctions: true });
+      r = await engine.execAst(storage, parsed, expr, at - 60_000, at + 60_000, 60_000);
+    } catch (e) {
+      return `range mode: error ${JSON.stringify((e as Error).message)}`;
+    }
+    if (r.value.type !== 'matrix') return `range mode: expected a matrix, got ${r.value.type}`;
+    const series: VectorSample[] = [];
+    for (const s of r.value.series) {
+      for (let i = 0; i < s.ts.length; i++) if (s.ts[i] === at) series.push({ labels: s.labels, t: at, v: s.vs[i]! });
+    }
+    const asInstant: DetailedResult =
+      cmd.expectedScalar !== null
+        ? { value: { type: 'scalar', t: at, v: series[0]?.v ?? Number.NaN }, warnings: [], infos: [] }
+        : { value: { type: 'vector', series }, warnings: [], infos: [] };
+    const m = compareResult(cmd, asInstant);
+    return m === null ? null : `range mode: ${m}`;
+  };
+  const rm = await rangeMode(cmd.expr, null, t);
+  if (rm !== null) return rm;
+
+  // @ modifier check: pin every selector and subquery (outside an @ subquery) to t.
+  const withAt = (): Expr | null => {
+    const ast = parseExpr(cmd.expr, { enableExperimentalFunctions: true });
+    let unsafe = false;
+    inspect(ast, (n, path) => {
+      if (path.some((p) => p.type === 'SubqueryExpr' && p.timestamp !== null)) return true;
+      if (n.type === 'VectorSelector' && n.timestamp === null && n.startOrEnd === null) n.timestamp = t;
+      else if (n.type === 'SubqueryExpr' && n.timestamp === null && n.startOrEnd === null) n.timestamp = t;
+      else if (n.type === 'Call' && AT_UNSAFE.has(n.func.name)) unsafe = true;
+      return true;
+    });
+    return unsafe ? null : ast;
+  };
+  if (withAt() === null) return null;
+  const times = t === 0 ? [-1000, 0, 1000] : [-10 * t, 0, Math.trunc(t / 5), t, 10 * t];
+  for (const at of times) {
+    const ast = withAt()!;
+    let r: DetailedResult;
+    try {
+      r = await engine.execAst(storage, ast, cmd.expr, at, at, 0);
+    } catch (e) {
+      return `@ ${t / 1000} evaluated at ${at / 1000}s: error ${JSON.stringify((e as Error).message)}`;
+    }
+    const m = compareResult(cmd, r) ?? compareAnnotations(cmd, r);
+    if (m !== null) return `@ ${t / 1000} evaluated at ${at / 1000}s: ${m}`;
+    const rm2 = await rangeMode(cmd.expr, withAt(), at);
+    if (rm2 !== null) return `@ ${t / 1000} evaluated at ${at / 1000}s: ${rm2}`;
+  }
+  return null;
 }
 
 function compareAnnotations(cmd: EvalCmd, r: DetailedResult): string | null {
