@@ -119,14 +119,27 @@ export function vectorSelector(name: string, matchers: Matcher[], pos: PosRange)
   };
 }
 
-/** Builds a matcher, turning a bad regex into a ParseError over `pos`. */
+// Regex matchers are immutable and compiling RE2 dominates parse time, while dashboards
+// repeat the same matchers on every refresh: share them through a bounded cache.
+const REGEX_CACHE_MAX = 4096;
+const regexCache = new Map<string, Matcher>();
+
+/** Builds a matcher (regex matchers shared from a bounded cache), turning a bad regex into a ParseError over `pos`. */
 export function newMatcher(ctx: BuildContext, type: MatchType, name: string, value: string, pos: PosRange): Matcher {
+  if (type === MatchType.Equal || type === MatchType.NotEqual) return new Matcher(type, name, value);
+  const key = `${type}\u0000${name}\u0000${value}`;
+  const hit = regexCache.get(key);
+  if (hit !== undefined) return hit;
+  let m: Matcher;
   try {
-    return new Matcher(type, name, value);
+    m = new Matcher(type, name, value);
   } catch (e) {
     if (e instanceof RegexpError) fail(ctx, pos, e.message);
     throw e;
   }
+  if (regexCache.size >= REGEX_CACHE_MAX) regexCache.clear();
+  regexCache.set(key, m);
+  return m;
 }
 
 /** The binary-operator modifiers between an operator and its right operand. */
@@ -268,10 +281,17 @@ function atTarget(ctx: BuildContext, e: Expr): VectorSelector | SubqueryExpr {
   return target;
 }
 
+/** Go's `%f` of a float64. */
+function goFixed6(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (!Number.isFinite(v)) return v > 0 ? '+Inf' : '-Inf';
+  return v.toFixed(6);
+}
+
 /** `@ <seconds>`: Prometheus's `setTimestamp`. */
 export function setTimestamp(ctx: BuildContext, e: Expr, seconds: number, end: number): void {
   if (!Number.isFinite(seconds) || seconds >= 2 ** 63 || seconds <= -(2 ** 63)) {
-    fail(ctx, e.posRange, `timestamp out of bounds for @ modifier: ${seconds.toFixed(6)}`);
+    fail(ctx, e.posRange, `timestamp out of bounds for @ modifier: ${goFixed6(seconds)}`);
   }
   const target = atTarget(ctx, e);
   target.timestamp = Math.round(seconds * 1000);

@@ -39,7 +39,10 @@ function scanAt(text: string, offset: number): void {
   if (!isStart) return;
   const r = scanNumber(text, offset);
   if (r.ok) cacheNumEnd = r.end;
-  else cacheDurEnd = scanDurationRest(text, r.end);
+  else {
+    const d = scanDurationRest(text, r.end);
+    if (d.ok) cacheDurEnd = d.end;
+  }
 }
 function matchNumber(text: string, offset: number): CustomPatternMatcherReturn | null {
   scanAt(text, offset);
@@ -299,35 +302,49 @@ function goQuoteChar(c: string): string {
   return c === "'" ? `'\\''` : `'${c}'`;
 }
 
+/** Prometheus's message for an unterminated or badly escaped quoted string starting at `offset`. */
+function describeBadString(text: string, offset: number): string {
+  const q = text[offset]!;
+  if (q === '`') return 'unterminated raw string';
+  for (let i = offset + 1; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '\\') {
+      if (i + 1 >= text.length) return 'escape sequence not terminated';
+      i++;
+      continue;
+    }
+    if (c === '\n') break;
+  }
+  return 'unterminated quoted string';
+}
+
 /** Prometheus's message for the character at `offset` that no token in `mode` matches. */
-function describeBadChar(text: string, offset: number, mode: 'main' | 'braces' | 'brackets'): string {
+function describeBadChar(text: string, offset: number, mode: 'main' | 'braces' | 'brackets', afterNumber: boolean): string {
   const c = text[offset]!;
   const code = text.charCodeAt(offset);
   const next = text[offset + 1] ?? '';
-  if (c === '"' || c === "'") {
-    // Either unterminated or a newline inside the string.
-    return 'unterminated quoted string';
-  }
-  if (c === '`') return 'unterminated raw string';
-  if ((code >= 48 && code <= 57) || (c === '.' && next >= '0' && next <= '9')) {
+  const numberStart = (code >= 48 && code <= 57) || (c === '.' && next >= '0' && next <= '9');
+  if (numberStart && mode !== 'braces') {
     const r = scanNumber(text, offset);
     let end = r.end;
     if (!r.ok) {
-      const d = scanDurationRest(text, r.end);
-      end = d < 0 ? Math.min(text.length, r.end + 1) : d;
+      // scanNumber stops after the offending character when it consumed one.
+      end = scanDurationRest(text, r.end).end;
     }
     return `bad number or duration syntax: ${JSON.stringify(text.slice(offset, end))}`;
   }
   if (mode === 'braces') {
+    if (c === '"' || c === "'" || c === '`') return describeBadString(text, offset);
     if (c === '!') return `unexpected character after '!' inside braces: ${goQuoteChar(next)}`;
     if (c === '{') return `unexpected left brace '{'`;
     return `unexpected character inside braces: ${goQuoteChar(c)}`;
   }
   if (mode === 'brackets') {
     if (c === '[') return `unexpected left bracket '['`;
+    if (afterNumber && /[a-zA-Z_]/.test(c)) return `unexpected character: ${goQuoteChar(c)}, expected ':'`;
     return `unexpected character in duration expression: ${goQuoteChar(c)}`;
   }
-  if (c === '=' && next === '~') return `unexpected character after '=': '~'`;
+  if (c === '"' || c === "'" || c === '`') return describeBadString(text, offset);
   if (c === '!') return `unexpected character after '!': ${goQuoteChar(next)}`;
   if (c === ']') return `unexpected right bracket ']'`;
   return `unexpected character: ${goQuoteChar(c)}`;
@@ -363,7 +380,10 @@ export function tokenize(input: string): LexResult {
     } else if (type === BracketWord) {
       const k = BRACKET_WORDS.get(t.image.toLowerCase());
       if (k === undefined) {
-        error = { message: `unexpected character in duration expression: ${goQuoteChar(t.image[0]!)}`, offset: t.startOffset, tokenIndex: i };
+        const prevType = i > 0 ? tokens[i - 1]!.tokenType : undefined;
+        const afterNumber = prevType === NumberTok || prevType === DurationTok;
+        const msg = afterNumber ? `unexpected character: ${goQuoteChar(t.image[0]!)}, expected ':'` : `unexpected character in duration expression: ${goQuoteChar(t.image[0]!)}`;
+        error = { message: msg, offset: t.startOffset, tokenIndex: i };
         break;
       }
       setType(t, k);
@@ -379,9 +399,8 @@ export function tokenize(input: string): LexResult {
     else if (type === RParen) {
       depth--;
       if (depth < 0) {
-        // Prometheus emits the ")" and then fails.
-        error = { message: `unexpected right parenthesis ')'`, offset: t.startOffset, tokenIndex: i + 1 };
-        i++;
+        // Prometheus's lexer replaces the ")" by the error item.
+        error = { message: `unexpected right parenthesis ')'`, offset: t.startOffset + 1, tokenIndex: i };
         break;
       }
     } else if (type === LBrace) mode = 'braces';
@@ -393,22 +412,28 @@ export function tokenize(input: string): LexResult {
     } else if (type === RBracket) mode = 'main';
     else if (type === Colon) {
       if (!gotDuration) {
-        error = { message: 'unexpected colon before duration in duration expression', offset: t.startOffset, tokenIndex: i + 1 };
-        i++;
+        error = { message: 'unexpected colon before duration in duration expression', offset: t.startOffset + 1, tokenIndex: i };
         break;
       }
       if (gotColon) {
-        error = { message: 'unexpected repeated colon in duration expression', offset: t.startOffset, tokenIndex: i + 1 };
-        i++;
+        error = { message: 'unexpected repeated colon in duration expression', offset: t.startOffset + 1, tokenIndex: i };
         break;
       }
       gotColon = true;
     } else if (mode === 'brackets' && (type === NumberTok || type === DurationTok)) gotDuration = true;
+    else if (type === Eql && mode === 'main' && input[t.startOffset + 1] === '~') {
+      error = { message: `unexpected character after '=': '~'`, offset: t.startOffset, tokenIndex: i };
+      break;
+    }
   }
+  const lastType = i > 0 ? tokens[i - 1]!.tokenType : undefined;
+  const afterNumber = lastType === NumberTok || lastType === DurationTok;
   if (error === null && Number.isFinite(firstErr)) {
-    error = { message: describeBadChar(input, firstErr, mode), offset: firstErr, tokenIndex: i };
+    error = { message: describeBadChar(input, firstErr, mode, afterNumber), offset: firstErr, tokenIndex: i };
   } else if (error === null) {
     if (mode === 'braces') error = { message: 'unexpected end of input inside braces', offset: input.length, tokenIndex: i };
+    // Inside brackets Prometheus is in its duration-expression state except right after a number.
+    else if (mode === 'brackets' && !afterNumber) error = { message: 'unexpected end of input in duration expression', offset: input.length, tokenIndex: i };
     else if (depth > 0) error = { message: 'unclosed left parenthesis', offset: input.length, tokenIndex: i };
     else if (mode === 'brackets') error = { message: 'unclosed left bracket', offset: input.length, tokenIndex: i };
   }

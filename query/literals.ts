@@ -90,11 +90,17 @@ export function scanNumber(text: string, start: number): NumberScan {
   return scanResult;
 }
 
+/** Result of `scanDurationRest`: `end` is where scanning stopped, also on failure (for error messages). */
+export interface DurationScan {
+  ok: boolean;
+  end: number;
+}
+
 /**
  * After a failed `scanNumber` stopping at `pos`, scans the unit part of a duration
- * (`m`, `ms`, `h30m`, …). Returns the end offset of the duration, or -1.
+ * (`m`, `ms`, `h30m`, …) like Prometheus's `acceptRemainingDuration`.
  */
-export function scanDurationRest(text: string, pos: number): number {
+export function scanDurationRest(text: string, pos: number): DurationScan {
   const n = text.length;
   const accept = (valid: string): boolean => {
     if (pos < n && valid.includes(text[pos]!)) {
@@ -103,17 +109,18 @@ export function scanDurationRest(text: string, pos: number): number {
     }
     return false;
   };
-  if (!accept('smhdwy')) return -1;
+  if (!accept('smhdwy')) return { ok: false, end: pos };
   accept('s');
   while (accept(DIGITS)) {
     while (accept(DIGITS)) {
       // consume
     }
-    if (!accept('smhdw')) return -1;
+    if (!accept('smhdw')) return { ok: false, end: pos };
     accept('s');
   }
-  if (pos < n && isAlphaNumeric(text.charCodeAt(pos))) return -1;
-  return pos;
+  // Prometheus reads one more rune to check it; on failure that rune is part of the message.
+  if (pos < n && isAlphaNumeric(text.charCodeAt(pos))) return { ok: false, end: pos + 1 };
+  return { ok: true, end: pos };
 }
 
 const MAX_INT64 = 2n ** 63n - 1n;
@@ -136,7 +143,7 @@ export function parseNumber(s: string): number | null {
   if (int !== null && int <= MAX_INT64) return Number(int);
   if (/^0[xX]/.test(clean)) return null; // Go's ParseFloat wants a 'p' exponent for hex floats.
   const v = Number(clean);
-  if (Number.isNaN(v) || clean === '') return null;
+  if (Number.isNaN(v) || clean === '' || !Number.isFinite(v)) return null;
   return v;
 }
 
@@ -150,7 +157,8 @@ const UNIT_MS: Record<string, number> = {
   ms: 1,
 };
 const UNIT_ORDER = ['y', 'w', 'd', 'h', 'm', 's', 'ms'];
-const DURATION_PART = /([0-9]+)(ms|[ywdhms])/y;
+/** Largest duration in ms that fits Go's int64 nanoseconds. */
+const MAX_MS = 9223372036854;
 
 /** Thrown by `parseDuration`; the message is Prometheus's. */
 export class DurationSyntaxError extends Error {
@@ -161,28 +169,35 @@ export class DurationSyntaxError extends Error {
 }
 
 /**
- * Parses a Prometheus duration (`1h30m`, `5m`, `0`, units y w d h m s ms in descending
- * order, each at most once) into milliseconds, like `model.ParseDuration`.
+ * Parses a Prometheus duration (`1h30m`, `5m`, `0`; units y w d h m s ms in descending
+ * order, each at most once) into milliseconds, with `model.ParseDuration`'s errors.
  */
 export function parseDuration(s: string): number {
   if (s === '0') return 0;
   if (s === '') throw new DurationSyntaxError('empty duration string');
+  const invalid = (): DurationSyntaxError => new DurationSyntaxError(`not a valid duration string: ${JSON.stringify(s)}`);
   let pos = 0;
   let last = -1;
   let total = 0;
+  const isDigit = (i: number): boolean => i < s.length && s.charCodeAt(i) >= 48 && s.charCodeAt(i) <= 57;
   while (pos < s.length) {
-    DURATION_PART.lastIndex = pos;
-    const m = DURATION_PART.exec(s);
-    if (m === null) throw new DurationSyntaxError(`not a valid duration string: ${JSON.stringify(s)}`);
-    const unit = m[2]!;
+    if (!isDigit(pos)) throw invalid();
+    let i = pos;
+    while (isDigit(i)) i++;
+    const v = Number(s.slice(pos, i));
+    let j = i;
+    while (j < s.length && !isDigit(j)) j++;
+    if (j === i) throw invalid();
+    const unit = s.slice(i, j);
+    const size = UNIT_MS[unit];
+    if (size === undefined) throw new DurationSyntaxError(`unknown unit ${JSON.stringify(unit)} in duration ${JSON.stringify(s)}`);
     const idx = UNIT_ORDER.indexOf(unit);
-    if (idx <= last) throw new DurationSyntaxError(`not a valid duration string: ${JSON.stringify(s)}`);
+    if (idx <= last) throw invalid();
     last = idx;
-    total += Number(m[1]!) * UNIT_MS[unit]!;
-    pos = DURATION_PART.lastIndex;
+    total += v * size;
+    if (total > MAX_MS) throw new DurationSyntaxError('duration out of range');
+    pos = j;
   }
-  // model.Duration is int64 nanoseconds.
-  if (total > 9223372036854) throw new DurationSyntaxError('duration out of range');
   return total;
 }
 

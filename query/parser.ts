@@ -156,7 +156,10 @@ class PromQLParser extends EmbeddedActionsParser {
       return numberLit(ms / 1000, true, pos);
     }
     const v = parseNumber(t.image);
-    if (v === null) fail(this.ctx, pos, `error parsing number: strconv.ParseFloat: parsing ${JSON.stringify(t.image)}: invalid syntax`);
+    if (v === null) {
+      const why = Number.isFinite(Number(t.image.replaceAll('_', ''))) ? 'invalid syntax' : 'value out of range';
+      fail(this.ctx, pos, `error parsing number: strconv.ParseFloat: parsing ${JSON.stringify(t.image)}: ${why}`);
+    }
     return numberLit(v, false, pos);
   }
 
@@ -786,7 +789,7 @@ function defaultOptions(o: ParseOptions): Required<ParseOptions> {
 }
 
 // Error contexts of Prometheus's grammar, innermost rule first.
-function errorContext(ruleStack: readonly string[], prev: IToken | null): [string, string] | null {
+function errorContext(ruleStack: readonly string[], tokens: readonly IToken[], prev: IToken | null): [string, string] | null {
   for (let i = ruleStack.length - 1; i >= 0; i--) {
     const r = ruleStack[i]!;
     const pt = prev?.tokenType;
@@ -807,19 +810,40 @@ function errorContext(ruleStack: readonly string[], prev: IToken | null): [strin
       case 'atClause':
         return ['@', 'timestamp'];
       case 'rangeSelector':
+        return rangeContext(pt, colonSeen(tokens, prev));
       case 'durationExpr':
       case 'durationUnary':
       case 'durationPower':
       case 'durationPrimary':
-        if (r !== 'rangeSelector' && ruleStack[i - 1] !== 'rangeSelector') continue;
-        if (pt === LBracket) return ['subquery or range selector', 'number, duration, step(), or range()'];
-        if (pt === Colon) return ['subquery selector', 'number, duration, step(), range(), or "]"'];
-        return ['subquery or range', '":" or "]"'];
+      case 'durationCall':
+        if (!ruleStack.includes('rangeSelector')) continue;
+        // Failing inside the range (or step) expression itself.
+        return colonSeen(tokens, prev)
+          ? ['subquery selector', 'number, duration, step(), range(), or "]"']
+          : ['subquery or range selector', 'number, duration, step(), or range()'];
       case 'aggregation':
         return ['aggregation', ''];
     }
   }
   return null;
+}
+
+/** Whether a `:` occurs after the last `[` up to and including `prev`. */
+function colonSeen(tokens: readonly IToken[], prev: IToken | null): boolean {
+  if (prev === null) return false;
+  for (let i = tokens.indexOf(prev); i >= 0; i--) {
+    const t = tokens[i]!.tokenType;
+    if (t === Colon) return true;
+    if (t === LBracket) return false;
+  }
+  return false;
+}
+
+function rangeContext(prev: TokenType | undefined, colon: boolean): [string, string] {
+  if (prev === LBracket) return ['subquery or range selector', 'number, duration, step(), or range()'];
+  if (!colon) return ['subquery or range', '":" or "]"'];
+  if (prev === Colon) return ['subquery selector', 'number, duration, step(), range(), or "]"'];
+  return ['subquery selector', '"]"'];
 }
 
 const PARSER = new PromQLParser();
@@ -852,7 +876,7 @@ function syntaxError(input: string, tokens: readonly IToken[], lexErr: { message
   // The parser ran into the point where the lexer failed: report the lexical error.
   if (tok === null && lexErr !== null) return new ParseError(input, pr(lexErr.offset, input.length), lexErr.message);
   const prev = previousToken(tokens, tok);
-  const ctx = errorContext(e.context.ruleStack, prev);
+  const ctx = errorContext(e.context.ruleStack, tokens, prev);
   let msg = `unexpected ${describeToken(tok)}`;
   if (ctx !== null) {
     msg += ` in ${ctx[0]}`;
