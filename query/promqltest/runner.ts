@@ -13,6 +13,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { Labels } from '../../tsdb/labels.js';
+import type { Matcher } from '../../tsdb/matcher.js';
 import { MemoryStorage } from '../../tsdb/memory_storage.js';
 import { NO_REF, isStaleNaN } from '../../tsdb/storage.js';
 import { type Expr, extractSelectors, inspect } from '../ast.js';
@@ -138,7 +139,7 @@ async function load(storage: MemoryStorage, cmd: LoadCmd, histogramSeries: Label
 /** Whether any selector of `expr` matches a series that was loaded with native-histogram samples. */
 function touchesHistograms(expr: string, histogramSeries: readonly Labels[]): boolean {
   if (histogramSeries.length === 0) return false;
-  let selectors;
+  let selectors: Matcher[][];
   try {
     selectors = extractSelectors(parseExpr(expr, { enableExperimentalFunctions: true }));
   } catch {
@@ -308,7 +309,7 @@ function compareResult(cmd: EvalCmd, r: DetailedResult): string | null {
   if (v.type !== 'vector') return `expected an instant vector, got a ${v.type}`;
   const got = v.series;
   const byKey = new Map<string, number>();
-  got.forEach((s, i) => byKey.set(s.labels.key(), i));
+  for (let i = 0; i < got.length; i++) byKey.set(got[i]!.labels.key(), i);
   for (let i = 0; i < cmd.expected.length; i++) {
     const e = cmd.expected[i]!;
     if (e.values.length !== 1) return `expected series ${e.labels.toString()} has ${e.values.length} values; instant queries take one`;
