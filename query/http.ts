@@ -58,7 +58,8 @@ function apiErrorOf(e: unknown): QueryApiError {
 }
 
 function send(reply: FastifyReply, status: number, body: string): FastifyReply {
-  return reply.code(status).header('content-type', 'application/json').send(body);
+  // A Buffer keeps fastify from appending "; charset=utf-8": Prometheus sends plain application/json.
+  return reply.code(status).header('content-type', 'application/json').send(Buffer.from(body, 'utf8'));
 }
 
 function paramsOf(req: FastifyRequest): Params {
