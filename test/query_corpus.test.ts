@@ -2,17 +2,22 @@
  * Acceptance over real-world PromQL: every expression of the Grafana dashboard
  * corpus (../shared/corpora/queries/dashboards.promql, all accepted by Prometheus)
  * and every eval expression of Prometheus's conformance scripts parses, and
- * survives parse → print → parse unchanged.
+ * survives parse → print → parse unchanged; every dashboard expression is
+ * accepted by `/api/v1/query` (real engine over an empty in-memory storage).
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import Fastify from 'fastify';
 import type { Expr } from '../query/ast.js';
+import { Engine } from '../query/engine.js';
 import { ParseError } from '../query/errors.js';
 import { parseExpr } from '../query/parser.js';
+import { queryApiPlugin } from '../query/http.js';
 import { formatExpr, prettyExpr } from '../query/printer.js';
+import { MemoryStorage } from '../tsdb/memory_storage.js';
 
 const root = process.env['VIGIL_REPO_ROOT'] ?? fileURLToPath(new URL('../..', import.meta.url));
 const shared = join(root, '..', 'shared');
@@ -78,6 +83,24 @@ describe('dashboard corpus', () => {
       }
     }
     assert.deepEqual(bad, []);
+  });
+
+  test('every expression is accepted by /api/v1/query (form POST, as Grafana sends it)', async (t) => {
+    const app = Fastify();
+    const engine = new Engine({ timeoutMs: 10_000, maxSamples: 1_000_000, lookbackDeltaMs: 300_000, maxConcurrency: 4 });
+    await app.register(queryApiPlugin, { queryable: new MemoryStorage(), engine, now: () => 1_700_000_000_000 });
+    t.after(() => app.close());
+    const rejected: string[] = [];
+    for (const q of exprs) {
+      const r = await app.inject({
+        method: 'POST',
+        url: '/api/v1/query',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: new URLSearchParams({ query: q, time: '1700000000' }).toString(),
+      });
+      if (r.statusCode !== 200) rejected.push(`${r.statusCode} ${r.body}\n  ${q}`);
+    }
+    assert.deepEqual(rejected, []);
   });
 });
 
