@@ -80,23 +80,26 @@ export function evalDurationMs(e: DurationExpr | NumberLiteral, ctx: DurationCon
 
 /**
  * Sets `range`, `step` and `originalOffset` (and `offset`, which the engine recomputes
- * afterwards) of every node whose duration expression depends on `step()`/`range()`.
+ * afterwards) of every node that has a duration expression, evaluating `step()` and
+ * `range()` from `ctx`. Constant expressions were already folded by the parser, but
+ * are evaluated again here so that their errors (`duration must be greater than 0`,
+ * `division by zero`) are reported when the query runs, as Prometheus does.
  * Mutates `root` in place; throws DurationError.
  */
 export function resolveDurations(root: Expr, ctx: DurationContext): void {
   inspect(root, (n) => {
-    if (n.type === 'VectorSelector' && n.originalOffsetExpr !== null && dependsOnQuery(n.originalOffsetExpr)) {
+    if (n.type === 'VectorSelector' && n.originalOffsetExpr !== null) {
       n.originalOffset = evalDurationMs(n.originalOffsetExpr, ctx, true);
       n.offset = n.originalOffset;
-    } else if (n.type === 'MatrixSelector' && n.rangeExpr !== null && dependsOnQuery(n.rangeExpr)) {
+    } else if (n.type === 'MatrixSelector' && n.rangeExpr !== null) {
       n.range = evalDurationMs(n.rangeExpr, ctx, false);
     } else if (n.type === 'SubqueryExpr') {
-      if (n.originalOffsetExpr !== null && dependsOnQuery(n.originalOffsetExpr)) {
+      if (n.originalOffsetExpr !== null) {
         n.originalOffset = evalDurationMs(n.originalOffsetExpr, ctx, true);
         n.offset = n.originalOffset;
       }
-      if (n.stepExpr !== null && dependsOnQuery(n.stepExpr)) n.step = evalDurationMs(n.stepExpr, ctx, false);
-      if (n.rangeExpr !== null && dependsOnQuery(n.rangeExpr)) n.range = evalDurationMs(n.rangeExpr, ctx, false);
+      if (n.stepExpr !== null) n.step = evalDurationMs(n.stepExpr, ctx, false);
+      if (n.rangeExpr !== null) n.range = evalDurationMs(n.rangeExpr, ctx, false);
     }
     return true;
   });

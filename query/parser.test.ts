@@ -283,6 +283,11 @@ describe('parseExpr errors', () => {
     assert.equal(e.detail, 'unexpected identifier "baz"');
     assert.equal(e.code, 'bad_data');
   });
+  test('pathologically deep nesting is rejected, and the parser stays usable', () => {
+    const deep = '('.repeat(60_000) + '1' + ')'.repeat(60_000);
+    assert.throws(() => parseExpr(deep), /nested too deeply/);
+    assert.equal(parseExpr('sum(rate(x[5m]))').type, 'AggregateExpr');
+  });
   test('experimental features can be switched off', () => {
     assert.throws(() => parseExpr('limitk(1, x)', { enableExperimentalFunctions: false }), /limitk\(\) is experimental/);
     assert.throws(() => parseExpr('sort_by_label(x, "a")', { enableExperimentalFunctions: false }), /function "sort_by_label" is not enabled/);

@@ -891,9 +891,26 @@ function syntaxError(input: string, tokens: readonly IToken[], lexErr: { message
  * Throws ParseError (message `line:col: parse error: …`).
  */
 export function parseExpr(input: string, opts: ParseOptions = {}): Expr {
-  const e = run(input, opts, () => PARSER.expr());
-  checkAST(PARSER.ctx, e);
-  return e;
+  return guardDepth(input, () => {
+    const e = run(input, opts, () => PARSER.expr());
+    checkAST(PARSER.ctx, e);
+    return e;
+  });
+}
+
+/**
+ * Turns a stack overflow on pathologically nested input (`((((…))))` tens of thousands
+ * deep) into a ParseError, so hostile queries are rejected as bad data.
+ */
+function guardDepth<T>(input: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof RangeError && /call stack/i.test(e.message)) {
+      throw new ParseError(input, pr(0, input.length), 'expression is nested too deeply to parse');
+    }
+    throw e;
+  }
 }
 
 /**
@@ -901,8 +918,10 @@ export function parseExpr(input: string, opts: ParseOptions = {}): Expr {
  * returns its matchers (the `__name__` matcher included). Throws ParseError.
  */
 export function parseMetricSelector(input: string): Matcher[] {
-  const e = run(input, {}, () => PARSER.metricSelector());
-  if (e.type !== 'VectorSelector') throw new ParseError(input, e.posRange, 'expected a series selector');
-  checkAST(PARSER.ctx, e);
-  return e.matchers;
+  return guardDepth(input, () => {
+    const e = run(input, {}, () => PARSER.metricSelector());
+    if (e.type !== 'VectorSelector') throw new ParseError(input, e.posRange, 'expected a series selector');
+    checkAST(PARSER.ctx, e);
+    return e.matchers;
+  });
 }
