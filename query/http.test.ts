@@ -128,6 +128,7 @@ describe('query API: instant and range queries', () => {
     ['/api/v1/query_range?query=up&start=0&end=11001&step=1', 400, 'bad_data', 'exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)'],
     ['/api/v1/query_range?query=up&end=100&step=1', 400, 'bad_data', 'invalid parameter "start": cannot parse "" to a valid timestamp'],
     ['/api/v1/query_range?query=up[5m]&start=0&end=100&step=10', 400, 'bad_data', 'invalid parameter "query": invalid expression type "range vector" for range query, must be Scalar or instant Vector'],
+    ['/api/v1/query?query=up%5B1m-2m%5D', 400, 'bad_data', 'invalid parameter "query": 3:8: duration must be greater than 0'],
     ['/api/v1/query?query=up%20%2B%20on()%20up', 422, 'execution', ''],
   ];
   for (const [url, status, type, msg] of errors) {

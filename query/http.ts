@@ -49,7 +49,9 @@ function apiErrorOf(e: unknown): QueryApiError {
   const err = e instanceof Error ? e : new Error(String(e));
   const code = (err as { code?: unknown }).code;
   if (code === 'canceled' || code === 'timeout') return new QueryApiError(code, err.message);
-  if (code === 'execution' || code === 'too_many_samples' || code === 'bad_duration') {
+  // Prometheus evaluates duration expressions while creating the query: bad_data on "query".
+  if (code === 'bad_duration') return invalidParam('query', err.message);
+  if (code === 'execution' || code === 'too_many_samples') {
     // Prometheus rejects a range query over a string or range vector when creating it: bad_data.
     if (err.message.startsWith('invalid expression type')) return invalidParam('query', err.message);
     return new QueryApiError('execution', err.message);
