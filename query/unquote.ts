@@ -3,6 +3,11 @@
  * (`lexEscape`) and `strutil.Unquote` decodes them. `"…"` and `'…'` take the escapes
  * `\a \b \f \n \r \t \v \\`, the escaped own quote, octal `\NNN` (≤ 255), `\xNN`,
  * `\uNNNN`, `\UNNNNNNNN`; `` `…` `` is raw.
+ *
+ * Go strings are bytes, so `"\xc5"` is a one-byte string that is not valid UTF-8.
+ * Byte escapes are decoded as UTF-8 here; bytes that do not form valid UTF-8 are kept
+ * as lone surrogates U+DC80..U+DCFF ("surrogateescape"), which label validation
+ * (`isValidLabelName`) rejects and `goQuote` prints back as `\xNN`, as Prometheus does.
  */
 
 /** A malformed escape; `offset` is the index in the token where the problem is. */
@@ -50,10 +55,16 @@ export function unquote(token: string): string {
   if (q === '`') return body;
   if (!body.includes('\\')) return body;
   let out = '';
+  let bytes: number[] = [];
+  const flush = (): void => {
+    if (bytes.length > 0) out += decodeBytes(bytes);
+    bytes = [];
+  };
   let i = 0;
   while (i < body.length) {
     const c = body[i]!;
     if (c !== '\\') {
+      flush();
       out += c;
       i++;
       continue;
@@ -64,11 +75,13 @@ export function unquote(token: string): string {
     const e = body[i]!;
     const simple = SIMPLE[e];
     if (simple !== undefined) {
+      flush();
       out += simple;
       i++;
       continue;
     }
     if (e === q) {
+      flush();
       out += q;
       i++;
       continue;
@@ -106,9 +119,46 @@ export function unquote(token: string): string {
       x = x * base + d;
     }
     if (x > max || (x >= 0xd800 && x < 0xe000)) throw new UnquoteError('escape sequence is an invalid Unicode code point', escStart);
-    // Octal and \x escapes are bytes in Go; for byte values < 0x80 they equal the code point.
-    // Bytes >= 0x80 would form (possibly invalid) UTF-8 in Go; we map them to the code point.
+    if (max === 255) {
+      // Octal and \x escapes are single bytes.
+      bytes.push(x);
+      continue;
+    }
+    flush();
     out += String.fromCodePoint(x);
+  }
+  flush();
+  return out;
+}
+
+/** Decodes UTF-8 bytes; each byte that is not part of a valid sequence becomes U+DC00+byte. */
+function decodeBytes(b: readonly number[]): string {
+  let out = '';
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i]!;
+    if (c < 0x80) {
+      out += String.fromCharCode(c);
+      i++;
+      continue;
+    }
+    const n = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c <= 0xdf ? 2 : 0;
+    let cp = n === 4 ? c & 0x07 : n === 3 ? c & 0x0f : c & 0x1f;
+    let ok = n > 0 && i + n <= b.length && !(n === 3 && c > 0xef);
+    for (let k = 1; ok && k < n; k++) {
+      const cc = b[i + k]!;
+      if ((cc & 0xc0) !== 0x80) ok = false;
+      else cp = (cp << 6) | (cc & 0x3f);
+    }
+    // Reject overlong forms, surrogates and values beyond U+10FFFF, as Go's decoder does.
+    if (ok && ((n === 3 && (cp < 0x800 || (cp >= 0xd800 && cp < 0xe000))) || (n === 4 && (cp < 0x10000 || cp > 0x10ffff)))) ok = false;
+    if (ok) {
+      out += String.fromCodePoint(cp);
+      i += n;
+    } else {
+      out += String.fromCharCode(0xdc00 + c);
+      i++;
+    }
   }
   return out;
 }
@@ -149,6 +199,7 @@ export function goQuote(s: string): string {
     }
     if (cp < 0x20 || cp === 0x7f) out += '\\x' + cp.toString(16).padStart(2, '0');
     else if (cp >= 0x80 && cp < 0xa0) out += '\\u' + cp.toString(16).padStart(4, '0');
+    else if (cp >= 0xdc80 && cp <= 0xdcff) out += '\\x' + (cp - 0xdc00).toString(16).padStart(2, '0');
     else if (cp >= 0xd800 && cp < 0xe000) out += '\\ufffd';
     else out += ch;
   }
