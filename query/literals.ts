@@ -4,12 +4,31 @@
  * (`strconv.ParseInt(s, 0, 64)` then `ParseFloat`, `model.ParseDuration`) do.
  */
 
-const DIGITS = '0123456789';
-const HEX_DIGITS = '0123456789abcdefABCDEF';
-
 /** Whether the UTF-16 code unit is `[A-Za-z0-9_]` (Prometheus's isAlphaNumeric). */
 export function isAlphaNumeric(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+}
+
+function isDec(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+function isHex(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
+}
+
+const DOT = 46;
+const UNDERSCORE = 95;
+const LOWER_E = 101;
+const UPPER_E = 69;
+
+function isExp(c: number): boolean {
+  return c === LOWER_E || c === UPPER_E;
+}
+
+/** Prometheus's exponent/underscore "anti-pattern" `._eE`. */
+function isAnti(c: number): boolean {
+  return c === DOT || c === UNDERSCORE || c === LOWER_E || c === UPPER_E;
 }
 
 /**
@@ -23,67 +42,62 @@ export interface NumberScan {
 
 const scanResult: NumberScan = { ok: false, end: 0 };
 
+function scanFail(pos: number): NumberScan {
+  scanResult.ok = false;
+  scanResult.end = pos;
+  return scanResult;
+}
+
 /**
- * Scans a number (decimal, hex with `0x`, `.5`, exponent, `_` between digits) at `start`.
- * Returns a shared result object (valid until the next call).
+ * Scans a number (decimal, hex with `0x`, `.5`, exponent, `_` between digits) at `start`,
+ * step for step like Prometheus's `scanNumber` (so `1..2`, `1_e2`, `0x1e` fail).
+ * Returns a shared result object (valid until the next call). Hot: no allocation.
  */
 export function scanNumber(text: string, start: number): NumberScan {
-  let pos = start;
   const n = text.length;
-  const at = (p: number): string => (p < n ? text[p]! : '');
-  const accept = (valid: string): boolean => {
-    const c = at(pos);
-    if (c !== '' && valid.includes(c)) {
-      pos++;
-      return true;
-    }
-    return false;
-  };
-  const is = (valid: string): boolean => {
-    const c = at(pos);
-    return c !== '' && valid.includes(c);
-  };
-  let digits = DIGITS;
-  if (at(pos) === '0' && (at(pos + 1) === 'x' || at(pos + 1) === 'X')) {
+  let pos = start;
+  // -1 past the end, so no predicate matches there.
+  const at = (p: number): number => (p < n ? text.charCodeAt(p) : -1);
+  let hex = false;
+  if (at(pos) === 48 && (at(pos + 1) === 120 || at(pos + 1) === 88)) {
     pos += 2;
-    accept('_');
-    digits = HEX_DIGITS;
+    if (at(pos) === UNDERSCORE) pos++;
+    hex = true;
   }
-  const fail = (): NumberScan => {
-    scanResult.ok = false;
-    scanResult.end = pos;
-    return scanResult;
-  };
-  accept('.');
-  accept(digits);
+  const digit = hex ? isHex : isDec;
+  if (at(pos) === DOT) pos++;
+  if (digit(at(pos))) pos++;
   let dot = false;
   let exp = false;
-  while (is(digits + '._eE')) {
-    if (is('.') && dot) {
-      accept('.');
-      return fail();
-    }
-    if (is('eE') && exp && digits === DIGITS) {
-      accept('eE');
-      return fail();
-    }
-    if (accept('.')) {
+  for (;;) {
+    const c = at(pos);
+    if (!(digit(c) || c === DOT || c === UNDERSCORE || isExp(c))) break;
+    if (c === DOT && dot) return scanFail(pos + 1);
+    if (isExp(c) && exp) return scanFail(pos + 1);
+    if (c === DOT) {
+      pos++;
       dot = true;
-      if (accept('_.')) return fail();
-      if (digits !== DIGITS) return fail();
+      const d = at(pos);
+      if (d === UNDERSCORE || d === DOT) return scanFail(pos + 1);
+      if (hex) return scanFail(pos);
       continue;
     }
-    if (digits === DIGITS && accept('eE')) {
+    if (isExp(c)) {
+      pos++;
       exp = true;
-      accept('+-');
-      if (accept('._eE') || pos >= n) return fail();
+      const sgn = at(pos);
+      if (sgn === 43 || sgn === 45) pos++;
+      if (isAnti(at(pos))) return scanFail(pos + 1);
+      if (pos >= n) return scanFail(pos);
       continue;
     }
-    if (accept('_')) {
-      if (accept('._eE') || pos >= n) return fail();
+    if (c === UNDERSCORE) {
+      pos++;
+      if (isAnti(at(pos))) return scanFail(pos + 1);
+      if (pos >= n) return scanFail(pos);
       continue;
     }
-    while (is(digits)) pos++;
+    while (digit(at(pos))) pos++;
   }
   scanResult.end = pos;
   scanResult.ok = pos !== start && (pos >= n || !isAlphaNumeric(text.charCodeAt(pos)));
@@ -96,27 +110,26 @@ export interface DurationScan {
   end: number;
 }
 
+function isUnit(c: number, withY: boolean): boolean {
+  // s m h d w (y)
+  return c === 115 || c === 109 || c === 104 || c === 100 || c === 119 || (withY && c === 121);
+}
+
 /**
  * After a failed `scanNumber` stopping at `pos`, scans the unit part of a duration
  * (`m`, `ms`, `h30m`, …) like Prometheus's `acceptRemainingDuration`.
  */
 export function scanDurationRest(text: string, pos: number): DurationScan {
   const n = text.length;
-  const accept = (valid: string): boolean => {
-    if (pos < n && valid.includes(text[pos]!)) {
-      pos++;
-      return true;
-    }
-    return false;
-  };
-  if (!accept('smhdwy')) return { ok: false, end: pos };
-  accept('s');
-  while (accept(DIGITS)) {
-    while (accept(DIGITS)) {
-      // consume
-    }
-    if (!accept('smhdw')) return { ok: false, end: pos };
-    accept('s');
+  const at = (p: number): number => (p < n ? text.charCodeAt(p) : -1);
+  if (!isUnit(at(pos), true)) return { ok: false, end: pos };
+  pos++;
+  if (at(pos) === 115) pos++;
+  while (isDec(at(pos))) {
+    while (isDec(at(pos))) pos++;
+    if (!isUnit(at(pos), false)) return { ok: false, end: pos };
+    pos++;
+    if (at(pos) === 115) pos++;
   }
   // Prometheus reads one more rune to check it; on failure that rune is part of the message.
   if (pos < n && isAlphaNumeric(text.charCodeAt(pos))) return { ok: false, end: pos + 1 };
@@ -175,26 +188,23 @@ export class DurationSyntaxError extends Error {
 export function parseDuration(s: string): number {
   if (s === '0') return 0;
   if (s === '') throw new DurationSyntaxError('empty duration string');
-  const invalid = (): DurationSyntaxError => new DurationSyntaxError(`not a valid duration string: ${JSON.stringify(s)}`);
   let pos = 0;
   let last = -1;
   let total = 0;
-  const isDigit = (i: number): boolean => i < s.length && s.charCodeAt(i) >= 48 && s.charCodeAt(i) <= 57;
-  while (pos < s.length) {
-    if (!isDigit(pos)) throw invalid();
+  const n = s.length;
+  while (pos < n) {
     let i = pos;
-    while (isDigit(i)) i++;
-    const v = Number(s.slice(pos, i));
+    let v = 0;
+    while (i < n && isDec(s.charCodeAt(i))) v = v * 10 + (s.charCodeAt(i++) - 48);
+    if (i === pos) throw new DurationSyntaxError(`not a valid duration string: ${JSON.stringify(s)}`);
     let j = i;
-    while (j < s.length && !isDigit(j)) j++;
-    if (j === i) throw invalid();
-    const unit = s.slice(i, j);
-    const size = UNIT_MS[unit];
-    if (size === undefined) throw new DurationSyntaxError(`unknown unit ${JSON.stringify(unit)} in duration ${JSON.stringify(s)}`);
-    const idx = UNIT_ORDER.indexOf(unit);
-    if (idx <= last) throw invalid();
+    while (j < n && !isDec(s.charCodeAt(j))) j++;
+    if (j === i) throw new DurationSyntaxError(`not a valid duration string: ${JSON.stringify(s)}`);
+    const idx = j - i === 1 ? UNIT_ORDER.indexOf(s[i]!) : s.slice(i, j) === 'ms' ? 6 : -1;
+    if (idx < 0) throw new DurationSyntaxError(`unknown unit ${JSON.stringify(s.slice(i, j))} in duration ${JSON.stringify(s)}`);
+    if (idx <= last) throw new DurationSyntaxError(`not a valid duration string: ${JSON.stringify(s)}`);
     last = idx;
-    total += v * size;
+    total += v * UNIT_MS[UNIT_ORDER[idx]!]!;
     if (total > MAX_MS) throw new DurationSyntaxError('duration out of range');
     pos = j;
   }
