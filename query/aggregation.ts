@@ -59,6 +59,10 @@ function assignGroups(input: readonly EvalSeries[], grouping: readonly string[],
 /**
  * `sum avg min max count group stddev stdvar quantile`. `param` holds φ per step
  * for `quantile` (else unused). Output series carry the group labels.
+ *
+ * Walks the input series-major (each series' points once, in order) and keeps
+ * one accumulator per (step, group): samples still reach each accumulator in
+ * input-series order, as in Prometheus, so sums round identically.
  */
 export function aggregateSimple(
   op: AggregateOp,
@@ -70,127 +74,123 @@ export function aggregateSimple(
 ): EvalSeries[] {
   const { of, labels } = assignGroups(input, grouping, without);
   const G = labels.length;
-  const out: EvalSeries[] = labels.map((l) => new EvalSeries(l, false, Math.min(grid.numSteps, 64)));
-  const seen = new Uint8Array(G);
-  const val = new Float64Array(G);
-  const mean = new Float64Array(G);
-  const comp = new Float64Array(G);
-  const count = new Float64Array(G);
-  const incr = new Uint8Array(G);
-  const drop = new Uint8Array(G);
-  const lists: number[][] = op === 'quantile' ? labels.map(() => []) : [];
-  const cur = new Int32Array(input.length);
-  for (let k = 0; k < grid.numSteps; k++) {
-    const t = grid.start + k * grid.interval;
-    seen.fill(0);
-    for (let si = 0; si < input.length; si++) {
-      const s = input[si]!;
-      const c = cur[si]!;
-      if (c >= s.n || s.ts[c] !== t) continue;
-      cur[si] = c + 1;
-      const f = s.vs[c]!;
-      const g = of[si]!;
-      if (seen[g] === 0) {
-        seen[g] = 1;
-        val[g] = f;
-        mean[g] = f;
-        comp[g] = 0;
-        count[g] = 1;
-        incr[g] = 0;
-        drop[g] = s.dropName ? 1 : 0;
-        if (op === 'stddev' || op === 'stdvar') val[g] = Number.isFinite(f) ? 0 : Number.NaN;
-        else if (op === 'group') val[g] = 1;
-        else if (op === 'quantile') {
-          const l = lists[g]!;
-          l.length = 0;
-          l.push(f);
-        }
+  const N = grid.numSteps * G;
+  const seen = new Uint8Array(N);
+  const val = new Float64Array(N);
+  const mean = new Float64Array(N);
+  const comp = new Float64Array(N);
+  const count = new Float64Array(N);
+  const incr = new Uint8Array(N);
+  const drop = new Uint8Array(N);
+  const lists: number[][] | null = op === 'quantile' ? [] : null;
+  for (let si = 0; si < input.length; si++) {
+    const s = input[si]!;
+    const g = of[si]!;
+    for (let i = 0; i < s.n; i++) {
+      const k = (s.ts[i]! - grid.start) / grid.interval;
+      const x = k * G + g;
+      const f = s.vs[i]!;
+      if (seen[x] === 0) {
+        seen[x] = 1;
+        val[x] = f;
+        mean[x] = f;
+        count[x] = 1;
+        if (s.dropName) drop[x] = 1;
+        if (op === 'stddev' || op === 'stdvar') val[x] = Number.isFinite(f) ? 0 : Number.NaN;
+        else if (op === 'group') val[x] = 1;
+        else if (lists !== null) lists[x] = [f];
         continue;
       }
-      if (s.dropName) drop[g] = 1;
+      if (s.dropName) drop[x] = 1;
       switch (op) {
         case 'sum':
-          kahanInc(f, val[g]!, comp[g]!);
-          val[g] = kahan.sum;
-          comp[g] = kahan.c;
+          kahanInc(f, val[x]!, comp[x]!);
+          val[x] = kahan.sum;
+          comp[x] = kahan.c;
           break;
         case 'avg': {
-          const n = ++count[g]!;
-          if (incr[g] === 0) {
-            kahanInc(f, val[g]!, comp[g]!);
+          const n = ++count[x]!;
+          if (incr[x] === 0) {
+            kahanInc(f, val[x]!, comp[x]!);
             if (kahan.sum !== Number.POSITIVE_INFINITY && kahan.sum !== Number.NEGATIVE_INFINITY) {
-              val[g] = kahan.sum;
-              comp[g] = kahan.c;
+              val[x] = kahan.sum;
+              comp[x] = kahan.c;
               break;
             }
             // The sum would overflow: continue with an incremental mean.
-            incr[g] = 1;
-            mean[g] = val[g]! / (n - 1);
-            comp[g] = comp[g]! / (n - 1);
+            incr[x] = 1;
+            mean[x] = val[x]! / (n - 1);
+            comp[x] = comp[x]! / (n - 1);
           }
           const q = (n - 1) / n;
-          kahanInc(f / n, q * mean[g]!, q * comp[g]!);
-          mean[g] = kahan.sum;
-          comp[g] = kahan.c;
+          kahanInc(f / n, q * mean[x]!, q * comp[x]!);
+          mean[x] = kahan.sum;
+          comp[x] = kahan.c;
           break;
         }
         case 'max':
-          if (val[g]! < f || Number.isNaN(val[g]!)) val[g] = f;
+          if (val[x]! < f || Number.isNaN(val[x]!)) val[x] = f;
           break;
         case 'min':
-          if (val[g]! > f || Number.isNaN(val[g]!)) val[g] = f;
+          if (val[x]! > f || Number.isNaN(val[x]!)) val[x] = f;
           break;
         case 'count':
-          count[g]!++;
+          count[x]!++;
           break;
         case 'stddev':
         case 'stdvar': {
-          const n = ++count[g]!;
-          const delta = f - mean[g]!;
-          mean[g] = mean[g]! + delta / n;
-          val[g] = val[g]! + delta * (f - mean[g]!);
+          const n = ++count[x]!;
+          const delta = f - mean[x]!;
+          mean[x] = mean[x]! + delta / n;
+          val[x] = val[x]! + delta * (f - mean[x]!);
           break;
         }
         case 'quantile':
-          lists[g]!.push(f);
+          lists![x]!.push(f);
           break;
         default:
           break;
       }
     }
-    for (let g = 0; g < G; g++) {
-      if (seen[g] === 0) continue;
-      let v = val[g]!;
+  }
+  const out: EvalSeries[] = [];
+  for (let g = 0; g < G; g++) {
+    const o = new EvalSeries(labels[g]!, false, 8);
+    for (let k = 0; k < grid.numSteps; k++) {
+      const x = k * G + g;
+      if (seen[x] === 0) continue;
+      let v = val[x]!;
       switch (op) {
         case 'avg':
-          v = incr[g] === 1 ? mean[g]! + comp[g]! : val[g]! / count[g]! + comp[g]! / count[g]!;
+          v = incr[x] === 1 ? mean[x]! + comp[x]! : val[x]! / count[x]! + comp[x]! / count[x]!;
           break;
         case 'count':
-          v = count[g]!;
+          v = count[x]!;
           break;
         case 'stdvar':
-          v = val[g]! / count[g]!;
+          v = val[x]! / count[x]!;
           break;
         case 'stddev':
-          v = Math.sqrt(val[g]! / count[g]!);
+          v = Math.sqrt(val[x]! / count[x]!);
           break;
         case 'quantile': {
-          const l = lists[g]!;
+          const l = lists![x]!;
           v = quantile(param === null ? Number.NaN : param[k]!, Float64Array.from(l), l.length);
           break;
         }
         case 'sum':
-          v = val[g]! + comp[g]!;
+          v = val[x]! + comp[x]!;
           break;
         default:
           break;
       }
-      const o = out[g]!;
-      o.push(t, v);
-      o.dropName = drop[g] === 1;
+      o.push(grid.start + k * grid.interval, v);
+      // As in Prometheus, the flag of the last step with a sample wins.
+      o.dropName = drop[x] === 1;
     }
+    if (o.n > 0) out.push(o);
   }
-  return out.filter((s) => s.n > 0);
+  return out;
 }
 
 // A binary heap of input-series indices with Go's container/heap algorithms, so

@@ -243,6 +243,7 @@ function shape(raw: EvalSeries[] | string, type: string, instant: boolean, t: nu
   // Range vectors of instant queries, and every range query: a matrix sorted by labels.
   const m = mergeSameLabelsets(cleanup(raw));
   m.sort((a, b) => Labels.compare(a.labels, b.labels));
-  const series: MatrixSeries[] = m.map((s) => ({ labels: s.labels, ts: s.ts.slice(0, s.n), vs: s.vs.slice(0, s.n) }));
+  // Views, not copies: the evaluator's arrays are not used after this.
+  const series: MatrixSeries[] = m.map((s) => ({ labels: s.labels, ts: s.ts.subarray(0, s.n), vs: s.vs.subarray(0, s.n) }));
   return { type: 'matrix', series };
 }

@@ -18,7 +18,7 @@ import { UnsupportedFeatureError, canceledError, executionError, timeoutError, t
 import { EvalSeries, totalPoints } from './eval_series.js';
 import { type FnArg, INSTANT_FUNCTIONS, absentLabels } from './functions_impl.js';
 import { labelJoin, labelReplace } from './label_functions.js';
-import { ROLLUPS, newRollupCtx, rollupKeepsName } from './rollup.js';
+import { ROLLUPS, newRollupCtx, resetPrefix, rollupKeepsName } from './rollup.js';
 import { isValidLabelName, METRIC_NAME } from '../tsdb/labels.js';
 
 /** State shared by the evaluators of one query (the top level and its subqueries). */
@@ -440,11 +440,15 @@ export class Evaluator {
     const c = newRollupCtx();
     c.rangeMs = rangeMs;
     const keepName = rollupKeepsName(name);
+    const infoDone = new Set<string>();
+    const counter = name === 'rate' || name === 'increase';
+    let resetBuf: Int32Array | null = null;
     const out: EvalSeries[] = [];
     for (let si = 0; si < raw.length; si++) {
       if ((si & 255) === 255) this.check();
       const s = raw[si]!;
-      const o = new EvalSeries(s.labels, !keepName || s.dropName, Math.min(g.numSteps, 64));
+      const o = new EvalSeries(s.labels, !keepName || s.dropName, g.numSteps);
+      if (counter && g.numSteps > 1) c.resets = resetBuf = resetPrefix(s.vs, s.n, resetBuf);
       let lo = 0;
       let hi = 0;
       let fixedDone = false;
@@ -485,7 +489,8 @@ export class Evaluator {
         out.push(o);
         if (name === 'rate' || name === 'increase') {
           const metric = s.labels.get(METRIC_NAME);
-          if (metric !== '' && !/_(total|sum|count|bucket)$/.test(metric)) {
+          if (metric !== '' && !infoDone.has(metric) && !/_(total|sum|count|bucket)$/.test(metric)) {
+            infoDone.add(metric);
             this.q.annotations.info(possibleNonCounterMsg(metric), e.args[0]!.posRange);
           }
         }

@@ -28,12 +28,14 @@ export interface RollupCtx {
   out: number;
   /** Scratch buffer for kernels that sort (grown on demand). */
   scratch: Float64Array;
+  /** Optional prefix counts of decreases (`resets[i]` = decreases in points 1..i) of the current series. */
+  resets: Int32Array | null;
 }
 
 export type RollupKernel = (ts: Float64Array, vs: Float64Array, lo: number, hi: number, c: RollupCtx) => boolean;
 
 export function newRollupCtx(): RollupCtx {
-  return { stepT: 0, rangeStart: 0, rangeEnd: 0, rangeMs: 0, p0: 0, p1: 0, out: 0, scratch: new Float64Array(64) };
+  return { stepT: 0, rangeStart: 0, rangeEnd: 0, rangeMs: 0, p0: 0, p1: 0, out: 0, scratch: new Float64Array(64), resets: null };
 }
 
 function extrapolatedRate(ts: Float64Array, vs: Float64Array, lo: number, hi: number, c: RollupCtx, isCounter: boolean, isRate: boolean): boolean {
@@ -43,7 +45,9 @@ function extrapolatedRate(ts: Float64Array, vs: Float64Array, lo: number, hi: nu
   const lastT = ts[hi - 1]!;
   const firstV = vs[lo]!;
   let result = vs[hi - 1]! - firstV;
-  if (isCounter) {
+  // `resets` (when given) counts decreases up to each index, so windows without a
+  // counter reset skip the scan; with resets, the corrections are added in order.
+  if (isCounter && (c.resets === null || c.resets[hi - 1] !== c.resets[lo])) {
     let prev = firstV;
     for (let i = lo + 1; i < hi; i++) {
       const cur = vs[i]!;
@@ -417,6 +421,18 @@ export const ROLLUPS: ReadonlyMap<string, RollupKernel> = new Map<string, Rollup
     },
   ],
 ]);
+
+/** Prefix counts of value decreases of `vs[0..n)`, for `RollupCtx.resets`. */
+export function resetPrefix(vs: Float64Array, n: number, buf: Int32Array | null): Int32Array {
+  const out = buf !== null && buf.length >= n ? buf : new Int32Array(Math.max(n, 64));
+  let count = 0;
+  if (n > 0) out[0] = 0;
+  for (let i = 1; i < n; i++) {
+    if (vs[i]! < vs[i - 1]!) count++;
+    out[i] = count;
+  }
+  return out;
+}
 
 /** Range functions that keep the metric name (they act like an offset). */
 export function rollupKeepsName(name: string): boolean {

@@ -68,6 +68,18 @@ export function selectorNeeds(root: Expr, start: number, end: number, lookbackMs
   return out;
 }
 
+let scratchT = new Float64Array(1024);
+let scratchV = new Float64Array(1024);
+
+function growScratch(): void {
+  const t = new Float64Array(scratchT.length * 2);
+  t.set(scratchT);
+  const v = new Float64Array(scratchV.length * 2);
+  v.set(scratchV);
+  scratchT = t;
+  scratchV = v;
+}
+
 /** What `loadSelectorData` returns: raw series per selector and storage warnings. */
 export interface SelectorData {
   data: Map<VectorSelector, EvalSeries[]>;
@@ -115,11 +127,17 @@ export async function loadSelectorData(
         if ((++count & 255) === 0) check();
         const series = set.at();
         const it = series.iterator();
-        const s = new EvalSeries(series.labels, false, 16);
-        while (it.next() !== ValueType.None) s.push(it.atT(), it.atV());
+        // Read into shared scratch arrays, then copy out exactly: one allocation per series.
+        let n = 0;
+        while (it.next() !== ValueType.None) {
+          if (n === scratchT.length) growScratch();
+          scratchT[n] = it.atT();
+          scratchV[n] = it.atV();
+          n++;
+        }
         const err = it.err();
         if (err !== null) throw err;
-        if (s.n > 0) list.push(s);
+        if (n > 0) list.push(EvalSeries.wrap(series.labels, false, scratchT.slice(0, n), scratchV.slice(0, n), n));
       }
       const err = set.err();
       if (err !== null) throw err;
