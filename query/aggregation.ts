@@ -9,8 +9,8 @@
  */
 import { Labels, LabelsBuilder, METRIC_NAME } from '../tsdb/labels.js';
 import type { AggregateOp } from './ast.js';
-import { executionError } from './eval_errors.js';
-import { EvalSeries, SeriesCollector } from './eval_series.js';
+import { executionError, tooManySamplesError } from './eval_errors.js';
+import { EvalSeries, SeriesCollector, totalPoints } from './eval_series.js';
 import { formatGoF, formatGoG } from './go_float.js';
 import { kahan, kahanInc } from './kahan_sum.js';
 import { quantile } from './quantile.js';
@@ -71,10 +71,13 @@ export function aggregateSimple(
   without: boolean,
   param: Float64Array | null,
   grid: StepGrid,
+  maxSamples: number = Number.POSITIVE_INFINITY,
 ): EvalSeries[] {
   const { of, labels } = assignGroups(input, grouping, without);
   const G = labels.length;
   const N = grid.numSteps * G;
+  // The dense (step × group) accumulators must fit: their size bounds the output.
+  if (N > maxSamples && N > totalPoints(input)) throw tooManySamplesError();
   const seen = new Uint8Array(N);
   const val = new Float64Array(N);
   const mean = new Float64Array(N);

@@ -190,3 +190,14 @@ test('vector matching errors carry Prometheus messages', async () => {
     /vector cannot contain metrics with the same labelset/,
   );
 });
+
+test('hostile queries fail with the too-many-samples error instead of exhausting memory', async () => {
+  const st = await storage(20, 40);
+  const e = engine({ maxSamples: 100_000 });
+  // 86.4 billion subquery steps.
+  await rejects(e.instantQuery(st, 'count_over_time(x_total[1000d:1ms])', 600_000), 'too_many_samples', /too many samples/);
+  // Raw data is bounded too.
+  await rejects(engine({ maxLoadedSamples: 500 }).instantQuery(st, 'sum_over_time(x_total[1h])', 600_000), 'too_many_samples', /too many samples/);
+  const ok = await engine({ maxLoadedSamples: 1000 }).instantQuery(st, 'sum_over_time(x_total[1h])', 600_000);
+  assert.equal(ok.value.type === 'vector' && ok.value.series.length, 20);
+});

@@ -36,6 +36,11 @@ export interface EngineOptions {
   enableExperimentalFunctions?: boolean;
   /** Step of subqueries without one (Prometheus: the global evaluation interval, default 1m). */
   defaultSubqueryStepMs?: number;
+  /**
+   * Raw samples a query may read from storage in total (the engine holds a query's
+   * raw data in memory while evaluating). Default: max(maxSamples, 50,000,000).
+   */
+  maxLoadedSamples?: number;
   /** Infos are rendered into `warnings` too (Prometheus returns them separately as `infos`). Default false. */
   infosAsWarnings?: boolean;
 }
@@ -106,6 +111,7 @@ export class Engine implements QueryEngine {
       enableExperimentalFunctions: false,
       defaultSubqueryStepMs: 60_000,
       infosAsWarnings: false,
+      maxLoadedSamples: Math.max(opts.maxSamples, 50_000_000),
       ...opts,
     };
     this.sem = new Semaphore(opts.maxConcurrency);
@@ -179,7 +185,7 @@ export class Engine implements QueryEngine {
       if (Date.now() > deadline) throw timeoutError('query preparation');
     };
     const needs = selectorNeeds(ast, start, end, lookbackMs, this.opts.defaultSubqueryStepMs);
-    const loaded = await loadSelectorData(q, needs, step, check);
+    const loaded = await loadSelectorData(q, needs, step, check, this.opts.maxLoadedSamples);
     const annotations = new Annotations();
     const state: QueryState = {
       data: loaded.data,

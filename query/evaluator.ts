@@ -223,6 +223,9 @@ export class Evaluator {
     if (start <= from) start += interval;
     if (end < start) return [[], { start, interval, numSteps: 0 }];
     const grid: StepGrid = { start, interval, numSteps: Math.floor((end - start) / interval) + 1 };
+    // Per-step buffers of the inner evaluation are sized by the step count; a subquery
+    // with more steps than samples allowed cannot be evaluated within the limit.
+    if (grid.numSteps > this.q.maxSamples) throw tooManySamplesError();
     const child = new Evaluator(grid, this.q);
     const v = child.series(await child.eval(e.expr));
     return [v, grid];
@@ -299,7 +302,7 @@ export class Evaluator {
       }
       default: {
         if (e.op === 'quantile' && param !== null) this.quantileWarnings(param, e.param!);
-        out = aggregateSimple(e.op, input, grouping, e.without, param, this.grid);
+        out = aggregateSimple(e.op, input, grouping, e.without, param, this.grid, this.q.maxSamples);
       }
     }
     this.settle(before, out);
@@ -447,7 +450,7 @@ export class Evaluator {
     for (let si = 0; si < raw.length; si++) {
       if ((si & 255) === 255) this.check();
       const s = raw[si]!;
-      const o = new EvalSeries(s.labels, !keepName || s.dropName, g.numSteps);
+      const o = new EvalSeries(s.labels, !keepName || s.dropName, Math.min(g.numSteps, 4096));
       if (counter && g.numSteps > 1) c.resets = resetBuf = resetPrefix(s.vs, s.n, resetBuf);
       let lo = 0;
       let hi = 0;

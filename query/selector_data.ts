@@ -7,6 +7,7 @@
 import type { Queryable, SelectHints } from '../tsdb/storage.js';
 import { ValueType } from '../tsdb/storage.js';
 import type { Expr, VectorSelector } from './ast.js';
+import { tooManySamplesError } from './eval_errors.js';
 import { EvalSeries } from './eval_series.js';
 
 interface Need {
@@ -89,14 +90,17 @@ export interface SelectorData {
 /**
  * Selects and copies the raw samples (stale markers included) of every selector.
  * `check` is called between selectors and every 256 series (it throws on timeout
- * or cancellation).
+ * or cancellation). More than `maxLoaded` raw samples in total fail the query
+ * with the too-many-samples error instead of exhausting memory.
  */
 export async function loadSelectorData(
   q: Queryable,
   needs: readonly Need[],
   step: number,
   check: () => void,
+  maxLoaded: number = Number.POSITIVE_INFINITY,
 ): Promise<SelectorData> {
+  let loaded = 0;
   const data = new Map<VectorSelector, EvalSeries[]>();
   const warnings: string[] = [];
   if (needs.length === 0) return { data, warnings };
@@ -130,13 +134,19 @@ export async function loadSelectorData(
         // Read into shared scratch arrays, then copy out exactly: one allocation per series.
         let n = 0;
         while (it.next() !== ValueType.None) {
-          if (n === scratchT.length) growScratch();
+          if (n === scratchT.length) {
+            // Bound memory before growing further (a hostile selector over a long range).
+            if (loaded + n > maxLoaded) throw tooManySamplesError();
+            growScratch();
+          }
           scratchT[n] = it.atT();
           scratchV[n] = it.atV();
           n++;
         }
         const err = it.err();
         if (err !== null) throw err;
+        loaded += n;
+        if (loaded > maxLoaded) throw tooManySamplesError();
         if (n > 0) list.push(EvalSeries.wrap(series.labels, false, scratchT.slice(0, n), scratchV.slice(0, n), n));
       }
       const err = set.err();
