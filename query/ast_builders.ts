@@ -25,6 +25,7 @@ import type {
   VectorSelector,
 } from './ast.js';
 import { dependsOnQuery, evalDurationMs } from './durations.js';
+import { goRound } from './literals.js';
 import { ParseError } from './errors.js';
 import type { FunctionDef } from './functions.js';
 
@@ -193,7 +194,7 @@ export function newAggregate(ctx: BuildContext, op: AggregateOp, grouping: strin
 
 /** Milliseconds of a literal duration in seconds, as Go's `time.Duration(math.Round(v*1e9))` truncated to ms. */
 export function secondsToMs(sec: number): number {
-  return Math.trunc(Math.round(sec * 1e9) / 1e6);
+  return Math.trunc(goRound(sec * 1e9) / 1e6);
 }
 
 /** Range/step/offset value from a parsed duration: literal ms, or folded expression (0 if it needs the query). */
@@ -294,7 +295,7 @@ export function setTimestamp(ctx: BuildContext, e: Expr, seconds: number, end: n
     fail(ctx, e.posRange, `timestamp out of bounds for @ modifier: ${goFixed6(seconds)}`);
   }
   const target = atTarget(ctx, e);
-  target.timestamp = Math.round(seconds * 1000);
+  target.timestamp = goRound(seconds * 1000);
   e.posRange = pr(e.posRange.start, end);
 }
 

@@ -3,7 +3,7 @@
  * `parseTime`, `parseDuration` and `parseLimitParam` (`web/api/v1/api.go`).
  * Go's `r.FormValue` semantics: a form-encoded body wins over the URL query.
  */
-import { parseDuration as parsePromDuration } from './literals.js';
+import { goRound, parseDuration as parsePromDuration } from './literals.js';
 
 /** Request parameters: body (form) values first, then URL query values. */
 export class Params {
@@ -50,7 +50,7 @@ export function parseTime(s: string): number {
   const f = goParseFloat(s);
   if (f !== null) {
     const whole = Math.trunc(f);
-    const frac = Math.round((f - whole) * 1000);
+    const frac = goRound((f - whole) * 1000);
     return whole * 1000 + frac;
   }
   const m = RFC3339.exec(s);

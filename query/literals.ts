@@ -4,6 +4,11 @@
  * (`strconv.ParseInt(s, 0, 64)` then `ParseFloat`, `model.ParseDuration`) do.
  */
 
+/** Go's `math.Round`: halves round away from zero (JS's `Math.round` rounds them up). */
+export function goRound(x: number): number {
+  return x < 0 ? -Math.round(-x) : Math.round(x);
+}
+
 /** Whether the UTF-16 code unit is `[A-Za-z0-9_]` (Prometheus's isAlphaNumeric). */
 export function isAlphaNumeric(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;

@@ -8,7 +8,7 @@ import { isValidLegacyLabelName } from '../tsdb/labels.js';
 import type { Matcher } from '../tsdb/matcher.js';
 import type { AggregateExpr, BinaryExpr, DurationExpr, Expr, NumberLiteral, StartOrEnd, SubqueryExpr, VectorSelector } from './ast.js';
 import { formatFloatE, formatFloatF } from './format_float.js';
-import { formatDuration } from './literals.js';
+import { formatDuration, goRound } from './literals.js';
 import { goQuote } from './unquote.js';
 
 const MAX_LINE = 100;
@@ -34,7 +34,7 @@ export function formatMatcher(m: Matcher): string {
 
 function formatNumber(n: NumberLiteral): string {
   if (n.duration) {
-    const ms = Math.round(n.val * 1000);
+    const ms = goRound(n.val * 1000);
     return ms < 0 ? '-' + formatDuration(-ms) : formatDuration(ms);
   }
   return formatFloatF(n.val);
