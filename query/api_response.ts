@@ -10,6 +10,26 @@ import type { Labels } from '../tsdb/labels.js';
 import { formatSampleValue, formatTimestamp } from './format_float.js';
 import type { Value } from './value.js';
 
+const HTML_UNSAFE = /[<>&\u2028\u2029]/g;
+const HTML_ESCAPES: Record<string, string> = { '<': '\\u003c', '>': '\\u003e', '&': '\\u0026', '\u2028': '\\u2028', '\u2029': '\\u2029' };
+
+/** A JSON string literal as Go's encoding/json writes it (HTML-safe: `<` becomes `\u003c`). */
+export function jsonString(s: string): string {
+  const j = JSON.stringify(s);
+  return HTML_UNSAFE.test(j) ? j.replace(HTML_UNSAFE, (c) => HTML_ESCAPES[c]!) : j;
+}
+
+/** Any JSON value as Go's encoding/json writes it (the unsafe characters only occur inside strings). */
+export function goJson(v: unknown): string {
+  const j = JSON.stringify(v);
+  return HTML_UNSAFE.test(j) ? j.replace(HTML_UNSAFE, (c) => HTML_ESCAPES[c]!) : j;
+}
+
+/** A JSON array of strings, Go-escaped. */
+export function jsonStringArray(list: readonly string[]): string {
+  return `[${list.map(jsonString).join(',')}]`;
+}
+
 /** Error types of the API and their HTTP status codes. */
 export const ERROR_STATUS = {
   bad_data: 400,
@@ -51,7 +71,7 @@ function warningsJson(warnings: readonly string[]): string {
   if (warnings.length > MAX_WARNINGS) {
     list = [...warnings.slice(0, MAX_WARNINGS), `${warnings.length - MAX_WARNINGS} more warning annotations omitted`];
   }
-  return `,"warnings":${JSON.stringify(list)}`;
+  return `,"warnings":${jsonStringArray(list)}`;
 }
 
 /** The success envelope around already-encoded `dataJson` (omitted when null, as Go's omitempty does). */
@@ -61,7 +81,7 @@ export function successJson(dataJson: string | null, warnings: readonly string[]
 
 /** The error envelope. */
 export function errorJson(type: ApiErrorType, message: string): string {
-  return `{"status":"error","errorType":${JSON.stringify(type)},"error":${JSON.stringify(message)}}`;
+  return `{"status":"error","errorType":${jsonString(type)},"error":${jsonString(message)}}`;
 }
 
 /** A label set as a JSON object (`{"__name__":"up","job":"api"}`), in label order. */
@@ -69,7 +89,7 @@ export function labelsJson(ls: Labels): string {
   let s = '{';
   for (let i = 0; i < ls.length; i++) {
     if (i > 0) s += ',';
-    s += JSON.stringify(ls.name(i)) + ':' + JSON.stringify(ls.value(i));
+    s += jsonString(ls.name(i)) + ':' + jsonString(ls.value(i));
   }
   return s + '}';
 }
@@ -86,7 +106,7 @@ export function queryDataJson(v: Value): string {
       result = pointJson(v.t, v.v);
       break;
     case 'string':
-      result = `[${formatTimestamp(v.t)},${JSON.stringify(v.v)}]`;
+      result = `[${formatTimestamp(v.t)},${jsonString(v.v)}]`;
       break;
     case 'vector': {
       const parts: string[] = [];

@@ -151,6 +151,8 @@ export interface BinModifiers {
   matchingLabels: string[];
   include: string[];
   fill: FillValues;
+  /** `group_left`/`group_right` without a label list (the parser checks what follows). */
+  bareGroup: boolean;
 }
 
 export function newBinary(ctx: BuildContext, op: BinaryOp, lhs: Expr, rhs: Expr, m: BinModifiers): BinaryExpr {

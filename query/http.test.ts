@@ -110,6 +110,17 @@ describe('query API: instant and range queries', () => {
     assert.deepEqual(JSON.parse(b.body), a);
   });
 
+  test('strings are escaped like Go: <, > and & as \\u003c, \\u003e, \\u0026', async (t) => {
+    const app = await build(t);
+    const r = await app.inject({ url: `/api/v1/query?query=${encodeURIComponent('"a<b>&c"')}` });
+    assert.equal(r.body, '{"status":"success","data":{"resultType":"string","result":[1700000000,"a\\u003cb\\u003e\\u0026c"]}}');
+    const e = await app.inject({ url: `/api/v1/query?query=${encodeURIComponent('sum by (a +) (x)')}` });
+    assert.equal(
+      e.body,
+      '{"status":"error","errorType":"bad_data","error":"invalid parameter \\"query\\": 1:11: parse error: unexpected \\u003cop:+\\u003e in grouping opts, expected \\",\\" or \\")\\""}',
+    );
+  });
+
   test('limit truncates the result with a warning', async (t) => {
     const app = await build(t);
     const r = JSON.parse((await app.inject({ url: '/api/v1/query?query=up&limit=2' })).body);

@@ -14,7 +14,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { cmpStr, Labels } from '../tsdb/labels.js';
 import type { Matcher } from '../tsdb/matcher.js';
 import type { Queryable, SelectHints } from '../tsdb/storage.js';
-import { type ApiErrorType, errorJson, invalidParam, labelsJson, QueryApiError, queryDataJson, successJson } from './api_response.js';
+import { type ApiErrorType, errorJson, goJson, invalidParam, jsonString, jsonStringArray, labelsJson, QueryApiError, queryDataJson, successJson } from './api_response.js';
 import { extractSelectors } from './ast.js';
 import { astToJson } from './ast_json.js';
 import { ParseError } from './errors.js';
@@ -206,7 +206,7 @@ function finishList(lists: string[][], limit: number, warnings: string[]): strin
     out = out.slice(0, limit);
     warnings.push(TRUNCATED);
   }
-  return JSON.stringify(out);
+  return jsonStringArray(out);
 }
 
 /** `U__`-escaped label names (Prometheus's `model.UnescapeName` with value-encoding escaping). */
@@ -289,11 +289,11 @@ export async function queryApiPlugin(app: FastifyInstance, opts: QueryApiOptions
   );
 
   both('/api/v1/format_query', (req, reply) =>
-    run(req, reply, async (p) => ({ data: JSON.stringify(prettyExpr(parseExpr(p.get('query')))), warnings: [] })),
+    run(req, reply, async (p) => ({ data: jsonString(prettyExpr(parseExpr(p.get('query')))), warnings: [] })),
   );
 
   both('/api/v1/parse_query', (req, reply) =>
-    run(req, reply, async (p) => ({ data: JSON.stringify(astToJson(parseExpr(p.get('query')))), warnings: [] })),
+    run(req, reply, async (p) => ({ data: goJson(astToJson(parseExpr(p.get('query')))), warnings: [] })),
   );
 
   both('/api/v1/series', (req, reply) =>

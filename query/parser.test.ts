@@ -272,6 +272,10 @@ describe('parseExpr errors', () => {
     ['x[5m][5m:]', '1:1: parse error: subquery is only allowed on instant vector, got matrix instead'],
     ['foo @ +Inf', '1:1: parse error: timestamp out of bounds for @ modifier: +Inf'],
     ['foo[1m / 0]', '1:8: parse error: division by zero'],
+    // After a bare group_left, Prometheus always reads "(" as a label list.
+    ['a * on(x) group_left (b + c)', '1:25: parse error: unexpected <op:+> in grouping opts, expected "," or ")"'],
+    ['a * on(x) group_left (1)', '1:23: parse error: unexpected number "1" in grouping opts, expected label'],
+    ['a * on(x) group_left (b)', '1:25: parse error: unexpected end of input'],
   ];
   for (const [q, want] of cases) {
     test(`${JSON.stringify(q)} fails with ${want}`, () => assert.equal(parseError(q).message, want));

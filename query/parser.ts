@@ -189,6 +189,7 @@ class PromQLParser extends EmbeddedActionsParser {
       const i = stack.pop()!;
       const rhs = out.pop()!;
       const lhs = out.pop()!;
+      this.checkBareGroup(mods[i]!, rhs);
       out.push(newBinary(this.ctx, ops[i]!.image.toLowerCase() as BinaryOp, lhs, rhs, mods[i]!));
     };
     for (let i = 0; i < ops.length; i++) {
@@ -200,6 +201,28 @@ class PromQLParser extends EmbeddedActionsParser {
     while (stack.length > 0) reduce();
     return out[0]!;
   }
+
+  /**
+   * After a bare `group_left`/`group_right`, Prometheus's grammar always reads a following
+   * `(` as the start of a label list, so `a * on (x) group_left (b + c)` is a syntax error
+   * there. Chevrotain's bounded lookahead parsed such a parenthesis as the right operand;
+   * report the error Prometheus would.
+   */
+  private checkBareGroup(m: BinModifiers, rhs: Expr): void {
+    if (!m.bareGroup) return;
+    const toks = this.lexTokens;
+    let i = 0;
+    while (i < toks.length && toks[i]!.startOffset < rhs.posRange.start) i++;
+    if (toks[i]?.tokenType !== LParen) return;
+    const t1 = toks[i + 1];
+    const isLabel = t1 !== undefined && (t1.tokenType === StringTok || t1.tokenType.CATEGORIES?.includes(LabelWordCat) === true);
+    const bad = isLabel ? (toks[i + 2] ?? null) : (t1 ?? null);
+    const pos = bad === null ? pr(this.ctx.query.length, this.ctx.query.length) : tokPos(bad);
+    fail(this.ctx, pos, `unexpected ${describeToken(bad)} in grouping opts, expected ${isLabel ? '"," or ")"' : 'label'}`);
+  }
+
+  /** The tokens of the current parse (for `checkBareGroup`). */
+  lexTokens: IToken[] = [];
 
   private unary = this.RULE('unary', (): Expr => {
     return this.OR([
@@ -228,6 +251,7 @@ class PromQLParser extends EmbeddedActionsParser {
       const m = this.SUBRULE(this.binModifiers);
       const rhs = this.SUBRULE(this.unary);
       this.ACTION(() => {
+        this.checkBareGroup(m, rhs);
         e = newBinary(this.ctx, '^', e, rhs, m);
       });
     });
@@ -399,7 +423,7 @@ class PromQLParser extends EmbeddedActionsParser {
   // ---- modifiers ----
 
   private binModifiers = this.RULE('binModifiers', (): BinModifiers => {
-    const m: BinModifiers = { returnBool: false, card: 'one-to-one', on: false, matchingLabels: [], include: [], fill: NO_FILL() };
+    const m: BinModifiers = { returnBool: false, card: 'one-to-one', on: false, matchingLabels: [], include: [], fill: NO_FILL(), bareGroup: false };
     this.OPTION(() => {
       this.CONSUME(Bool);
       m.returnBool = true;
@@ -422,8 +446,10 @@ class PromQLParser extends EmbeddedActionsParser {
             },
           },
         ]);
+        m.bareGroup = true;
         this.OPTION4(() => {
           m.include = this.SUBRULE2(this.groupingLabels).labels;
+          m.bareGroup = false;
         });
       });
     });
@@ -864,6 +890,7 @@ function run<T>(input: string, opts: ParseOptions, entry: () => T): T {
   PARSER.ctx = ctx;
   if (lex.tokens.length === 0 && lex.error === null) throw new ParseError(input, pr(0, 0), 'no expression found in input');
   PARSER.input = lex.tokens;
+  PARSER.lexTokens = lex.tokens;
   const result = entry();
   const errs = PARSER.errors;
   if (errs.length > 0) throw syntaxError(input, lex.tokens, lex.error, errs[0]!);
