@@ -268,7 +268,7 @@ const LEXER = new Lexer(
       brackets: [WS, Comment, NumberTok, DurationTok, Colon, RBracket, LParen, RParen, Comma, Add, Sub, Mul, Div, Mod, Pow, BracketWord],
     },
   },
-  { positionTracking: 'onlyOffset', ensureOptimizations: false, recoveryEnabled: false },
+  { positionTracking: 'onlyOffset', ensureOptimizations: true, recoveryEnabled: false },
 );
 
 /** A lexical error: Prometheus's message, where it starts, and the index of the first token it invalidates. */
