@@ -37,6 +37,12 @@ export interface EngineOptions {
   /** Step of subqueries without one (Prometheus: the global evaluation interval, default 1m). */
   defaultSubqueryStepMs?: number;
   /**
+   * Prometheus 3's delayed `__name__` removal (`--enable-feature=promql-delayed-name-removal`,
+   * which the conformance scripts assume). Default true. When false, functions and
+   * operators drop the metric name at once, as Prometheus 3 does by default and 2.x did.
+   */
+  enableDelayedNameRemoval?: boolean;
+  /**
    * Raw samples a query may read from storage in total (the engine holds a query's
    * raw data in memory while evaluating). Default: max(maxSamples, 50,000,000).
    */
@@ -111,6 +117,7 @@ export class Engine implements QueryEngine {
       enableExperimentalFunctions: false,
       defaultSubqueryStepMs: 60_000,
       infosAsWarnings: false,
+      enableDelayedNameRemoval: true,
       maxLoadedSamples: Math.max(opts.maxSamples, 50_000_000),
       ...opts,
     };
@@ -198,6 +205,7 @@ export class Engine implements QueryEngine {
       queryStart: start,
       queryEnd: end,
       queryStep: step,
+      delayedNameRemoval: this.opts.enableDelayedNameRemoval,
       samples: 0,
       lastYield: Date.now(),
     };

@@ -15,7 +15,7 @@ import type { AggregateExpr, BinaryExpr, Call, Expr, MatrixSelector, SubqueryExp
 import { typeOf } from './ast.js';
 import { scalarScalar, setOp, vectorScalar, vectorVector } from './binary_ops.js';
 import { UnsupportedFeatureError, canceledError, executionError, timeoutError, tooManySamplesError } from './eval_errors.js';
-import { EvalSeries, totalPoints } from './eval_series.js';
+import { EvalSeries, dropMetadata, mergeSameLabelsets, totalPoints } from './eval_series.js';
 import { type FnArg, INSTANT_FUNCTIONS, absentLabels } from './functions_impl.js';
 import { labelJoin, labelReplace } from './label_functions.js';
 import { ROLLUPS, newRollupCtx, resetPrefix, rollupKeepsName } from './rollup.js';
@@ -37,6 +37,12 @@ export interface QueryState {
   readonly queryStart: number;
   readonly queryEnd: number;
   readonly queryStep: number;
+  /**
+   * Prometheus 3's delayed `__name__` removal (the conformance scripts' setting):
+   * names are dropped at the end. When false, every node drops them at once, as
+   * Prometheus does without the feature flag.
+   */
+  readonly delayedNameRemoval: boolean;
   /** Samples currently held (what max-samples limits). */
   samples: number;
   lastYield: number;
@@ -91,6 +97,12 @@ export class Evaluator {
 
   /** Evaluates `e` over this evaluator's steps. */
   async eval(e: Expr): Promise<NodeValue> {
+    const v = await this.evalNode(e);
+    if (this.q.delayedNameRemoval || typeof v === 'string') return v;
+    return dropNamesNow(v);
+  }
+
+  private async evalNode(e: Expr): Promise<NodeValue> {
     await this.checkpoint();
     switch (e.type) {
       case 'NumberLiteral':
@@ -510,6 +522,16 @@ export class Evaluator {
     this.settle(before, out);
     return out;
   }
+}
+
+/** Removes the metric name (and type/unit) from flagged series at once, merging what became equal. */
+function dropNamesNow(m: EvalSeries[]): EvalSeries[] {
+  let any = false;
+  for (const s of m) if (s.dropName) any = true;
+  if (!any) return m;
+  const out: EvalSeries[] = [];
+  for (const s of m) out.push(s.dropName ? EvalSeries.wrap(dropMetadata(s.labels), false, s.ts, s.vs, s.n) : s);
+  return mergeSameLabelsets(out);
 }
 
 function str(e: Expr | undefined): string {
