@@ -41,6 +41,16 @@ export interface ParseOptions {
   enableBinopFillModifiers?: boolean;
 }
 
+/** The options with Prometheus 3's test-suite defaults filled in (everything enabled). */
+export function defaultOptions(o: ParseOptions): Required<ParseOptions> {
+  return {
+    enableExperimentalFunctions: o.enableExperimentalFunctions ?? true,
+    enableDurationExpressions: o.enableDurationExpressions ?? true,
+    enableExtendedRangeSelectors: o.enableExtendedRangeSelectors ?? true,
+    enableBinopFillModifiers: o.enableBinopFillModifiers ?? true,
+  };
+}
+
 /** What grammar actions need: the query (for errors) and the options. */
 export interface BuildContext {
   query: string;

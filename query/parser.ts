@@ -4,19 +4,21 @@
  * AST of query/ast.ts directly (no CST). The grammar follows Prometheus's
  * `generated_parser.y`; operator precedence is folded from a flat operand/operator
  * list (or < and/unless < comparisons < +,- < *,/,%,atan2 < unary < ^ (right) <
- * postfix `[…]`, `offset`, `@`, `anchored`, `smoothed`).
+ * postfix `[…]`, `offset`, `@`, `anchored`, `smoothed`). The duration sub-grammar
+ * (ranges, steps, offsets, `@`) is inherited from query/duration_grammar.ts; syntax
+ * error wording lives in query/parse_errors.ts, type checking in query/type_check.ts.
  *
  * Public entry points: `parseExpr`, `parseMetricSelector`.
  */
-import { EmbeddedActionsParser, type IRecognitionException, type IToken, type TokenType } from 'chevrotain';
+import type { IToken, TokenType } from 'chevrotain';
 import type { Matcher } from '../tsdb/matcher.js';
-import type { AggregateOp, BinaryOp, DurationExpr, DurationOp, Expr, NumberLiteral, PosRange } from './ast.js';
+import { MatchType } from '../tsdb/matcher.js';
+import type { AggregateOp, BinaryOp, Expr } from './ast.js';
 import {
   type BinModifiers,
   type BuildContext,
   addOffset,
-  durationExpr,
-  durationOutOfRange,
+  defaultOptions,
   fail,
   newAggregate,
   newBinary,
@@ -24,30 +26,25 @@ import {
   newMatcher,
   newMatrix,
   newSubquery,
-  numberLit,
   type ParseOptions,
   pr,
   setRangeModifier,
   setStartOrEnd,
   setTimestamp,
   stringLit,
-  unaryDuration,
   vectorSelector,
-  wrapDuration,
 } from './ast_builders.js';
+import { DurationGrammar, PREC, tokEnd, tokPos } from './duration_grammar.js';
 import { ParseError } from './errors.js';
 import { getFunction } from './functions.js';
 import {
   ALL_TOKENS,
   AggregateOpTok,
   Anchored,
-  At,
+  BinOpCat,
   Bool,
   By,
-  Colon,
   Comma,
-  DurationTok,
-  End,
   Eql,
   EqlRegex,
   Fill,
@@ -60,107 +57,39 @@ import {
   LabelName,
   LabelWordCat,
   LBrace,
-  LBracket,
   LParen,
   MatchOpCat,
-  MaxOf,
   MetricWordCat,
-  MinOf,
   Neq,
   NumberOrDurationCat,
-  Offset,
   On,
   Pow,
-  Range,
   RBrace,
-  RBracket,
   RParen,
   Smoothed,
-  Start,
-  Step,
   StringTok,
-  Sub,
-  BinOpCat,
   UnaryOpCat,
   Without,
-  Add,
-  Mul,
-  Div,
-  Mod,
   describeToken,
   tokenize,
 } from './lexer.js';
-import { DurationSyntaxError, parseDuration, parseNumber } from './literals.js';
-import { MatchType } from '../tsdb/matcher.js';
+import { syntaxError } from './parse_errors.js';
 import { checkAST } from './type_check.js';
 import { unquote } from './unquote.js';
 
 export type { ParseOptions } from './ast_builders.js';
-
-const PREC: Record<string, number> = {
-  or: 1,
-  and: 2,
-  unless: 2,
-  '==': 3,
-  '!=': 3,
-  '<': 3,
-  '<=': 3,
-  '>': 3,
-  '>=': 3,
-  '</': 3,
-  '>/': 3,
-  '+': 4,
-  '-': 4,
-  '*': 5,
-  '/': 5,
-  '%': 5,
-  atan2: 5,
-};
-
-const DUR_OP: Record<string, DurationOp> = { '+': '+', '-': '-', '*': '*', '/': '/', '%': '%' };
 
 interface GroupingResult {
   labels: string[];
   end: number;
 }
 
-function tokEnd(t: IToken): number {
-  return t.startOffset + t.image.length;
-}
-
-function tokPos(t: IToken): PosRange {
-  return pr(t.startOffset, tokEnd(t));
-}
-
 const NO_FILL = (): BinModifiers['fill'] => ({ lhs: null, rhs: null });
 
-class PromQLParser extends EmbeddedActionsParser {
-  /** Set for each parse. */
-  ctx: BuildContext = { query: '', opts: defaultOptions({}) };
-
+class PromQLParser extends DurationGrammar {
   constructor() {
-    super(ALL_TOKENS, { recoveryEnabled: false, maxLookahead: 3 });
+    super(ALL_TOKENS);
     this.performSelfAnalysis();
-  }
-
-  private literalValue(t: IToken): NumberLiteral {
-    const pos = tokPos(t);
-    if (t.tokenType === DurationTok) {
-      let ms = 0;
-      try {
-        ms = parseDuration(t.image);
-      } catch (e) {
-        if (e instanceof DurationSyntaxError) fail(this.ctx, pos, e.message);
-        throw e;
-      }
-      return numberLit(ms / 1000, true, pos);
-    }
-    const v = parseNumber(t.image);
-    if (v === null) {
-      const why = Number.isFinite(Number(t.image.replaceAll('_', ''))) ? 'invalid syntax' : 'value out of range';
-      fail(this.ctx, pos, `error parsing number: strconv.ParseFloat: parsing ${JSON.stringify(t.image)}: ${why}`);
-    }
-    return numberLit(v, false, pos);
   }
 
   private str(t: IToken): string {
@@ -304,7 +233,7 @@ class PromQLParser extends EmbeddedActionsParser {
 
   private primary = this.RULE('primary', (): Expr => {
     return this.OR([
-      { ALT: () => this.ACTION_literal(this.CONSUME(NumberOrDurationCat)) },
+      { ALT: () => this.literalAction(this.CONSUME(NumberOrDurationCat)) },
       {
         ALT: () => {
           const t = this.CONSUME(StringTok);
@@ -360,9 +289,6 @@ class PromQLParser extends EmbeddedActionsParser {
     ]);
   });
 
-  private ACTION_literal(t: IToken): NumberLiteral {
-    return this.ACTION(() => this.literalValue(t));
-  }
 
   /** A metric name, optionally followed by `{…}`. */
   private selectorRest = this.RULE('selectorRest', (name: IToken): Expr => {
@@ -580,205 +506,6 @@ class PromQLParser extends EmbeddedActionsParser {
     });
   });
 
-  // ---- ranges, offsets, @ ----
-
-  private rangeSelector = this.RULE(
-    'rangeSelector',
-    (): { start: number; end: number; range: DurationExpr | NumberLiteral; colon: boolean; step: DurationExpr | NumberLiteral | null } => {
-      const l = this.CONSUME(LBracket);
-      const range = this.SUBRULE(this.durationExpr);
-      let step: DurationExpr | NumberLiteral | null = null;
-      let colon = false;
-      this.OPTION(() => {
-        this.CONSUME(Colon);
-        colon = true;
-        this.OPTION2(() => {
-          step = this.SUBRULE2(this.durationExpr);
-        });
-      });
-      const r = this.CONSUME(RBracket);
-      return { start: l.startOffset, end: tokEnd(r), range, colon, step };
-    },
-  );
-
-  private offsetClause = this.RULE('offsetClause', (): DurationExpr | NumberLiteral => {
-    this.CONSUME(Offset);
-    let sign: IToken | null = null;
-    this.OPTION(() => {
-      sign = this.CONSUME(UnaryOpCat);
-    });
-    const d = this.OR([
-      { ALT: () => this.ACTION_literal(this.CONSUME(NumberOrDurationCat)) },
-      { ALT: () => this.SUBRULE(this.durationCall) },
-      {
-        ALT: () => {
-          const l = this.CONSUME(LParen);
-          const inner = this.SUBRULE(this.durationExpr);
-          const r = this.CONSUME(RParen);
-          return this.ACTION(() => wrapDuration(inner, pr(l.startOffset, tokEnd(r))));
-        },
-      },
-    ]);
-    return this.ACTION(() => {
-      const s = sign as IToken | null;
-      if (s === null) {
-        if (d.type === 'NumberLiteral' && durationOutOfRange(d.val)) fail(this.ctx, d.posRange, 'duration out of range');
-        return d;
-      }
-      return unaryDuration(this.ctx, s.image as '+' | '-', s.startOffset, d);
-    });
-  });
-
-  private atClause = this.RULE('atClause', (): { at: number | 'start' | 'end'; end: number } => {
-    this.CONSUME(At);
-    return this.OR([
-      {
-        ALT: () => {
-          let neg = false;
-          this.OPTION(() => {
-            neg = this.CONSUME(UnaryOpCat).image === '-';
-          });
-          const t = this.CONSUME(NumberOrDurationCat);
-          return this.ACTION(() => {
-            const v = this.literalValue(t).val;
-            return { at: neg ? -v : v, end: tokEnd(t) };
-          });
-        },
-      },
-      {
-        ALT: () => {
-          const which = this.OR2([{ ALT: () => this.CONSUME(Start) }, { ALT: () => this.CONSUME(End) }]);
-          this.CONSUME(LParen);
-          const r = this.CONSUME(RParen);
-          return this.ACTION(() => ({ at: which.image.toLowerCase() as 'start' | 'end', end: tokEnd(r) }));
-        },
-      },
-    ]);
-  });
-
-  // ---- duration expressions ----
-
-  private durationExpr = this.RULE('durationExpr', (): DurationExpr | NumberLiteral => {
-    const operands: (DurationExpr | NumberLiteral)[] = [this.SUBRULE(this.durationUnary)];
-    const ops: IToken[] = [];
-    this.MANY(() => {
-      ops.push(this.OR([{ ALT: () => this.CONSUME(Add) }, { ALT: () => this.CONSUME(Sub) }, { ALT: () => this.CONSUME(Mul) }, { ALT: () => this.CONSUME(Div) }, { ALT: () => this.CONSUME(Mod) }]));
-      operands.push(this.SUBRULE2(this.durationUnary));
-    });
-    return this.ACTION(() => this.foldDuration(operands, ops));
-  });
-
-  private foldDuration(operands: (DurationExpr | NumberLiteral)[], ops: IToken[]): DurationExpr | NumberLiteral {
-    if (ops.length === 0) return operands[0]!;
-    const out = [operands[0]!];
-    const stack: number[] = [];
-    const reduce = (): void => {
-      const i = stack.pop()!;
-      const rhs = out.pop()!;
-      const lhs = out.pop()!;
-      out.push(this.durationBinary(ops[i]!, lhs, rhs));
-    };
-    for (let i = 0; i < ops.length; i++) {
-      const p = PREC[ops[i]!.image]!;
-      while (stack.length > 0 && PREC[ops[stack[stack.length - 1]!]!.image]! >= p) reduce();
-      stack.push(i);
-      out.push(operands[i + 1]!);
-    }
-    while (stack.length > 0) reduce();
-    return out[0]!;
-  }
-
-  private durationBinary(op: IToken, lhs: DurationExpr | NumberLiteral, rhs: DurationExpr | NumberLiteral): DurationExpr | NumberLiteral {
-    if (!this.ctx.opts.enableDurationExpressions) fail(this.ctx, lhs.posRange, 'experimental duration expression is not enabled');
-    const o = op.image === '^' ? '^' : DUR_OP[op.image]!;
-    if (rhs.type === 'NumberLiteral' && rhs.val === 0 && (o === '/' || o === '%')) {
-      fail(this.ctx, tokPos(op), o === '/' ? 'division by zero' : 'modulo by zero');
-    }
-    return durationExpr(o, lhs, rhs, pr(lhs.posRange.start, rhs.posRange.end));
-  }
-
-  private durationUnary = this.RULE('durationUnary', (): DurationExpr | NumberLiteral => {
-    return this.OR([
-      {
-        ALT: () => {
-          const op = this.CONSUME(UnaryOpCat);
-          const e = this.SUBRULE(this.durationUnary);
-          return this.ACTION(() => unaryDuration(this.ctx, op.image as '+' | '-', op.startOffset, e));
-        },
-      },
-      { ALT: () => this.SUBRULE(this.durationPower) },
-    ]);
-  });
-
-  private durationPower = this.RULE('durationPower', (): DurationExpr | NumberLiteral => {
-    let e = this.SUBRULE(this.durationPrimary);
-    this.OPTION(() => {
-      const op = this.CONSUME(Pow);
-      const rhs = this.SUBRULE(this.durationUnary);
-      this.ACTION(() => {
-        e = this.durationBinary(op, e, rhs);
-      });
-    });
-    return e;
-  });
-
-  private durationPrimary = this.RULE('durationPrimary', (): DurationExpr | NumberLiteral => {
-    return this.OR([
-      {
-        ALT: () => {
-          const t = this.CONSUME(NumberOrDurationCat);
-          return this.ACTION(() => {
-            const nl = this.literalValue(t);
-            if (durationOutOfRange(nl.val)) fail(this.ctx, nl.posRange, 'duration out of range');
-            return nl;
-          });
-        },
-      },
-      { ALT: () => this.SUBRULE(this.durationCall) },
-      {
-        ALT: () => {
-          const l = this.CONSUME(LParen);
-          const inner = this.SUBRULE(this.durationExpr);
-          const r = this.CONSUME(RParen);
-          return this.ACTION(() => wrapDuration(inner, pr(l.startOffset, tokEnd(r))));
-        },
-      },
-    ]);
-  });
-
-  /** `step()`, `range()`, `min_of(a, b)`, `max_of(a, b)`. */
-  private durationCall = this.RULE('durationCall', (): DurationExpr => {
-    return this.OR([
-      {
-        ALT: () => {
-          const t = this.OR2([{ ALT: () => this.CONSUME(Step) }, { ALT: () => this.CONSUME(Range) }]);
-          this.CONSUME(LParen);
-          const r = this.CONSUME(RParen);
-          return this.ACTION(() => {
-            const d = durationExpr(t.tokenType === Step ? 'step' : 'range', null, null, pr(t.startOffset, tokEnd(r)));
-            if (!this.ctx.opts.enableDurationExpressions) fail(this.ctx, d.posRange, 'experimental duration expression is not enabled');
-            return d;
-          });
-        },
-      },
-      {
-        ALT: () => {
-          const t = this.OR3([{ ALT: () => this.CONSUME(MinOf) }, { ALT: () => this.CONSUME(MaxOf) }]);
-          this.CONSUME2(LParen);
-          const a = this.SUBRULE(this.durationExpr);
-          this.CONSUME(Comma);
-          const b = this.SUBRULE2(this.durationExpr);
-          const r = this.CONSUME2(RParen);
-          return this.ACTION(() => {
-            const d = durationExpr(t.tokenType === MinOf ? 'min_of' : 'max_of', a, b, pr(t.startOffset, tokEnd(r)));
-            if (!this.ctx.opts.enableDurationExpressions) fail(this.ctx, d.posRange, 'experimental duration expression is not enabled');
-            return d;
-          });
-        },
-      },
-    ]);
-  });
-
   /** Entry for `match[]` selectors: a metric name and/or `{…}`. */
   public metricSelector = this.RULE('metricSelector', (): Expr => {
     return this.OR([
@@ -805,84 +532,8 @@ function matchTypeOf(t: TokenType): MatchType {
   return MatchType.NotRegexp;
 }
 
-function defaultOptions(o: ParseOptions): Required<ParseOptions> {
-  return {
-    enableExperimentalFunctions: o.enableExperimentalFunctions ?? true,
-    enableDurationExpressions: o.enableDurationExpressions ?? true,
-    enableExtendedRangeSelectors: o.enableExtendedRangeSelectors ?? true,
-    enableBinopFillModifiers: o.enableBinopFillModifiers ?? true,
-  };
-}
-
-// Error contexts of Prometheus's grammar, innermost rule first.
-function errorContext(ruleStack: readonly string[], tokens: readonly IToken[], prev: IToken | null): [string, string] | null {
-  for (let i = ruleStack.length - 1; i >= 0; i--) {
-    const r = ruleStack[i]!;
-    const pt = prev?.tokenType;
-    switch (r) {
-      case 'labelMatcher':
-      case 'labelMatchers':
-        if (pt === LabelName) return ['label matching', 'label matching operator'];
-        if (pt?.CATEGORIES?.includes(MatchOpCat)) return ['label matching', 'string'];
-        if (pt === LBrace || pt === Comma) return ['label matching', 'identifier or "}"'];
-        return ['label matching', '"," or "}"'];
-      case 'groupingLabels':
-      case 'groupingLabel':
-        if (pt === LParen || pt === Comma) return ['grouping opts', 'label'];
-        if (pt === By || pt === Without || pt === On || pt === Ignoring || pt === GroupLeft || pt === GroupRight) return ['grouping opts', '"("'];
-        return ['grouping opts', '"," or ")"'];
-      case 'offsetClause':
-        return ['offset', 'number, duration, step(), or range()'];
-      case 'atClause':
-        return ['@', 'timestamp'];
-      case 'rangeSelector':
-        return rangeContext(pt, colonSeen(tokens, prev));
-      case 'durationExpr':
-      case 'durationUnary':
-      case 'durationPower':
-      case 'durationPrimary':
-      case 'durationCall':
-        if (!ruleStack.includes('rangeSelector')) continue;
-        // Failing inside the range (or step) expression itself.
-        return colonSeen(tokens, prev)
-          ? ['subquery selector', 'number, duration, step(), range(), or "]"']
-          : ['subquery or range selector', 'number, duration, step(), or range()'];
-      case 'aggregation':
-        return ['aggregation', ''];
-    }
-  }
-  return null;
-}
-
-/** Whether a `:` occurs after the last `[` up to and including `prev`. */
-function colonSeen(tokens: readonly IToken[], prev: IToken | null): boolean {
-  if (prev === null) return false;
-  for (let i = tokens.indexOf(prev); i >= 0; i--) {
-    const t = tokens[i]!.tokenType;
-    if (t === Colon) return true;
-    if (t === LBracket) return false;
-  }
-  return false;
-}
-
-function rangeContext(prev: TokenType | undefined, colon: boolean): [string, string] {
-  if (prev === LBracket) return ['subquery or range selector', 'number, duration, step(), or range()'];
-  if (!colon) return ['subquery or range', '":" or "]"'];
-  if (prev === Colon) return ['subquery selector', 'number, duration, step(), range(), or "]"'];
-  return ['subquery selector', '"]"'];
-}
 
 const PARSER = new PromQLParser();
-
-function previousToken(tokens: readonly IToken[], t: IToken | null): IToken | null {
-  if (t === null || t.tokenType.name === 'EOF') return tokens.length > 0 ? tokens[tokens.length - 1]! : null;
-  let prev: IToken | null = null;
-  for (const x of tokens) {
-    if (x.startOffset >= t.startOffset) break;
-    prev = x;
-  }
-  return prev;
-}
 
 function run<T>(input: string, opts: ParseOptions, entry: () => T): T {
   const lex = tokenize(input);
@@ -898,20 +549,6 @@ function run<T>(input: string, opts: ParseOptions, entry: () => T): T {
   return result;
 }
 
-function syntaxError(input: string, tokens: readonly IToken[], lexErr: { message: string; offset: number } | null, e: IRecognitionException): ParseError {
-  const tok = e.token !== undefined && e.token.tokenType.name !== 'EOF' ? e.token : null;
-  // The parser ran into the point where the lexer failed: report the lexical error.
-  if (tok === null && lexErr !== null) return new ParseError(input, pr(lexErr.offset, input.length), lexErr.message);
-  const prev = previousToken(tokens, tok);
-  const ctx = errorContext(e.context.ruleStack, tokens, prev);
-  let msg = `unexpected ${describeToken(tok)}`;
-  if (ctx !== null) {
-    msg += ` in ${ctx[0]}`;
-    if (ctx[1] !== '') msg += `, expected ${ctx[1]}`;
-  }
-  const pos = tok === null ? pr(input.length, input.length) : tokPos(tok);
-  return new ParseError(input, pos, msg);
-}
 
 /**
  * Parses a PromQL expression and type-checks it like Prometheus's `ParseExpr`.
