@@ -65,18 +65,22 @@ export function invalidParam(param: string, message: string): QueryApiError {
 /** Prometheus caps each list of annotations at 10 entries plus a summary line. */
 const MAX_WARNINGS = 10;
 
-function warningsJson(warnings: readonly string[]): string {
-  if (warnings.length === 0) return '';
-  let list = warnings;
-  if (warnings.length > MAX_WARNINGS) {
-    list = [...warnings.slice(0, MAX_WARNINGS), `${warnings.length - MAX_WARNINGS} more warning annotations omitted`];
+function annotationsJson(field: 'warnings' | 'infos', list: readonly string[]): string {
+  if (list.length === 0) return '';
+  let out = list;
+  if (list.length > MAX_WARNINGS) {
+    const kind = field === 'warnings' ? 'warning' : 'info';
+    out = [...list.slice(0, MAX_WARNINGS), `${list.length - MAX_WARNINGS} more ${kind} annotations omitted`];
   }
-  return `,"warnings":${jsonStringArray(list)}`;
+  return `,"${field}":${jsonStringArray(out)}`;
 }
 
-/** The success envelope around already-encoded `dataJson` (omitted when null, as Go's omitempty does). */
-export function successJson(dataJson: string | null, warnings: readonly string[] = []): string {
-  return `{"status":"success"${dataJson === null ? '' : `,"data":${dataJson}`}${warningsJson(warnings)}}`;
+/**
+ * The success envelope around already-encoded `dataJson` (omitted when null, as Go's
+ * omitempty does); `warnings` and `infos` are omitted when empty.
+ */
+export function successJson(dataJson: string | null, warnings: readonly string[] = [], infos: readonly string[] = []): string {
+  return `{"status":"success"${dataJson === null ? '' : `,"data":${dataJson}`}${annotationsJson('warnings', warnings)}${annotationsJson('infos', infos)}}`;
 }
 
 /** The error envelope. */

@@ -121,6 +121,21 @@ describe('query API: instant and range queries', () => {
     );
   });
 
+  test('info annotations are returned apart from warnings when the engine provides them', async (t) => {
+    const inner = newEngine();
+    // The engine's detailed entry point keeps infos separate (QueryResult plus `infos`).
+    const engine: QueryEngine = {
+      instantQuery: (q, expr, time, opts) => inner.exec(q, expr, time, time, 0, opts),
+      rangeQuery: (q, expr, s, e, step, opts) => inner.exec(q, expr, s, e, step, opts),
+    };
+    const app = await build(t, undefined, engine);
+    const r = JSON.parse((await app.inject({ url: '/api/v1/query?query=rate(up[5m])' })).body);
+    assert.equal(r.status, 'success');
+    assert.equal(r.warnings, undefined);
+    assert.equal(r.infos.length, 1);
+    assert.match(r.infos[0], /metric might not be a counter/);
+  });
+
   test('limit truncates the result with a warning', async (t) => {
     const app = await build(t);
     const r = JSON.parse((await app.inject({ url: '/api/v1/query?query=up&limit=2' })).body);

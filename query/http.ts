@@ -33,10 +33,11 @@ export interface QueryApiOptions {
   now?: () => number;
 }
 
-/** What a route handler produces: encoded `data` (null = omitted) and warnings. */
+/** What a route handler produces: encoded `data` (null = omitted), warnings and infos. */
 interface RouteResult {
   data: string | null;
   warnings: string[];
+  infos?: string[];
 }
 
 const MAX_POINTS = 11_000;
@@ -79,7 +80,7 @@ async function run(req: FastifyRequest, reply: FastifyReply, fn: (p: Params, sig
   reply.raw.once('close', onClose);
   try {
     const r = await fn(paramsOf(req), ac.signal);
-    return send(reply, 200, successJson(r.data, r.warnings));
+    return send(reply, 200, successJson(r.data, r.warnings, r.infos));
   } catch (e) {
     const ae = apiErrorOf(e);
     if (ae.type === 'internal') req.log.error({ err: e }, 'query API internal error');
@@ -161,7 +162,9 @@ async function runQuery(p: Params, signal: AbortSignal, exec: (opts: { signal: A
   }
   const warnings = [...res.warnings];
   const value = truncate(res.value, limit, warnings);
-  return { data: queryDataJson(value), warnings };
+  // An engine may return info annotations apart from warnings (Prometheus's "infos").
+  const infos = (res as { infos?: unknown }).infos;
+  return { data: queryDataJson(value), warnings, infos: Array.isArray(infos) ? (infos as string[]) : [] };
 }
 
 function matcherSets(p: Params): Matcher[][] {
