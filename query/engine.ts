@@ -14,7 +14,7 @@ import { Annotations } from './annotations.js';
 import { type Expr, inspect, typeOf } from './ast.js';
 import { resolveDurations } from './durations.js';
 import { EvaluationError, canceledError, executionError, timeoutError } from './eval_errors.js';
-import { EvalSeries, dropMetadata, mergeSameLabelsets } from './eval_series.js';
+import { EvalSeries, dropMetadata, hasDuplicateLabels, mergeSameLabelsets } from './eval_series.js';
 import { Evaluator, type QueryState } from './evaluator.js';
 import { parseExpr } from './parser.js';
 import { loadSelectorData, selectorNeeds } from './selector_data.js';
@@ -244,14 +244,8 @@ function shape(raw: EvalSeries[] | string, type: string, instant: boolean, t: nu
   if (instant && type === 'scalar') return { type: 'scalar', t, v: raw[0]?.vs[0] ?? Number.NaN };
   if (instant && type === 'vector') {
     const m = cleanup(raw);
-    const seen = new Set<string>();
-    const series: VectorSample[] = [];
-    for (const s of m) {
-      const k = s.labels.key();
-      if (seen.has(k)) throw executionError('vector cannot contain metrics with the same labelset');
-      seen.add(k);
-      series.push({ labels: s.labels, t, v: s.vs[0]! });
-    }
+    if (hasDuplicateLabels(m)) throw executionError('vector cannot contain metrics with the same labelset');
+    const series: VectorSample[] = m.map((s) => ({ labels: s.labels, t, v: s.vs[0]! }));
     return { type: 'vector', series };
   }
   // Range vectors of instant queries, and every range query: a matrix sorted by labels.

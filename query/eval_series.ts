@@ -11,7 +11,7 @@
  * that would drop the metric name set the flag, and the name is removed only
  * when the final result is produced (so `label_replace` can still see it).
  */
-import { type Labels, METRIC_NAME } from '../tsdb/labels.js';
+import { Labels, METRIC_NAME } from '../tsdb/labels.js';
 import { executionError } from './eval_errors.js';
 
 /**
@@ -22,9 +22,18 @@ export const METADATA_LABELS: readonly string[] = [METRIC_NAME, '__type__', '__u
 
 /** `l` without the metadata labels (Prometheus's `DropReserved(IsMetadataLabel)`). */
 export function dropMetadata(l: Labels): Labels {
+  // Metadata names sort before ordinary ones only for `__name__`; check all three directly.
   if (!l.has(METRIC_NAME) && !l.has('__type__') && !l.has('__unit__')) return l;
-  return l.builder().del(...METADATA_LABELS).labels();
+  const nv: string[] = [];
+  for (let i = 0; i < l.length; i++) {
+    const n = l.name(i);
+    if (n === METRIC_NAME || n === '__type__' || n === '__unit__') continue;
+    nv.push(n, l.value(i));
+  }
+  return Labels.fromStrings(...nv);
 }
+
+const NO_POINTS = new Float64Array(0);
 
 export class EvalSeries {
   labels: Labels;
@@ -33,18 +42,18 @@ export class EvalSeries {
   vs: Float64Array;
   n: number;
 
+  /** An empty series with room for `capacity` points (0 allocates nothing until the first push). */
   constructor(labels: Labels, dropName: boolean, capacity: number) {
     this.labels = labels;
     this.dropName = dropName;
-    const cap = Math.max(1, capacity);
-    this.ts = new Float64Array(cap);
-    this.vs = new Float64Array(cap);
+    this.ts = capacity > 0 ? new Float64Array(capacity) : NO_POINTS;
+    this.vs = capacity > 0 ? new Float64Array(capacity) : NO_POINTS;
     this.n = 0;
   }
 
   /** A series over existing arrays (not copied); `n` points are valid. */
   static wrap(labels: Labels, dropName: boolean, ts: Float64Array, vs: Float64Array, n: number): EvalSeries {
-    const s = new EvalSeries(labels, dropName, 1);
+    const s = new EvalSeries(labels, dropName, 0);
     s.ts = ts;
     s.vs = vs;
     s.n = n;
@@ -54,7 +63,7 @@ export class EvalSeries {
   /** Appends a point; timestamps must be pushed in increasing order. */
   push(t: number, v: number): void {
     if (this.n === this.ts.length) {
-      const cap = this.n * 2;
+      const cap = Math.max(8, this.n * 2);
       const ts = new Float64Array(cap);
       ts.set(this.ts);
       const vs = new Float64Array(cap);
@@ -120,6 +129,28 @@ export class SeriesCollector {
   }
 }
 
+/** Whether two series share a label set (hash first; equality only on a hash match). */
+export function hasDuplicateLabels(m: readonly EvalSeries[]): boolean {
+  const byHash = new Map<number, Labels>();
+  for (const s of m) {
+    const h = s.labels.hash();
+    const prev = byHash.get(h);
+    if (prev === undefined) byHash.set(h, s.labels);
+    else if (prev.equals(s.labels)) return true;
+    else {
+      // A hash collision: fall back to exact keys for this rare case.
+      const keys = new Set<string>();
+      for (const x of m) {
+        const k = x.labels.key();
+        if (keys.has(k)) return true;
+        keys.add(k);
+      }
+      return false;
+    }
+  }
+  return false;
+}
+
 /**
  * Merges series whose label sets became equal (after `__name__` removal or
  * `label_replace`), as Prometheus's `mergeSeriesWithSameLabelset`: their points
@@ -127,6 +158,7 @@ export class SeriesCollector {
  */
 export function mergeSameLabelsets(m: EvalSeries[]): EvalSeries[] {
   if (m.length <= 1) return m;
+  if (!hasDuplicateLabels(m)) return m;
   const byKey = new Map<string, EvalSeries[]>();
   let dup = false;
   for (const s of m) {

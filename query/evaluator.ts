@@ -50,6 +50,9 @@ export interface QueryState {
 
 type NodeValue = EvalSeries[] | string;
 
+/** Rollup outputs up to this many points (in total) share one pair of arrays. */
+const SHARED_OUTPUT_LIMIT = 1 << 23;
+
 const STALE_HI = 0x7ff00000;
 const f64 = new Float64Array(1);
 const u32 = new Uint32Array(f64.buffer);
@@ -459,10 +462,30 @@ export class Evaluator {
     const counter = name === 'rate' || name === 'increase';
     let resetBuf: Int32Array | null = null;
     const out: EvalSeries[] = [];
+    // Output capacity per series: a point can only follow from a step whose window holds a
+    // sample, so at most n·(range/step + 1) points, and never more than the steps.
+    // Small enough totals share one pair of arrays (views per series): less GC.
+    const stepsPerSample = atT !== null ? g.numSteps : Math.ceil(rangeMs / g.interval) + 1;
+    const caps = new Int32Array(raw.length);
+    let totalCap = 0;
+    for (let si = 0; si < raw.length; si++) {
+      const cap = Math.min(g.numSteps, raw[si]!.n * stepsPerSample);
+      caps[si] = cap;
+      totalCap += cap;
+    }
+    const shared = totalCap <= SHARED_OUTPUT_LIMIT;
+    const sharedT = shared ? new Float64Array(totalCap) : null;
+    const sharedV = shared ? new Float64Array(totalCap) : null;
+    let sharedOff = 0;
     for (let si = 0; si < raw.length; si++) {
       if ((si & 255) === 255) this.check();
       const s = raw[si]!;
-      const o = new EvalSeries(s.labels, !keepName || s.dropName, Math.min(g.numSteps, 4096));
+      const cap = caps[si]!;
+      let o: EvalSeries;
+      if (sharedT !== null && sharedV !== null) {
+        o = EvalSeries.wrap(s.labels, !keepName || s.dropName, sharedT.subarray(sharedOff, sharedOff + cap), sharedV.subarray(sharedOff, sharedOff + cap), 0);
+        sharedOff += cap;
+      } else o = new EvalSeries(s.labels, !keepName || s.dropName, Math.min(cap, 4096));
       if (counter && g.numSteps > 1) c.resets = resetBuf = resetPrefix(s.vs, s.n, resetBuf);
       let lo = 0;
       let hi = 0;

@@ -4,6 +4,7 @@
  * ranges, one `select` per selector. This is the only place the engine awaits
  * storage; evaluation afterwards is synchronous over the loaded typed arrays.
  */
+import type { Labels } from '../tsdb/labels.js';
 import type { Queryable, SelectHints } from '../tsdb/storage.js';
 import { ValueType } from '../tsdb/storage.js';
 import type { Expr, VectorSelector } from './ast.js';
@@ -125,30 +126,36 @@ export async function loadSelectorData(
         limit: 0,
       };
       const set = await querier.select(false, hints, n.sel.matchers);
-      const list: EvalSeries[] = [];
-      let count = 0;
+      // All series of a selector are read into shared scratch arrays, then copied into
+      // one pair of arrays per selector; each series is a view (few allocations, little GC).
+      const found: { labels: Labels; off: number; n: number }[] = [];
+      let total = 0;
       while (set.next()) {
-        if ((++count & 255) === 0) check();
+        if ((found.length & 255) === 255) check();
         const series = set.at();
         const it = series.iterator();
-        // Read into shared scratch arrays, then copy out exactly: one allocation per series.
-        let n = 0;
+        const off = total;
         while (it.next() !== ValueType.None) {
-          if (n === scratchT.length) {
+          if (total === scratchT.length) {
             // Bound memory before growing further (a hostile selector over a long range).
-            if (loaded + n > maxLoaded) throw tooManySamplesError();
+            if (loaded + total > maxLoaded) throw tooManySamplesError();
             growScratch();
           }
-          scratchT[n] = it.atT();
-          scratchV[n] = it.atV();
-          n++;
+          scratchT[total] = it.atT();
+          scratchV[total] = it.atV();
+          total++;
         }
         const err = it.err();
         if (err !== null) throw err;
-        loaded += n;
-        if (loaded > maxLoaded) throw tooManySamplesError();
-        if (n > 0) list.push(EvalSeries.wrap(series.labels, false, scratchT.slice(0, n), scratchV.slice(0, n), n));
+        if (total > off) found.push({ labels: series.labels, off, n: total - off });
       }
+      loaded += total;
+      if (loaded > maxLoaded) throw tooManySamplesError();
+      const allT = scratchT.slice(0, total);
+      const allV = scratchV.slice(0, total);
+      const list: EvalSeries[] = found.map((f) =>
+        EvalSeries.wrap(f.labels, false, allT.subarray(f.off, f.off + f.n), allV.subarray(f.off, f.off + f.n), f.n),
+      );
       const err = set.err();
       if (err !== null) throw err;
       for (const w of set.warnings()) warnings.push(w);
