@@ -86,7 +86,8 @@ export function aggregateSimple(
   const incr = new Uint8Array(N);
   const drop = new Uint8Array(N);
   const lists: number[][] | null = op === 'quantile' ? [] : null;
-  for (let si = 0; si < input.length; si++) {
+  if (op === 'sum') sumSeriesMajor(input, of, G, grid, seen, val, comp, drop);
+  else for (let si = 0; si < input.length; si++) {
     const s = input[si]!;
     const g = of[si]!;
     for (let i = 0; i < s.n; i++) {
@@ -106,11 +107,6 @@ export function aggregateSimple(
       }
       if (s.dropName) drop[x] = 1;
       switch (op) {
-        case 'sum':
-          kahanInc(f, val[x]!, comp[x]!);
-          val[x] = kahan.sum;
-          comp[x] = kahan.c;
-          break;
         case 'avg': {
           const n = ++count[x]!;
           if (incr[x] === 0) {
@@ -194,6 +190,47 @@ export function aggregateSimple(
     if (o.n > 0) out.push(o);
   }
   return out;
+}
+
+/** The `sum` accumulation of `aggregateSimple`, without per-sample dispatch (its hot path). */
+function sumSeriesMajor(
+  input: readonly EvalSeries[],
+  of: Int32Array,
+  G: number,
+  grid: StepGrid,
+  seen: Uint8Array,
+  val: Float64Array,
+  comp: Float64Array,
+  drop: Uint8Array,
+): void {
+  const start = grid.start;
+  const interval = grid.interval;
+  for (let si = 0; si < input.length; si++) {
+    const s = input[si]!;
+    const g = of[si]!;
+    const ts = s.ts;
+    const vs = s.vs;
+    const dn = s.dropName;
+    for (let i = 0; i < s.n; i++) {
+      const x = ((ts[i]! - start) / interval) * G + g;
+      const f = vs[i]!;
+      if (dn) drop[x] = 1;
+      if (seen[x] === 0) {
+        seen[x] = 1;
+        val[x] = f;
+        continue;
+      }
+      // Neumaier step, inlined (see kahan_sum.ts).
+      const sum = val[x]!;
+      const t = sum + f;
+      let c = comp[x]!;
+      if (t > Number.MAX_VALUE || t < -Number.MAX_VALUE) c = 0;
+      else if (Math.abs(sum) >= Math.abs(f)) c += sum - t + f;
+      else c += f - t + sum;
+      val[x] = t;
+      comp[x] = c;
+    }
+  }
 }
 
 // A binary heap of input-series indices with Go's container/heap algorithms, so

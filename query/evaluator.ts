@@ -18,7 +18,7 @@ import { UnsupportedFeatureError, canceledError, executionError, timeoutError, t
 import { EvalSeries, dropMetadata, mergeSameLabelsets, totalPoints } from './eval_series.js';
 import { type FnArg, INSTANT_FUNCTIONS, absentLabels } from './functions_impl.js';
 import { labelJoin, labelReplace } from './label_functions.js';
-import { ROLLUPS, newRollupCtx, resetPrefix, rollupKeepsName } from './rollup.js';
+import { ROLLUPS, extrapolatedRateSeries, newRollupCtx, resetPrefix, rollupKeepsName } from './rollup.js';
 import { isValidLabelName, METRIC_NAME } from '../tsdb/labels.js';
 
 /** State shared by the evaluators of one query (the top level and its subqueries). */
@@ -394,6 +394,16 @@ export class Evaluator {
     return out;
   }
 
+  /** Prometheus's info for `rate`/`increase` over a metric whose name does not look like a counter (once per name). */
+  private counterInfo(name: string, s: EvalSeries, e: Call, done: Set<string>): void {
+    if (name !== 'rate' && name !== 'increase') return;
+    const metric = s.labels.get(METRIC_NAME);
+    if (metric !== '' && !done.has(metric) && !/_(total|sum|count|bucket)$/.test(metric)) {
+      done.add(metric);
+      this.q.annotations.info(possibleNonCounterMsg(metric), e.args[0]!.posRange);
+    }
+  }
+
   /** `timestamp(selector)`: the timestamps of the selected samples, not the step times. */
   private timestampOfSelector(sel: VectorSelector): EvalSeries[] {
     const g = this.grid;
@@ -474,6 +484,7 @@ export class Evaluator {
       totalCap += cap;
     }
     const shared = totalCap <= SHARED_OUTPUT_LIMIT;
+    const fast = atT === null && (name === 'rate' || name === 'increase' || name === 'delta');
     const sharedT = shared ? new Float64Array(totalCap) : null;
     const sharedV = shared ? new Float64Array(totalCap) : null;
     let sharedOff = 0;
@@ -487,6 +498,18 @@ export class Evaluator {
         sharedOff += cap;
       } else o = new EvalSeries(s.labels, !keepName || s.dropName, Math.min(cap, 4096));
       if (counter && g.numSteps > 1) c.resets = resetBuf = resetPrefix(s.vs, s.n, resetBuf);
+      if (fast) {
+        // rate/increase/delta over a plain window: one pass per series.
+        if (o.ts.length < cap) o = new EvalSeries(o.labels, o.dropName, cap);
+        o.n = extrapolatedRateSeries(s.ts, s.vs, s.n, g.start, g.interval, g.numSteps, rangeMs, offset, counter, name === 'rate', c.resets, o.ts, o.vs);
+        if (o.n > 0) {
+          if (this.q.samples + o.n > this.q.maxSamples) throw tooManySamplesError();
+          this.addSamples(o.n);
+          out.push(o);
+          this.counterInfo(name, s, e, infoDone);
+        }
+        continue;
+      }
       let lo = 0;
       let hi = 0;
       let fixedDone = false;
@@ -525,13 +548,7 @@ export class Evaluator {
       if (o.n > 0) {
         this.addSamples(o.n);
         out.push(o);
-        if (name === 'rate' || name === 'increase') {
-          const metric = s.labels.get(METRIC_NAME);
-          if (metric !== '' && !infoDone.has(metric) && !/_(total|sum|count|bucket)$/.test(metric)) {
-            infoDone.add(metric);
-            this.q.annotations.info(possibleNonCounterMsg(metric), e.args[0]!.posRange);
-          }
-        }
+        this.counterInfo(name, s, e, infoDone);
       }
     }
     if (name === 'absent_over_time') {

@@ -422,6 +422,73 @@ export const ROLLUPS: ReadonlyMap<string, RollupKernel> = new Map<string, Rollup
   ],
 ]);
 
+/**
+ * `rate`/`increase`/`delta` of one series at every step of a grid, in one pass
+ * (the hot path of range queries; same arithmetic as the per-step kernel).
+ * Window at step k: `(t_k − offset − range, t_k − offset]`. Writes the produced
+ * points to `outT`/`outV` from index 0 and returns their count.
+ */
+export function extrapolatedRateSeries(
+  ts: Float64Array,
+  vs: Float64Array,
+  n: number,
+  start: number,
+  interval: number,
+  numSteps: number,
+  rangeMs: number,
+  offset: number,
+  isCounter: boolean,
+  isRate: boolean,
+  resets: Int32Array | null,
+  outT: Float64Array,
+  outV: Float64Array,
+): number {
+  let lo = 0;
+  let hi = 0;
+  let m = 0;
+  const rangeSecs = rangeMs / 1000;
+  for (let k = 0; k < numSteps; k++) {
+    const t = start + k * interval;
+    const rangeEnd = t - offset;
+    const rangeStart = rangeEnd - rangeMs;
+    while (hi < n && ts[hi]! <= rangeEnd) hi++;
+    while (lo < hi && ts[lo]! <= rangeStart) lo++;
+    const nMinusOne = hi - lo - 1;
+    if (nMinusOne <= 0) continue;
+    const firstT = ts[lo]!;
+    const lastT = ts[hi - 1]!;
+    const firstV = vs[lo]!;
+    let result = vs[hi - 1]! - firstV;
+    if (isCounter && (resets === null || resets[hi - 1] !== resets[lo])) {
+      let prev = firstV;
+      for (let i = lo + 1; i < hi; i++) {
+        const cur = vs[i]!;
+        if (cur < prev) result += prev;
+        prev = cur;
+      }
+    }
+    let durationToStart = (firstT - rangeStart) / 1000;
+    let durationToEnd = (rangeEnd - lastT) / 1000;
+    const sampledInterval = (lastT - firstT) / 1000;
+    const avgBetween = sampledInterval / nMinusOne;
+    const threshold = avgBetween * 1.1;
+    if (durationToStart >= threshold) durationToStart = avgBetween / 2;
+    if (isCounter) {
+      let durationToZero = durationToStart;
+      if (result > 0 && firstV >= 0) durationToZero = sampledInterval * (firstV / result);
+      if (durationToZero < durationToStart) durationToStart = durationToZero;
+    }
+    if (durationToEnd >= threshold) durationToEnd = avgBetween / 2;
+    let factor = 1;
+    if (sampledInterval !== 0) factor = (sampledInterval + durationToStart + durationToEnd) / sampledInterval;
+    if (isRate) factor /= rangeSecs;
+    outT[m] = t;
+    outV[m] = result * factor;
+    m++;
+  }
+  return m;
+}
+
 /** Prefix counts of value decreases of `vs[0..n)`, for `RollupCtx.resets`. */
 export function resetPrefix(vs: Float64Array, n: number, buf: Int32Array | null): Int32Array {
   const out = buf !== null && buf.length >= n ? buf : new Int32Array(Math.max(n, 64));
