@@ -6,7 +6,7 @@
  * when the same message is added twice the later position wins.
  */
 import type { PosRange } from './ast.js';
-import { formatGoG } from './go_float.js';
+import { formatGoG, formatGoGPrec } from './go_float.js';
 
 export type AnnotationKind = 'warning' | 'info';
 
@@ -14,6 +14,17 @@ interface Annotation {
   readonly kind: AnnotationKind;
   readonly message: string;
   readonly pos: PosRange | null;
+  /** Details merged across steps (histogram_quantile monotonicity), rendered after the message. */
+  detail: MonotonicityDetail | null;
+}
+
+interface MonotonicityDetail {
+  minTs: number;
+  maxTs: number;
+  minBucket: number;
+  maxBucket: number;
+  maxDiff: number;
+  count: number;
 }
 
 export class Annotations {
@@ -26,7 +37,27 @@ export class Annotations {
   add(kind: AnnotationKind, message: string, pos: PosRange | null): void {
     const key = `${kind}\x00${message}`;
     this.byMessage.delete(key);
-    this.byMessage.set(key, { kind, message, pos });
+    this.byMessage.set(key, { kind, message, pos, detail: null });
+  }
+
+  /**
+   * The histogram_quantile monotonicity info: one annotation per message, its
+   * details (bucket range, largest fix, sample count, time range) merged over steps.
+   */
+  monotonicity(message: string, pos: PosRange | null, ts: number, minBucket: number, maxBucket: number, maxDiff: number): void {
+    const key = `info\x00${message}`;
+    const prev = this.byMessage.get(key);
+    if (prev?.detail != null) {
+      const d = prev.detail;
+      d.minTs = Math.min(d.minTs, ts);
+      d.maxTs = Math.max(d.maxTs, ts);
+      d.minBucket = Math.min(d.minBucket, minBucket);
+      d.maxBucket = Math.max(d.maxBucket, maxBucket);
+      d.maxDiff = Math.max(d.maxDiff, maxDiff);
+      d.count++;
+      return;
+    }
+    this.byMessage.set(key, { kind: 'info', message, pos, detail: { minTs: ts, maxTs: ts, minBucket, maxBucket, maxDiff, count: 0 } });
   }
 
   warn(message: string, pos: PosRange | null): void {
@@ -47,12 +78,22 @@ export class Annotations {
     const infos: string[] = [];
     for (const a of this.byMessage.values()) {
       const where = a.pos === null ? '' : ` (${lineCol(query, a.pos.start)})`;
-      const text = `PromQL ${a.kind}: ${a.message}${where}`;
+      const d = a.detail;
+      const detail =
+        d === null
+          ? ''
+          : `, from buckets ${formatGoG(d.minBucket)} to ${formatGoG(d.maxBucket)}, with a max diff of ${formatGoGPrec(d.maxDiff, 2)}, over ${d.count + 1} samples from ${rfc3339(d.minTs)} to ${rfc3339(d.maxTs)}`;
+      const text = `PromQL ${a.kind}: ${a.message}${detail}${where}`;
       if (a.kind === 'warning') warnings.push(text);
       else infos.push(text);
     }
     return { warnings, infos };
   }
+}
+
+/** Go's RFC 3339 rendering of a time at whole seconds (UTC): `2024-01-02T03:04:05Z`. */
+function rfc3339(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 }
 
 /** 1-based `line:col` of character offset `pos` in `query`; the column counts UTF-8 bytes, as Go does. */

@@ -362,7 +362,11 @@ export const INSTANT_FUNCTIONS: ReadonlyMap<string, InstantFn> = new Map<string,
       }
       return classicHistogram(vec(args[1]), c, c.call.args[1]!, (b, k, g) => {
         const v = bucketQuantile(scalarAt(args[0], k), b);
-        if (bucketQuantileInfo.forcedMonotonic) c.annotations.info(forcedMonotonicityMsg(g.get(METRIC_NAME)), c.call.args[1]!.posRange);
+        const info = bucketQuantileInfo;
+        if (info.forcedMonotonic) {
+          const t = c.grid.start + k * c.grid.interval;
+          c.annotations.monotonicity(forcedMonotonicityMsg(g.get(METRIC_NAME)), c.call.args[1]!.posRange, t, info.minBucket, info.maxBucket, info.maxDiff);
+        }
         return v;
       });
     },

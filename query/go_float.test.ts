@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatGoF, formatGoG } from './go_float.js';
+import { formatGoF, formatGoG, formatGoGPrec } from './go_float.js';
 
 test('formatGoG matches Go %g', () => {
   const cases: [number, string][] = [
@@ -30,4 +30,17 @@ test('formatGoF matches strconv.FormatFloat(v, f, -1, 64)', () => {
     [Number.POSITIVE_INFINITY, '+Inf'],
   ];
   for (const [v, s] of cases) assert.equal(formatGoF(v), s, String(v));
+});
+
+test('formatGoGPrec matches Go %.2g', () => {
+  const cases: [number, string][] = [
+    [1, '1'],
+    [15, '15'],
+    [150, '1.5e+02'],
+    [0.5, '0.5'],
+    [0.123, '0.12'],
+    [0.00001234, '1.2e-05'],
+    [99.9, '1e+02'],
+  ];
+  for (const [v, s] of cases) assert.equal(formatGoGPrec(v, 2), s, String(v));
 });

@@ -116,8 +116,11 @@ export class Buckets {
   }
 }
 
-/** Outcome of `bucketQuantile` beyond the value: whether counts had to be made monotonic. */
-export const bucketQuantileInfo = { forcedMonotonic: false };
+/**
+ * Outcome of `bucketQuantile` beyond the value: whether counts had to be made
+ * monotonic, and then the lowest and highest fixed bucket and the largest fix.
+ */
+export const bucketQuantileInfo = { forcedMonotonic: false, minBucket: 0, maxBucket: 0, maxDiff: 0 };
 
 /**
  * The φ-quantile of a classic histogram (`le` buckets, cumulative counts), as
@@ -125,6 +128,9 @@ export const bucketQuantileInfo = { forcedMonotonic: false };
  */
 export function bucketQuantile(q: number, b: Buckets): number {
   bucketQuantileInfo.forcedMonotonic = false;
+  bucketQuantileInfo.minBucket = Number.POSITIVE_INFINITY;
+  bucketQuantileInfo.maxBucket = Number.NEGATIVE_INFINITY;
+  bucketQuantileInfo.maxDiff = 0;
   if (Number.isNaN(q)) return Number.NaN;
   if (q < 0) return Number.NEGATIVE_INFINITY;
   if (q > 1) return Number.POSITIVE_INFINITY;
@@ -163,7 +169,11 @@ function ensureMonotonic(b: Buckets): void {
     }
     if (curr < prev) {
       b.count[i] = prev;
-      bucketQuantileInfo.forcedMonotonic = true;
+      const info = bucketQuantileInfo;
+      info.forcedMonotonic = true;
+      if (b.upper[i]! < info.minBucket) info.minBucket = b.upper[i]!;
+      if (b.upper[i]! > info.maxBucket) info.maxBucket = b.upper[i]!;
+      if (prev - curr > info.maxDiff) info.maxDiff = prev - curr;
       continue;
     }
     prev = curr;
