@@ -8,7 +8,7 @@
  * node yields an array of `EvalSeries` (instant vectors and scalars hold
  * points on the step grid; range vectors hold raw points) or a string.
  */
-import { Labels } from '../tsdb/labels.js';
+import { Labels, METRIC_NAME, isValidLabelName } from '../tsdb/labels.js';
 import { type StepGrid, aggregateCountValues, aggregateK, aggregateSimple, checkKParams } from './aggregation.js';
 import { type Annotations, SORT_IN_RANGE_QUERY_MSG, invalidQuantileMsg, invalidRatioMsg, possibleNonCounterMsg } from './annotations.js';
 import type { AggregateExpr, BinaryExpr, Call, Expr, MatrixSelector, SubqueryExpr, VectorSelector } from './ast.js';
@@ -18,8 +18,8 @@ import { UnsupportedFeatureError, canceledError, executionError, timeoutError, t
 import { EvalSeries, dropMetadata, mergeSameLabelsets, totalPoints } from './eval_series.js';
 import { type FnArg, INSTANT_FUNCTIONS, absentLabels } from './functions_impl.js';
 import { labelJoin, labelReplace } from './label_functions.js';
+import { type SelectSink, selectInstant, selectRange, upperBound, withoutStale } from './selector_eval.js';
 import { ROLLUPS, extrapolatedRateSeries, newRollupCtx, resetPrefix, rollupKeepsName } from './rollup.js';
-import { isValidLabelName, METRIC_NAME } from '../tsdb/labels.js';
 
 /** State shared by the evaluators of one query (the top level and its subqueries). */
 export interface QueryState {
@@ -53,23 +53,17 @@ type NodeValue = EvalSeries[] | string;
 /** Rollup outputs up to this many points (in total) share one pair of arrays. */
 const SHARED_OUTPUT_LIMIT = 1 << 23;
 
-const STALE_HI = 0x7ff00000;
-const f64 = new Float64Array(1);
-const u32 = new Uint32Array(f64.buffer);
-/** Whether `v` is the staleness marker (little-endian word order of the Float64Array view). */
-function isStale(v: number): boolean {
-  if (!Number.isNaN(v)) return false;
-  f64[0] = v;
-  return u32[1] === STALE_HI && u32[0] === 2;
-}
-
 export class Evaluator {
   readonly grid: StepGrid;
   private readonly q: QueryState;
 
+  /** How selector evaluation reports progress and accounts samples. */
+  private readonly sink: SelectSink;
+
   constructor(grid: StepGrid, q: QueryState) {
     this.grid = grid;
     this.q = q;
+    this.sink = { check: () => this.check(), addSamples: (n: number) => this.addSamples(n) };
   }
 
   private get instant(): boolean {
@@ -172,54 +166,17 @@ export class Evaluator {
   /** Instant vector selection with lookback and staleness, for every step. */
   private vectorSelector(sel: VectorSelector): EvalSeries[] {
     if (sel.anchored || sel.smoothed) throw new UnsupportedFeatureError('anchored/smoothed selectors');
-    const g = this.grid;
-    const lookback = this.q.lookbackMs;
-    const out: EvalSeries[] = [];
-    const raw = this.data(sel);
-    for (let si = 0; si < raw.length; si++) {
-      if ((si & 255) === 255) this.check();
-      const s = raw[si]!;
-      const o = new EvalSeries(s.labels, false, Math.min(g.numSteps, s.n + 1));
-      if (sel.timestamp !== null) {
-        const j = lookupIndex(s, sel.timestamp - sel.offset, lookback);
-        if (j >= 0) for (let k = 0; k < g.numSteps; k++) o.push(g.start + k * g.interval, s.vs[j]!);
-      } else {
-        let j = 0;
-        for (let k = 0; k < g.numSteps; k++) {
-          const t = g.start + k * g.interval;
-          const ref = t - sel.offset;
-          while (j < s.n && s.ts[j]! <= ref) j++;
-          const c = j - 1;
-          if (c < 0 || s.ts[c]! <= ref - lookback) continue;
-          const v = s.vs[c]!;
-          if (isStale(v)) continue;
-          o.push(t, v);
-        }
-      }
-      if (o.n > 0) {
-        this.addSamples(o.n);
-        out.push(o);
-      }
-    }
-    return out;
+    return selectInstant(this.data(sel), sel, this.grid, this.q.lookbackMs, false, this.sink);
+  }
+
+  /** `timestamp(selector)`: the timestamps of the selected samples, not the step times. */
+  private timestampOfSelector(sel: VectorSelector): EvalSeries[] {
+    return selectInstant(this.data(sel), sel, this.grid, this.q.lookbackMs, true, this.sink);
   }
 
   /** A range selector evaluated at the (single) evaluation time: raw points in the window. */
   private matrixSelector(ms: MatrixSelector): EvalSeries[] {
-    const sel = ms.vectorSelector;
-    const ref = (sel.timestamp ?? this.grid.start) - sel.offset;
-    const out: EvalSeries[] = [];
-    for (const s of this.data(sel)) {
-      const lo = upperBound(s.ts, s.n, ref - ms.range);
-      const hi = upperBound(s.ts, s.n, ref);
-      const o = new EvalSeries(s.labels, false, hi - lo);
-      for (let i = lo; i < hi; i++) if (!isStale(s.vs[i]!)) o.push(s.ts[i]!, s.vs[i]!);
-      if (o.n > 0) {
-        this.addSamples(o.n);
-        out.push(o);
-      }
-    }
-    return out;
+    return selectRange(this.data(ms.vectorSelector), ms, this.grid.start, this.sink);
   }
 
   /**
@@ -404,25 +361,6 @@ export class Evaluator {
     }
   }
 
-  /** `timestamp(selector)`: the timestamps of the selected samples, not the step times. */
-  private timestampOfSelector(sel: VectorSelector): EvalSeries[] {
-    const g = this.grid;
-    const out: EvalSeries[] = [];
-    for (const s of this.data(sel)) {
-      const o = new EvalSeries(s.labels, true, Math.min(g.numSteps, s.n + 1));
-      for (let k = 0; k < g.numSteps; k++) {
-        const t = g.start + k * g.interval;
-        const j = lookupIndex(s, (sel.timestamp ?? t) - sel.offset, this.q.lookbackMs);
-        if (j >= 0) o.push(t, s.ts[j]! / 1000);
-      }
-      if (o.n > 0) {
-        this.addSamples(o.n);
-        out.push(o);
-      }
-    }
-    return out;
-  }
-
   /** A function over a range vector (matrix selector or subquery), evaluated per series and step. */
   private async rollupCall(e: Call, matrixIdx: number): Promise<EvalSeries[]> {
     const name = e.func.name;
@@ -580,39 +518,3 @@ function str(e: Expr | undefined): string {
   return e.val;
 }
 
-/** First index with ts[i] > t. */
-function upperBound(ts: Float64Array, n: number, t: number): number {
-  let lo = 0;
-  let hi = n;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (ts[mid]! <= t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** Index of the sample an instant selection at `ref` picks (newest in `(ref − lookback, ref]`, not stale), or −1. */
-function lookupIndex(s: EvalSeries, ref: number, lookback: number): number {
-  const c = upperBound(s.ts, s.n, ref) - 1;
-  if (c < 0 || s.ts[c]! <= ref - lookback) return -1;
-  if (isStale(s.vs[c]!)) return -1;
-  return c;
-}
-
-/** The series with staleness markers removed (range windows never contain them). */
-function withoutStale(raw: readonly EvalSeries[]): EvalSeries[] {
-  const out: EvalSeries[] = [];
-  for (const s of raw) {
-    let stale = 0;
-    for (let i = 0; i < s.n; i++) if (isStale(s.vs[i]!)) stale++;
-    if (stale === 0) {
-      out.push(s);
-      continue;
-    }
-    const o = new EvalSeries(s.labels, s.dropName, s.n - stale);
-    for (let i = 0; i < s.n; i++) if (!isStale(s.vs[i]!)) o.push(s.ts[i]!, s.vs[i]!);
-    out.push(o);
-  }
-  return out;
-}
