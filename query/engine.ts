@@ -51,7 +51,7 @@ export interface EngineOptions {
   infosAsWarnings?: boolean;
 }
 
-/** A query result with warnings and infos kept apart (the promqltest runner needs both). */
+/** A query result whose infos are always present. */
 export interface DetailedResult extends QueryResult {
   readonly infos: string[];
 }
@@ -162,7 +162,7 @@ export class Engine implements QueryEngine {
   }
 
   private flatten(r: DetailedResult): QueryResult {
-    return this.opts.infosAsWarnings ? { value: r.value, warnings: [...r.warnings, ...r.infos] } : { value: r.value, warnings: r.warnings };
+    return this.opts.infosAsWarnings ? { value: r.value, warnings: [...r.warnings, ...r.infos], infos: [] } : { value: r.value, warnings: r.warnings, infos: r.infos };
   }
 
   private async run(

@@ -59,10 +59,15 @@ export interface MatrixValue {
 /** Any PromQL value. The `type` names match the JSON API's `resultType`. */
 export type Value = ScalarValue | StringValue | VectorValue | MatrixValue;
 
-/** What a query returns: its value and non-fatal warnings (annotations) to show the user. */
+/**
+ * What a query returns: its value and non-fatal annotations to show the user —
+ * `warnings`, and `infos` (Prometheus 3 returns them separately; absent = none).
+ * Both are rendered `PromQL warning: … (line:col)` / `PromQL info: … (line:col)`.
+ */
 export interface QueryResult {
   readonly value: Value;
   readonly warnings: string[];
+  readonly infos?: string[];
 }
 
 /** Per-query options. */
