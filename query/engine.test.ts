@@ -201,3 +201,34 @@ test('hostile queries fail with the too-many-samples error instead of exhausting
   const ok = await engine({ maxLoadedSamples: 1000 }).instantQuery(st, 'sum_over_time(x_total[1h])', 600_000);
   assert.equal(ok.value.type === 'vector' && ok.value.series.length, 20);
 });
+
+test('a query times out during evaluation, measured on the injected clock', async () => {
+  const st = await storage(600, 40);
+  let clock = 0;
+  // Every reading of the clock advances it by 1 ms: the deadline passes after a bounded
+  // number of checks, deterministically, without sleeping.
+  const e = engine({ timeoutMs: 20, now: () => clock++ });
+  await rejects(e.rangeQuery(st, 'sum by (job) (rate(x_total[1m])) + on (job) count by (job) (x_total)', 0, 600_000, 15_000), 'timeout', /^query timed out in (expression evaluation|query preparation)$/);
+  // With a generous budget the same query completes.
+  clock = 0;
+  const ok = await engine({ timeoutMs: 1e9, now: () => clock++ }).rangeQuery(st, 'sum by (job) (rate(x_total[1m]))', 0, 600_000, 15_000);
+  assert.equal(ok.value.type, 'matrix');
+});
+
+/** Storage that aborts the caller's controller when a querier is requested (a client going away mid-query). */
+class AbortingQueryable implements Queryable {
+  constructor(
+    private readonly inner: Queryable,
+    private readonly ac: AbortController,
+  ) {}
+  async querier(mint: number, maxt: number): Promise<Querier> {
+    this.ac.abort();
+    return this.inner.querier(mint, maxt);
+  }
+}
+
+test('aborting while a query runs cancels it', async () => {
+  const st = await storage(10, 40);
+  const ac = new AbortController();
+  await rejects(engine().instantQuery(new AbortingQueryable(st, ac), 'sum(x_total)', 300_000, { signal: ac.signal }), 'canceled', /^query was canceled in /);
+});

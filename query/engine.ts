@@ -47,6 +47,8 @@ export interface EngineOptions {
    * raw data in memory while evaluating). Default: max(maxSamples, 50,000,000).
    */
   maxLoadedSamples?: number;
+  /** The clock (ms since the epoch) deadlines are measured with. Default `Date.now`; tests inject one. */
+  now?: () => number;
   /** Infos are rendered into `warnings` too (Prometheus returns them separately as `infos`). Default false. */
   infosAsWarnings?: boolean;
 }
@@ -60,11 +62,13 @@ class Semaphore {
   private active: number;
   private readonly waiting: (() => void)[];
   private readonly max: number;
+  private readonly now: () => number;
 
-  constructor(max: number) {
+  constructor(max: number, now: () => number) {
     this.active = 0;
     this.waiting = [];
     this.max = Math.max(1, max);
+    this.now = now;
   }
 
   /** Resolves when a slot is free; rejects (and leaves the queue) on abort or deadline. */
@@ -94,7 +98,7 @@ class Semaphore {
           cleanup();
           reject(timeoutError('query queue'));
         },
-        Math.max(0, deadline - Date.now()),
+        Math.max(0, deadline - this.now()),
       );
       signal?.addEventListener('abort', onAbort, { once: true });
       this.waiting.push(grant);
@@ -118,10 +122,11 @@ export class Engine implements QueryEngine {
       defaultSubqueryStepMs: 60_000,
       infosAsWarnings: false,
       enableDelayedNameRemoval: true,
+      now: Date.now,
       maxLoadedSamples: Math.max(opts.maxSamples, 50_000_000),
       ...opts,
     };
-    this.sem = new Semaphore(opts.maxConcurrency);
+    this.sem = new Semaphore(opts.maxConcurrency, this.opts.now);
   }
 
   async instantQuery(q: Queryable, expr: string, timeMs: number, opts?: QueryOptions): Promise<QueryResult> {
@@ -151,7 +156,7 @@ export class Engine implements QueryEngine {
       throw executionError(`invalid expression type "${t === 'matrix' ? 'range vector' : t}" for range query, must be Scalar or instant Vector`);
     }
     const signal = opts?.signal ?? null;
-    const deadline = Date.now() + this.opts.timeoutMs;
+    const deadline = this.opts.now() + this.opts.timeoutMs;
     if (signal?.aborted) throw canceledError('query queue');
     await this.sem.acquire(signal, deadline);
     try {
@@ -189,7 +194,7 @@ export class Engine implements QueryEngine {
     });
     const check = (): void => {
       if (signal?.aborted) throw canceledError('query preparation');
-      if (Date.now() > deadline) throw timeoutError('query preparation');
+      if (this.opts.now() > deadline) throw timeoutError('query preparation');
     };
     const needs = selectorNeeds(ast, start, end, lookbackMs, this.opts.defaultSubqueryStepMs);
     const loaded = await loadSelectorData(q, needs, step, check, this.opts.maxLoadedSamples);
@@ -207,7 +212,8 @@ export class Engine implements QueryEngine {
       queryStep: step,
       delayedNameRemoval: this.opts.enableDelayedNameRemoval,
       samples: 0,
-      lastYield: Date.now(),
+      lastYield: this.opts.now(),
+      now: this.opts.now,
     };
     const instant = step === 0;
     const grid: StepGrid = instant ? { start, interval: 1, numSteps: 1 } : { start, interval: step, numSteps: Math.floor((end - start) / step) + 1 };

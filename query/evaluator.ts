@@ -43,6 +43,8 @@ export interface QueryState {
    * Prometheus does without the feature flag.
    */
   readonly delayedNameRemoval: boolean;
+  /** The clock deadlines are measured with (ms). */
+  readonly now: () => number;
   /** Samples currently held (what max-samples limits). */
   samples: number;
   lastYield: number;
@@ -73,13 +75,13 @@ export class Evaluator {
   /** Throws when the deadline passed or the query was aborted. Cheap; call in loops. */
   check(): void {
     if (this.q.signal?.aborted) throw canceledError('expression evaluation');
-    if (Date.now() > this.q.deadline) throw timeoutError('expression evaluation');
+    if (this.q.now() > this.q.deadline) throw timeoutError('expression evaluation');
   }
 
   /** Lets the event loop run (so an abort can arrive) at most every 20 ms. */
   private async checkpoint(): Promise<void> {
     this.check();
-    const now = Date.now();
+    const now = this.q.now();
     if (now - this.q.lastYield > 20) {
       this.q.lastYield = now;
       await new Promise<void>((r) => setImmediate(r));
