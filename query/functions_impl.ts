@@ -249,8 +249,9 @@ export function parseGoFloat(s: string): number {
     const v = Number.parseInt(t.replace(/^[+-]?0x/i, ''), 16);
     return neg ? -v : v;
   }
-  const v = Number(t.replaceAll('_', ''));
-  return v;
+  // Go accepts neither underscores nor 0b/0o prefixes in decimal floats.
+  if (/[_]|^[+-]?0[bo]/i.test(t)) return Number.NaN;
+  return Number(t);
 }
 
 const ISO_DAY = 86_400_000;
