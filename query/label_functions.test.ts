@@ -9,9 +9,11 @@ const g = (k: number | string): string => groups[String(k)] ?? '';
 
 test('expandTemplate follows Go regexp.Expand', () => {
   assert.equal(expandTemplate('$1-$2', g), 'a-b');
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: Go template syntax, not a JS template
   assert.equal(expandTemplate('${1}x', g), 'ax');
   // `$1x` names the group "1x", which does not exist.
   assert.equal(expandTemplate('$1x', g), '');
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: Go template syntax, not a JS template
   assert.equal(expandTemplate('$name/${name}', g), 'N/N');
   assert.equal(expandTemplate('cost: $$5', g), 'cost: $5');
   // A `$` not followed by a name stays literal.
