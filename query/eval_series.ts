@@ -22,8 +22,19 @@ export const METADATA_LABELS: readonly string[] = [METRIC_NAME, '__type__', '__u
 
 /** `l` without the metadata labels (Prometheus's `DropReserved(IsMetadataLabel)`). */
 export function dropMetadata(l: Labels): Labels {
-  // Metadata names sort before ordinary ones only for `__name__`; check all three directly.
   if (!l.has(METRIC_NAME) && !l.has('__type__') && !l.has('__unit__')) return l;
+  // Storage hands out the same Labels objects query after query; remembering the
+  // stripped set spares rebuilding (and rehashing) it for every dashboard refresh.
+  const cached = withoutMetadata.get(l);
+  if (cached !== undefined) return cached;
+  const stripped = buildWithoutMetadata(l);
+  withoutMetadata.set(l, stripped);
+  return stripped;
+}
+
+const withoutMetadata = new WeakMap<Labels, Labels>();
+
+function buildWithoutMetadata(l: Labels): Labels {
   const nv: string[] = [];
   for (let i = 0; i < l.length; i++) {
     const n = l.name(i);
