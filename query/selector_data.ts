@@ -1,0 +1,168 @@
+/**
+ * Loads the raw samples every selector of a query needs, before evaluation
+ * (Prometheus's `populateSeries`): one querier over the union of the needed time
+ * ranges, one `select` per selector. This is the only place the engine awaits
+ * storage; evaluation afterwards is synchronous over the loaded typed arrays.
+ */
+import type { Labels } from '../tsdb/labels.js';
+import type { Queryable, SelectHints } from '../tsdb/storage.js';
+import { ValueType } from '../tsdb/storage.js';
+import type { Expr, VectorSelector } from './ast.js';
+import { tooManySamplesError } from './eval_errors.js';
+import { EvalSeries } from './eval_series.js';
+
+interface Need {
+  sel: VectorSelector;
+  mint: number;
+  maxt: number;
+  range: number;
+  func: string;
+  grouping: string[];
+  by: boolean;
+}
+
+/** The time range each selector reads, given the query's `[start, end]` (ms). */
+export function selectorNeeds(root: Expr, start: number, end: number, lookbackMs: number, defaultSubqueryStepMs: number): Need[] {
+  const out: Need[] = [];
+  const visit = (e: Expr, s: number, t: number, func: string, grouping: string[], by: boolean): void => {
+    switch (e.type) {
+      case 'VectorSelector': {
+        const from = e.timestamp ?? s;
+        const to = e.timestamp ?? t;
+        out.push({ sel: e, mint: from - e.offset - lookbackMs, maxt: to - e.offset, range: 0, func, grouping, by });
+        return;
+      }
+      case 'MatrixSelector': {
+        const v = e.vectorSelector;
+        const from = v.timestamp ?? s;
+        const to = v.timestamp ?? t;
+        out.push({ sel: v, mint: from - v.offset - e.range, maxt: to - v.offset, range: e.range, func, grouping, by });
+        return;
+      }
+      case 'SubqueryExpr': {
+        const from = e.timestamp ?? s;
+        const to = e.timestamp ?? t;
+        const step = e.step !== 0 ? e.step : defaultSubqueryStepMs;
+        visit(e.expr, from - e.offset - e.range - step, to - e.offset, '', [], false);
+        return;
+      }
+      case 'Call':
+        for (const a of e.args) visit(a, s, t, e.func.name, grouping, by);
+        return;
+      case 'AggregateExpr':
+        if (e.param !== null) visit(e.param, s, t, func, grouping, by);
+        visit(e.expr, s, t, func, e.grouping, !e.without);
+        return;
+      case 'BinaryExpr':
+        visit(e.lhs, s, t, func, grouping, by);
+        visit(e.rhs, s, t, func, grouping, by);
+        return;
+      case 'ParenExpr':
+      case 'UnaryExpr':
+      case 'StepInvariantExpr':
+        visit(e.expr, s, t, func, grouping, by);
+        return;
+      default:
+        return;
+    }
+  };
+  visit(root, start, end, '', [], false);
+  return out;
+}
+
+let scratchT = new Float64Array(1024);
+let scratchV = new Float64Array(1024);
+
+function growScratch(): void {
+  const t = new Float64Array(scratchT.length * 2);
+  t.set(scratchT);
+  const v = new Float64Array(scratchV.length * 2);
+  v.set(scratchV);
+  scratchT = t;
+  scratchV = v;
+}
+
+/** What `loadSelectorData` returns: raw series per selector and storage warnings. */
+export interface SelectorData {
+  data: Map<VectorSelector, EvalSeries[]>;
+  warnings: string[];
+}
+
+/**
+ * Selects and copies the raw samples (stale markers included) of every selector.
+ * `check` is called between selectors and every 256 series (it throws on timeout
+ * or cancellation). More than `maxLoaded` raw samples in total fail the query
+ * with the too-many-samples error instead of exhausting memory.
+ */
+export async function loadSelectorData(
+  q: Queryable,
+  needs: readonly Need[],
+  step: number,
+  check: () => void,
+  maxLoaded: number = Number.POSITIVE_INFINITY,
+): Promise<SelectorData> {
+  let loaded = 0;
+  const data = new Map<VectorSelector, EvalSeries[]>();
+  const warnings: string[] = [];
+  if (needs.length === 0) return { data, warnings };
+  let mint = Number.POSITIVE_INFINITY;
+  let maxt = Number.NEGATIVE_INFINITY;
+  for (const n of needs) {
+    if (n.mint < mint) mint = n.mint;
+    if (n.maxt > maxt) maxt = n.maxt;
+  }
+  const querier = await q.querier(mint, maxt);
+  try {
+    for (const n of needs) {
+      check();
+      const hints: SelectHints = {
+        start: n.mint,
+        end: n.maxt,
+        step,
+        func: n.func,
+        range: n.range,
+        grouping: n.grouping,
+        by: n.by,
+        limit: 0,
+      };
+      const set = await querier.select(false, hints, n.sel.matchers);
+      // All series of a selector are read into shared scratch arrays, then copied into
+      // one pair of arrays per selector; each series is a view (few allocations, little GC).
+      const found: { labels: Labels; off: number; n: number }[] = [];
+      let total = 0;
+      while (set.next()) {
+        if ((found.length & 255) === 255) check();
+        const series = set.at();
+        const it = series.iterator();
+        const off = total;
+        while (it.next() !== ValueType.None) {
+          if (total === scratchT.length) {
+            // Bound memory before growing further (a hostile selector over a long range).
+            if (loaded + total > maxLoaded) throw tooManySamplesError();
+            growScratch();
+          }
+          scratchT[total] = it.atT();
+          scratchV[total] = it.atV();
+          total++;
+        }
+        const err = it.err();
+        if (err !== null) throw err;
+        if (total > off) found.push({ labels: series.labels, off, n: total - off });
+      }
+      loaded += total;
+      if (loaded > maxLoaded) throw tooManySamplesError();
+      const allT = scratchT.slice(0, total);
+      const allV = scratchV.slice(0, total);
+      const list: EvalSeries[] = found.map((f) =>
+        EvalSeries.wrap(f.labels, false, allT.subarray(f.off, f.off + f.n), allV.subarray(f.off, f.off + f.n), f.n),
+      );
+      const err = set.err();
+      if (err !== null) throw err;
+      for (const w of set.warnings()) warnings.push(w);
+      data.set(n.sel, list);
+    }
+  } finally {
+    await querier.close();
+  }
+  return { data, warnings };
+}
