@@ -21,12 +21,14 @@ import { buildInfo } from './build_info.js';
 import { configToYaml, embeddedDefaultConfig, loadConfigFile, type VigilConfig } from './config.js';
 import { effectiveExternalUrl, type ServerFlags } from './flags.js';
 import { ApiError, apiErrorHandler, notFoundHandler } from './http/api_envelope.js';
+import { adminRoutes } from './http/admin.js';
 import { registerFormBody } from './http/form_body.js';
 import { lifecycleRoutes, type ReloadOutcome } from './http/lifecycle.js';
 import { createServerRegistry, metricsRoutes } from './http/metrics.js';
 import { retentionText, statusRoutes } from './http/status.js';
 import { type Logger, StructuredLogger } from './logger.js';
 import { openTsdbStorage } from './tsdb_storage.js';
+import { queryPart } from '../query/query_part.js';
 import { scrapePart } from '../scrape/scrape_part.js';
 
 /** Called with the new configuration on start-up and on every reload that parsed. Throw to report failure. */
@@ -62,7 +64,7 @@ export interface ServerPart {
  * The parts assembled into the server, in registration order. Later issues add
  * one line each (query API, scrape, rules, remote read/write, UI, ...).
  */
-export const SERVER_PARTS: readonly ServerPart[] = [scrapePart];
+export const SERVER_PARTS: readonly ServerPart[] = [queryPart, scrapePart];
 
 /** Options of `startServer`; all optional. */
 export interface StartServerOptions {
@@ -270,6 +272,15 @@ export async function startServer(flags: ServerFlags, opts: StartServerOptions =
           quit: opts.onQuit ?? (() => void close()),
         });
         await metricsRoutes(scope, metrics, metricsText);
+        await adminRoutes(scope, {
+          enabled: flags.enableAdminApi,
+          dataDir: flags.storagePath,
+          storage: () => {
+            if (storage === null) throw new ApiError('unavailable', 'Vigil is starting up: storage is not open yet');
+            return storage;
+          },
+          now,
+        });
         await statusRoutes(scope, {
           buildInfo: info,
           flags: flags.asStrings,

@@ -68,7 +68,22 @@ function send(reply: FastifyReply, status: number, body: string): FastifyReply {
 function paramsOf(req: FastifyRequest): Params {
   const q = req.url.indexOf('?');
   const query = new URLSearchParams(q < 0 ? '' : req.url.slice(q + 1));
-  return new Params(query, req.body instanceof URLSearchParams ? req.body : null);
+  return new Params(query, formParams(req.body));
+}
+
+/**
+ * The form body as URLSearchParams: either this plugin's own parser produced one, or
+ * the host server's form parser produced a record of string / string[] fields.
+ */
+function formParams(body: unknown): URLSearchParams | null {
+  if (body instanceof URLSearchParams) return body;
+  if (body === null || typeof body !== 'object') return null;
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(body)) {
+    if (typeof v === 'string') p.append(k, v);
+    else if (Array.isArray(v)) for (const x of v) if (typeof x === 'string') p.append(k, x);
+  }
+  return p;
 }
 
 /** Runs a route, answering with the envelope; a query signal aborts when the client disconnects. */
@@ -242,9 +257,12 @@ export async function queryApiPlugin(app: FastifyInstance, opts: QueryApiOptions
   const { queryable, engine } = opts;
   const now = opts.now ?? Date.now;
 
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
-    done(null, new URLSearchParams(body as string));
-  });
+  // Standalone use parses forms here; inside `vigil server` the server's bounded form parser is used.
+  if (!app.hasContentTypeParser('application/x-www-form-urlencoded')) {
+    app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
+      done(null, new URLSearchParams(body as string));
+    });
+  }
 
   const both = (url: string, handler: (req: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply>): void => {
     app.get(url, handler);
