@@ -9,6 +9,7 @@
  * (unknown command or flag, bad flag value), printed with a usage hint.
  */
 import { realpathSync } from 'node:fs';
+import { checkRulesCommand, testRulesCommand } from '../alert/commands.js';
 import { pathToFileURL } from 'node:url';
 import { versionText } from './build_info.js';
 import { runCheckConfig } from './check_config.js';
@@ -27,7 +28,7 @@ export const checkConfigCommand: Command = {
 };
 
 /** Every subcommand, in the order `vigil --help` lists them. */
-export const COMMANDS: readonly Command[] = [serverCommand, checkConfigCommand];
+export const COMMANDS: readonly Command[] = [serverCommand, checkConfigCommand, checkRulesCommand, testRulesCommand];
 
 const PROGRAM = 'vigil';
 
