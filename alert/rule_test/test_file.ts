@@ -120,6 +120,16 @@ function list(v: unknown): Record<string, unknown>[] {
   return Array.isArray(v) ? v.filter((x): x is Record<string, unknown> => x !== null && typeof x === 'object' && !Array.isArray(x)) : [];
 }
 
+/** A YAML float as yaml.v3 decodes it into float64 (`.inf`, `-.Inf`, `.nan`, decimal, hex ints). */
+function yamlFloat(s: string): number {
+  if (s === '' || s === '~' || s === 'null') return 0;
+  if (/^[-+]?\.(inf|Inf|INF)$/.test(s)) return s.startsWith('-') ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
+  if (/^\.(nan|NaN|NAN)$/.test(s)) return Number.NaN;
+  const v = Number(s.replaceAll('_', ''));
+  if (Number.isNaN(v)) throw new TestFileError(`yaml: cannot unmarshal !!str \`${s}\` into float64`);
+  return v;
+}
+
 /** promtool's `parseTime`: unix seconds (possibly fractional) or RFC 3339. */
 export function parseStartTime(s: string): number {
   if (s === '') return 0;
@@ -132,7 +142,8 @@ export function parseStartTime(s: string): number {
 /** Decodes a unit-test file. Throws `TestFileError` with promtool's words. */
 export function parseUnitTestFile(text: string, ignoreUnknownFields = false): UnitTestFile {
   const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, merge: true, prettyErrors: false });
+  // The failsafe schema keeps every scalar as its text (`0x10` stays a series value, not 16), as yaml.v3 does for string fields.
+  const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, merge: true, prettyErrors: false, schema: 'failsafe' });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     throw new TestFileError(`yaml: line ${lc.linePos(e.pos[0]).line}: ${e.message.split('\n')[0]}`);
@@ -153,7 +164,7 @@ export function parseUnitTestFile(text: string, ignoreUnknownFields = false): Un
     promqlExprTests: list(t.promql_expr_test).map((p) => ({
       expr: str(p.expr),
       evalTimeMs: dur(p.eval_time, 'eval_time'),
-      expSamples: list(p.exp_samples).map((s) => ({ labels: str(s.labels), value: s.value === undefined || s.value === null ? 0 : Number(s.value), histogram: str(s.histogram) })),
+      expSamples: list(p.exp_samples).map((s) => ({ labels: str(s.labels), value: yamlFloat(str(s.value)), histogram: str(s.histogram) })),
     })),
     externalLabels: strMap(t.external_labels),
     externalUrl: str(t.external_url),
@@ -165,6 +176,6 @@ export function parseUnitTestFile(text: string, ignoreUnknownFields = false): Un
     evaluationIntervalMs,
     groupEvalOrder: Array.isArray(root.group_eval_order) ? root.group_eval_order.map(str) : [],
     tests,
-    fuzzyCompare: root.fuzzy_compare === true,
+    fuzzyCompare: /^(true|True|TRUE)$/.test(str(root.fuzzy_compare)),
   };
 }
