@@ -28,6 +28,8 @@ export interface Alert {
   firedAtMs: number;
   resolvedAtMs: number;
   lastSentAtMs: number;
+  /** Whether the alert was ever handed to the notifier (lastSentAtMs 0 is a valid time in tests). */
+  sent: boolean;
   validUntilMs: number;
   keepFiringSinceMs: number;
 }
@@ -124,6 +126,7 @@ export class AlertingRule implements Rule {
         firedAtMs: 0,
         resolvedAtMs: 0,
         lastSentAtMs: 0,
+        sent: false,
         validUntilMs: 0,
         keepFiringSinceMs: 0,
       });
@@ -168,6 +171,7 @@ export class AlertingRule implements Rule {
         a.state = 'pending';
         a.firedAtMs = 0;
         a.lastSentAtMs = 0;
+        a.sent = false;
         a.keepFiringSinceMs = 0;
         this.change(a, 'firing', ts);
       }
@@ -223,8 +227,9 @@ export class AlertingRule implements Rule {
     for (const a of this.active.values()) {
       if (a.state === 'pending') continue;
       const resolvedSinceSent = a.resolvedAtMs > a.lastSentAtMs;
-      if (!resolvedSinceSent && !(a.lastSentAtMs + resendDelayMs < ts)) continue;
+      if (a.sent && !resolvedSinceSent && !(a.lastSentAtMs + resendDelayMs < ts)) continue;
       a.lastSentAtMs = ts;
+      a.sent = true;
       a.validUntilMs = ts + 4 * Math.max(intervalMs, resendDelayMs);
       out.push({ ...a });
     }
