@@ -15,7 +15,7 @@ import { Matcher, MatchType } from '../tsdb/matcher.js';
 import { type Appendable, isStaleNaN, NO_REF, type Queryable, STALE_NAN, ValueType } from '../tsdb/storage.js';
 import { type Alert, type AlertStateChange, AlertingRule } from './alerting_rule.js';
 import type { Clock } from './clock.js';
-import type { QueryFn, Rule } from './rule.js';
+import type { QueryFn, Rule, RuleSample } from './rule.js';
 
 /** Hands alerts due for sending to the notifier; `expr` is the rule's expression. Must not block. */
 export type NotifyFn = (expr: string, alerts: readonly Alert[]) => void;
@@ -161,7 +161,7 @@ export class Group {
       const start = performance.now();
       rule.lastEvaluationMs = this.opts.clock.now();
       this.metrics.evaluationsTotal++;
-      let vector;
+      let vector: RuleSample[];
       try {
         vector = await rule.eval({ ts, queryOffsetMs: this.queryOffsetMs, query: this.opts.query, limit: this.limit });
       } catch (e) {

@@ -96,7 +96,7 @@ test('GET /api/v1/rules lists groups and rules in Prometheus shape', async (t) =
     { labels: { alertname: 'HighTemp', room: 'lab', severity: 'page' }, annotations: { summary: 'lab is 30' }, state: 'firing', activeAt: '2024-01-01T00:00:00Z', value: '3e+01' },
   ]);
   assert.equal(rules[1]?.state, 'inactive');
-  const rec = (r?.rules as Record<string, unknown>[])[0]!;
+  const rec = (r!.rules as Record<string, unknown>[])[0]!;
   assert.equal(rec.type, 'recording');
   assert.equal(rec.query, 'max by (room) (temp)');
   assert.equal(rec.alerts, undefined);

@@ -8,7 +8,7 @@ import { Labels } from '../tsdb/labels.js';
 import { Matcher, MatchType } from '../tsdb/matcher.js';
 import { MemoryStorage } from '../tsdb/memory_storage.js';
 import { isStaleNaN, ValueType } from '../tsdb/storage.js';
-import { AlertingRule } from './alerting_rule.js';
+import type { AlertingRule } from './alerting_rule.js';
 import { ManualClock } from './clock.js';
 import { generatorUrl, RuleManager, toNotifierAlerts } from './manager.js';
 import type { NotifierAlert } from './notifier_alert.js';

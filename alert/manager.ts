@@ -184,7 +184,7 @@ export class RuleManager {
     for (const g of next) {
       const key = g.key();
       const prev = old.get(key);
-      if (prev !== undefined && prev.equals(g)) {
+      if (prev?.equals(g)) {
         result.set(key, prev);
         old.delete(key);
         continue;

@@ -73,6 +73,8 @@ export class AlertmanagerLoop {
   private queue: PostableAlert[] = [];
   private wake: (() => void) | null = null;
   private stopped = false;
+  /** Aborts an in-flight request on stop, so shutdown never waits for a hanging Alertmanager. */
+  private readonly abort = new AbortController();
   private running: Promise<void>;
   readonly stats: SendStats = { sent: 0, errors: 0, dropped: 0, queueLength: 0 };
 
@@ -117,7 +119,7 @@ export class AlertmanagerLoop {
           method: 'POST',
           headers: { 'content-type': 'application/json', 'user-agent': 'Vigil', ...(await authHeaders(this.cfg.httpClientConfig)) },
           body: JSON.stringify(batch),
-          signal: AbortSignal.timeout(this.timeoutMs),
+          signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.timeoutMs)]),
           redirect: this.cfg.httpClientConfig.followRedirects ? 'follow' : 'manual',
         });
         await res.arrayBuffer().catch(() => undefined);
@@ -134,6 +136,7 @@ export class AlertmanagerLoop {
   /** Stops the loop; queued alerts are discarded. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.abort.abort();
     this.wake?.();
     await this.running;
   }

@@ -15,14 +15,14 @@ import { dirname, isAbsolute, join } from 'node:path';
 import type { CommandIo } from '../../cmd/cli.js';
 import { expandGlob } from '../../cmd/file_glob.js';
 import { Engine } from '../../query/engine.js';
-import { parseSeriesLine } from '../../query/promqltest/script.js';
+import { parseSeriesLine, type SeriesLine } from '../../query/promqltest/script.js';
 import { Labels } from '../../tsdb/labels.js';
 import { MemoryStorage } from '../../tsdb/memory_storage.js';
 import { NO_REF } from '../../tsdb/storage.js';
 import { AlertingRule } from '../alerting_rule.js';
 import { ManualClock } from '../clock.js';
 import { RuleManager } from '../manager.js';
-import { engineQueryFn } from '../rule.js';
+import { engineQueryFn, type RuleSample } from '../rule.js';
 import { parseRuleFile, type RuleGroupNode } from '../rule_file.js';
 import { formatFloat } from '../template/go_fmt.js';
 import { GoDuration } from '../template/value.js';
@@ -94,7 +94,7 @@ export async function runTestGroup(tg: TestGroup, file: UnitTestFile, ruleFiles:
   // Input series, as `load <interval>` lines. Values stay in their Float64Array so stale markers survive.
   const pending: { labels: Labels; t: number; src: Float64Array; idx: number }[] = [];
   for (const s of tg.inputSeries) {
-    let line;
+    let line: SeriesLine;
     try {
       line = parseSeriesLine('input_series', 0, `${s.series} ${s.values}`);
     } catch (e) {
@@ -190,7 +190,7 @@ export async function runTestGroup(tg: TestGroup, file: UnitTestFile, ruleFiles:
   }
 
   for (const tc of tg.promqlExprTests) {
-    let got;
+    let got: RuleSample[];
     try {
       got = await query(tc.expr, mint + tc.evalTimeMs);
     } catch (e) {

@@ -10,7 +10,7 @@
  * async. Errors read like Go's:
  * `template: NAME:LINE:COL: executing "NAME" at <CMD>: error calling F: …`.
  */
-import { type ArgNode, type Cmd, type Node, type ParsedTemplate, type Pipe } from './parser.js';
+import type { ArgNode, Cmd, Node, ParsedTemplate, Pipe } from './parser.js';
 import { sprint, sprintf, sprintln } from './printf.js';
 import { FuncError, GoMap, GoStruct, printValue, type TValue, truth, typeName } from './value.js';
 
@@ -197,7 +197,9 @@ async function walk(st: State, dot: TValue, n: Node): Promise<void> {
       const decl = n.pipe.decl;
       const v = await evalPipe(st, dot, { decl: [], isAssign: false, cmds: n.pipe.cmds }, n.pipe.cmds[0]?.pos ?? n.pos, false);
       const items: [TValue, TValue][] = [];
-      if (Array.isArray(v)) v.forEach((e, i) => items.push([BigInt(i), e]));
+      if (Array.isArray(v)) {
+        for (let i = 0; i < v.length; i++) items.push([BigInt(i), v[i]!]);
+      }
       else if (v instanceof GoMap) for (const k of [...v.entries.keys()].sort()) items.push([k, v.entries.get(k)!]);
       else if (typeof v === 'bigint') for (let i = 0n; i < v && i < BigInt(MAX_STEPS); i++) items.push([i, i]);
       else if (v !== null) throw st.fail(n.pipe.cmds[0]?.pos ?? n.pos, null, `range can't iterate over ${printValue(v)}`);

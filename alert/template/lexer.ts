@@ -81,7 +81,7 @@ export function lex(name: string, text: string): Token[] {
     if (trimLeft) while (textEnd > pos && isSpace(text[textEnd - 1]!)) textEnd--;
     if (textEnd > pos) out.push({ type: 'text', val: text.slice(pos, textEnd), pos, line });
     advance(open);
-    let p = open + 2 + (trimLeft ? 2 : 0);
+    const p = open + 2 + (trimLeft ? 2 : 0);
     // Comment.
     if (text.startsWith('/*', p)) {
       const end = text.indexOf('*/', p + 2);
