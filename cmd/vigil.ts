@@ -28,7 +28,7 @@ export const checkConfigCommand: Command = {
 };
 
 /** Every subcommand, in the order `vigil --help` lists them. */
-export const COMMANDS: readonly Command[] = [serverCommand, checkConfigCommand, checkRulesCommand, testRulesCommand];
+export const COMMANDS: readonly Command[] = [serverCommand, checkRulesCommand, checkConfigCommand, testRulesCommand];
 
 const PROGRAM = 'vigil';
 
