@@ -79,12 +79,14 @@ export class AlertingRule implements Rule {
     readonly opts: AlertingRuleOptions,
     /** Group and file, for state-change records. */
     readonly origin: { group: string; file: string } = { group: '', file: '' },
+    /** Rule labels written with an empty value: they remove the label from alerts (Prometheus's `Builder.Set` with ""). */
+    readonly removedLabels: readonly string[] = [],
   ) {
     this.restored = opts.restored ?? true;
   }
 
   definition(): string {
-    return JSON.stringify(['alert', this.name, this.expr, this.holdDurationMs, this.keepFiringForMs, this.labels.key(), this.annotations.key()]);
+    return JSON.stringify(['alert', this.name, this.expr, this.holdDurationMs, this.keepFiringForMs, this.labels.key(), this.annotations.key(), this.removedLabels]);
   }
 
   private change(a: Alert, from: AlertState, ts: number): void {
@@ -104,6 +106,7 @@ export class AlertingRule implements Rule {
       const fctx = { timeMs: ts, externalUrl: this.opts.externalUrl, queryFn: this.opts.templateQuery };
       b.reset(s.labels);
       b.del(METRIC_NAME);
+      for (const n of this.removedLabels) b.del(n);
       for (let i = 0; i < this.labels.length; i++) {
         const v = await expandAlertTemplate(this.name, this.labels.value(i), data, fctx);
         if (v === '') b.del(this.labels.name(i));

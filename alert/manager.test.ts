@@ -145,3 +145,16 @@ test('receivers registered on the manager see state changes; removal stops deliv
   await new Promise((r) => setImmediate(r));
   assert.equal(seen.length, 2);
 });
+
+test('a rule label with an empty value removes that label from the output', async (t) => {
+  const { dir, manager, storage } = await fixture(t);
+  await writeFile(join(dir, 'a.yml'), 'groups:\n  - name: g\n    rules:\n      - record: r\n        expr: label_replace(vector(1), "drop", "x", "", "")\n        labels: {drop: ""}\n      - alert: A\n        expr: label_replace(vector(1), "drop", "x", "", "")\n        labels: {drop: ""}\n');
+  await manager.update(settings([join(dir, 'a.yml')]));
+  await manager.groups()[0]!.evalAt(10 * MIN);
+  const q = await storage.querier(0, Number.MAX_SAFE_INTEGER);
+  const ss = await q.select(true, null, [new Matcher(MatchType.Equal, '__name__', 'r')]);
+  assert.ok(ss.next());
+  assert.equal(ss.at().labels.toString(), '{__name__="r"}');
+  const a = manager.alertingRules()[0]!.activeAlerts()[0];
+  assert.equal(a?.labels.toString(), '{alertname="A"}');
+});

@@ -109,7 +109,9 @@ export class RuleManager {
     for (const { file, groups } of parsed) {
       for (const g of groups) {
         const rules: Rule[] = g.rules.map((r) => {
-          const labels = Labels.from({ ...g.labels, ...r.labels });
+          const merged = { ...g.labels, ...r.labels };
+          const labels = Labels.from(merged);
+          const removed = Object.keys(merged).filter((k) => merged[k] === '');
           if (r.alert !== '') {
             return new AlertingRule(
               r.alert,
@@ -120,9 +122,10 @@ export class RuleManager {
               Labels.from(r.annotations),
               { externalLabels: ext, externalUrl, templateQuery, restored: !shouldRestore },
               { group: g.name, file },
+              removed,
             );
           }
-          return new RecordingRule(r.record, r.expr, labels);
+          return new RecordingRule(r.record, r.expr, labels, removed);
         });
         out.push(
           new Group(

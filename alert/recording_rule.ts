@@ -18,6 +18,8 @@ export class RecordingRule implements Rule {
     readonly name: string,
     readonly expr: string,
     readonly labels: Labels,
+    /** Rule labels written with an empty value: they remove the label from the output. */
+    readonly removedLabels: readonly string[] = [],
   ) {}
 
   async eval(ctx: RuleEvalContext): Promise<RuleSample[]> {
@@ -30,9 +32,9 @@ export class RecordingRule implements Rule {
       b.reset(s.labels);
       b.set(METRIC_NAME, this.name);
       this.labels.forEach((n, v) => {
-        if (v === '') b.del(n);
-        else b.set(n, v);
+        b.set(n, v);
       });
+      for (const n of this.removedLabels) b.del(n);
       const lbls = b.labels();
       const key = lbls.key();
       if (seen.has(key)) throw new RuleEvalError('duplicate_labelset', 'vector contains metrics with the same labelset after applying rule labels');
@@ -44,7 +46,7 @@ export class RecordingRule implements Rule {
   }
 
   definition(): string {
-    return JSON.stringify(['record', this.name, this.expr, this.labels.key()]);
+    return JSON.stringify(['record', this.name, this.expr, this.labels.key(), this.removedLabels]);
   }
 }
 
