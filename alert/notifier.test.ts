@@ -5,6 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
@@ -203,3 +206,20 @@ test(
     assert.deepEqual(am.posts[0]?.body.map((a) => a.labels), [{ alertname: 'keep', severity: 'page' }]);
   },
 );
+
+test('file_sd_configs targets become Alertmanagers', async (t) => {
+  const am = await startAm();
+  const dir = await mkdtemp(join(tmpdir(), 'vigil-am-sd-'));
+  t.after(async () => {
+    await am.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  await writeFile(join(dir, 'ams.json'), JSON.stringify([{ targets: [am.addr], labels: { dc: 'x' } }]));
+  const cfg = parseConfig(`alerting:\n  alertmanagers:\n    - scheme: http\n      file_sd_configs:\n        - files: ['${join(dir, '*.json')}']\n`, join(dir, 'prometheus.yml')).config;
+  const n = new Notifier({ logger });
+  t.after(() => n.stop());
+  await n.applyConfig(cfg.alerting, Labels.EMPTY);
+  assert.deepEqual(n.alertmanagers().active, [`http://${am.addr}/api/v2/alerts`]);
+  n.send([alert('sd')]);
+  await until(() => am.posts.length === 1, 'post via file SD target');
+});
