@@ -20,6 +20,7 @@ const fctx: FunctionContext = {
         { labels: Labels.from({ __name__: 'metric', instance: 'a' }), t: 0, v: 11 },
       ];
     }
+    if (expr === "metric{__value__='a'}") return [{ labels: Labels.from({ __name__: 'metric', __value__: 'a' }), t: 0, v: 11 }];
     if (expr === "metric{instance='a'}") return [{ labels: Labels.from({ __name__: 'metric', instance: 'a' }), t: 0, v: 11 }];
     return [];
   },
@@ -102,6 +103,8 @@ const cases: { text: string; input?: TValue; output?: string; fail?: boolean }[]
   { text: '{{ urlQueryEscape "a b&c=d/é" }}', output: 'a+b%26c%3Dd%2F%C3%A9' },
   { text: '{{ (args 1 "2").arg1 }}', output: '2' },
   { text: '{{ 1800 | toDuration }}', output: '30m0s' },
+  { text: '{{ 1435065584.128 | toTime }}', output: '2015-06-23 13:19:44.128 +0000 UTC' },
+  { text: `{{ query "metric{__value__='a'}" | first | strvalue }}`, output: 'a' },
 ];
 
 for (const c of cases) {
