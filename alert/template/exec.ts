@@ -11,8 +11,9 @@
  * `template: NAME:LINE:COL: executing "NAME" at <CMD>: error calling F: …`.
  */
 import type { ArgNode, Cmd, Node, ParsedTemplate, Pipe } from './parser.js';
+import { callMethod, hasMethod } from './go_time.js';
 import { sprint, sprintf, sprintln } from './printf.js';
-import { FuncError, GoMap, GoStruct, printValue, type TValue, truth, typeName } from './value.js';
+import { FuncError, GoDuration, GoMap, GoStruct, GoTime, printValue, type TValue, truth, typeName } from './value.js';
 
 /** A template function: receives evaluated arguments; throws `FuncError` (or any Error) to fail. */
 export type TemplateFunc = (...args: TValue[]) => TValue | Promise<TValue>;
@@ -76,7 +77,16 @@ class State {
   }
 }
 
+function method(st: State, pos: number, cmd: Cmd, recv: GoTime | GoDuration, name: string, args: readonly TValue[]): TValue {
+  try {
+    return callMethod(recv, name, args);
+  } catch (e) {
+    throw st.fail(pos, cmd.text, `error calling ${name}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
 function field(st: State, pos: number, cmd: Cmd, recv: TValue, name: string): TValue {
+  if ((recv instanceof GoTime || recv instanceof GoDuration) && hasMethod(recv, name)) return method(st, pos, cmd, recv, name, []);
   if (recv instanceof GoMap) return recv.entries.has(name) ? recv.entries.get(name)! : recv.zero;
   if (recv instanceof GoStruct) {
     if (recv.fields.has(name)) return recv.fields.get(name)!;
@@ -148,6 +158,23 @@ async function evalCommand(st: State, dot: TValue, cmd: Cmd, final: TValue | und
   const first = cmd.args[0]!;
   if (first.kind === 'identifier') return callFunc(st, dot, first.name, cmd.args.slice(1), final, cmd, pos);
   if (cmd.args.length > 1 || final !== undefined) {
+    // A method call with arguments: `.Format "2006"`, `$t.Add $d`, `(x).Format "…"`.
+    const idents = first.kind === 'field' || first.kind === 'variable' ? first.idents : first.kind === 'chain' ? first.fields : [];
+    if (idents.length > 0) {
+      const last = idents[idents.length - 1]!;
+      const head = idents.slice(0, -1);
+      let recv: TValue;
+      if (first.kind === 'field') recv = fieldChain(st, pos, cmd, dot, head);
+      else if (first.kind === 'variable') recv = fieldChain(st, pos, cmd, st.lookupVar(first.name), head);
+      else if (first.kind === 'chain') recv = fieldChain(st, pos, cmd, await evalArg(st, dot, first.node, cmd, pos), head);
+      else recv = null;
+      if ((recv instanceof GoTime || recv instanceof GoDuration) && hasMethod(recv, last)) {
+        const args: TValue[] = [];
+        for (const a of cmd.args.slice(1)) args.push(await evalArg(st, dot, a, cmd, pos));
+        if (final !== undefined) args.push(final);
+        return method(st, pos, cmd, recv, last, args);
+      }
+    }
     throw st.fail(pos, cmd.text, `can't give argument to non-function ${cmd.text.split(/\s/)[0]}`);
   }
   return evalArg(st, dot, first, cmd, pos);

@@ -103,6 +103,13 @@ const cases: { text: string; input?: TValue; output?: string; fail?: boolean }[]
   { text: '{{ urlQueryEscape "a b&c=d/é" }}', output: 'a+b%26c%3Dd%2F%C3%A9' },
   { text: '{{ (args 1 "2").arg1 }}', output: '2' },
   { text: '{{ 1800 | toDuration }}', output: '30m0s' },
+  { text: '{{ (1435065584.128 | toTime).Format "2006" }}', output: '2015' },
+  { text: '{{ ("1435065584.128" | toTime).Format "2006" }}', output: '2015' },
+  { text: '{{ (1800 | toDuration).String }}', output: '30m0s' },
+  { text: '{{ ("1800" | toDuration).String }}', output: '30m0s' },
+  { text: '{{ (now | toTime).Format "Mon Jan 2 15:04:05 2006" }}', output: 'Sat Nov 24 11:14:12 2012' },
+  { text: '{{ ("-30m" | parseDuration | toDuration | (now | toTime).Add).UnixMilli }}', output: '1353753852000' },
+  { text: '{{ (1435065584.128 | toTime).Format "2006-01-02T15:04:05.000Z07:00 _2 pm 002" }}', output: '2015-06-23T13:19:44.128Z 23 pm 174' },
   { text: '{{ 1435065584.128 | toTime }}', output: '2015-06-23 13:19:44.128 +0000 UTC' },
   { text: `{{ query "metric{__value__='a'}" | first | strvalue }}`, output: 'a' },
 ];
