@@ -100,10 +100,10 @@ export class AlertingRule implements Rule {
     const res = await ctx.query(this.expr, qt);
     const fresh = new Map<string, Alert>();
     const b = new LabelsBuilder();
+    const fctx = { timeMs: ts, externalUrl: this.opts.externalUrl, queryFn: this.opts.templateQuery };
     for (const s of res) {
       const tmplLabels = s.labels.toRecord();
       const data = { labels: tmplLabels, externalLabels: this.opts.externalLabels, externalUrl: this.opts.externalUrl, value: s.v };
-      const fctx = { timeMs: ts, externalUrl: this.opts.externalUrl, queryFn: this.opts.templateQuery };
       b.reset(s.labels);
       b.del(METRIC_NAME);
       for (const n of this.removedLabels) b.del(n);

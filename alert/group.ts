@@ -13,15 +13,15 @@ import { prometheusLabelsHash } from '../query/xxhash64.js';
 import { Labels } from '../tsdb/labels.js';
 import { Matcher, MatchType } from '../tsdb/matcher.js';
 import { type Appendable, isStaleNaN, NO_REF, type Queryable, STALE_NAN, ValueType } from '../tsdb/storage.js';
-import { type Alert, type AlertStateChange, AlertingRule } from './alerting_rule.js';
+import { type Alert, AlertingRule } from './alerting_rule.js';
 import type { Clock } from './clock.js';
+import type { AlertReceiver } from './receivers.js';
 import type { QueryFn, Rule, RuleSample } from './rule.js';
 
 /** Hands alerts due for sending to the notifier; `expr` is the rule's expression. Must not block. */
 export type NotifyFn = (expr: string, alerts: readonly Alert[]) => void;
 
-/** Receives every alert state change, in process. Must not block; exceptions are logged and ignored. */
-export type AlertReceiver = (change: AlertStateChange) => void;
+export type { AlertReceiver } from './receivers.js';
 
 /** Minimal logging the group needs. */
 export interface GroupLogger {

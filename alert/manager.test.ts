@@ -12,6 +12,7 @@ import type { AlertingRule } from './alerting_rule.js';
 import { ManualClock } from './clock.js';
 import { generatorUrl, RuleManager, toNotifierAlerts } from './manager.js';
 import type { NotifierAlert } from './notifier_alert.js';
+import { RecordingReceiver } from './receivers.js';
 import { RuleFileError } from './rule_file.js';
 import { engineQueryFn } from './rule.js';
 
@@ -135,15 +136,19 @@ test('receivers registered on the manager see state changes; removal stops deliv
   const { dir, manager } = await fixture(t);
   await writeFile(join(dir, 'a.yml'), FILE_A);
   await manager.update(settings([join(dir, 'a.yml')]));
-  const seen: string[] = [];
-  const off = manager.addReceiver((c) => seen.push(`${c.group}/${c.rule}:${c.from}->${c.to}`));
+  const rec = new RecordingReceiver();
+  const off = manager.addReceiver(rec.receive);
   await manager.groups()[0]!.evalAt(10 * MIN);
   await new Promise((r) => setImmediate(r));
-  assert.deepEqual(seen, ['alerts/Always:inactive->pending', 'alerts/Always:pending->firing']);
+  assert.deepEqual(
+    rec.changes.map((c) => `${c.group}/${c.rule}:${c.from}->${c.to}`),
+    ['alerts/Always:inactive->pending', 'alerts/Always:pending->firing'],
+  );
+  assert.equal(rec.changes[1]?.alert.labels.get('severity'), 'page');
   off();
   await manager.groups()[0]!.evalAt(11 * MIN);
   await new Promise((r) => setImmediate(r));
-  assert.equal(seen.length, 2);
+  assert.equal(rec.changes.length, 2);
 });
 
 test('a rule label with an empty value removes that label from the output', async (t) => {

@@ -12,7 +12,7 @@ import type { FlagSpec } from '../cmd/cli.js';
 import type { PartContext, ServerPart } from '../cmd/server.js';
 import { Engine } from '../query/engine.js';
 import { parseDuration } from '../tsdb/duration.js';
-import type { AlertReceiver } from './group.js';
+import type { AlertReceiver } from './receivers.js';
 import { alertApiPlugin } from './http.js';
 import { DEFAULT_GRACE_PERIOD_MS, DEFAULT_OUTAGE_TOLERANCE_MS, DEFAULT_RESEND_DELAY_MS, RuleManager } from './manager.js';
 import { DEFAULT_QUEUE_CAPACITY, Notifier, type RelabelFn } from './notifier.js';

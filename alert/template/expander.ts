@@ -34,6 +34,8 @@ export const TEMPLATE_FUNCTION_NAMES: ReadonlySet<string> = new Set([
 ]);
 
 const cache = new Map<string, ParsedTemplate | TemplateParseError>();
+/** Function maps per expansion context: an evaluation shares one context across all its alerts. */
+const funcCache = new WeakMap<FunctionContext, Map<string, TemplateFunc>>();
 const CACHE_MAX = 10_000;
 
 function parseCached(name: string, text: string): ParsedTemplate {
@@ -88,7 +90,11 @@ export async function expandTemplate(name: string, text: string, data: TValue, f
   } catch (e) {
     throw new Error(`error parsing template ${name}: ${e instanceof Error ? e.message : String(e)}`);
   }
-  const funcs = new Map<string, TemplateFunc>([...BUILTINS, ...prometheusFunctions(fctx), ...(extra ?? [])]);
+  let funcs = extra === undefined ? funcCache.get(fctx) : undefined;
+  if (funcs === undefined) {
+    funcs = new Map<string, TemplateFunc>([...BUILTINS, ...prometheusFunctions(fctx), ...(extra ?? [])]);
+    if (extra === undefined) funcCache.set(fctx, funcs);
+  }
   try {
     return await executeTemplate(parsed, data, funcs);
   } catch (e) {
