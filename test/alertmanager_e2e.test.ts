@@ -162,11 +162,15 @@ alerting:
 
   // Resolve: the condition clears, Vigil sends endsAt = resolvedAt; Alertmanager treats the alert as
   // resolved, which its API shows by no longer listing it among the alerts.
+  // It must leave before the endsAt (validUntil) Alertmanager last saw, which proves an explicit resolution.
+  const lastSeen = (await amAlerts(amPort)).find((x) => x.labels.alertname === 'SwitchOn');
+  assert.ok(lastSeen !== undefined);
   value = 0;
   await until('the alert resolved in Alertmanager', async () => {
     const a = (await amAlerts(amPort)).find((x) => x.labels.alertname === 'SwitchOn');
     return a === undefined ? true : null;
   });
+  assert.ok(Date.now() < Date.parse(lastSeen.endsAt), 'resolved by Vigil before the alert would have expired');
 
   // Alertmanager goes down: evaluation keeps its schedule, the alert fires again in Vigil.
   await stopProcess(am);
