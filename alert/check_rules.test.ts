@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { runCheckConfig } from '../cmd/check_config.js';
 import { checkRuleFileContent, runCheckRules } from './check_rules.js';
 
 const root = process.env['VIGIL_REPO_ROOT'] ?? fileURLToPath(new URL('../..', import.meta.url));
@@ -52,8 +55,14 @@ test('check rules: a missing file fails with its path', async () => {
   assert.match(c.err.join('\n'), /nope\.yml: open .*nope\.yml: no such file or directory/);
 });
 
-test('checkRuleFileContent (for check config) counts rules or lists errors', () => {
-  assert.deepEqual(checkRuleFileContent('r.yml', 'groups:\n- name: a\n  rules:\n  - record: x\n    expr: up\n'), { ok: true, rules: 1 });
-  const bad = checkRuleFileContent('r.yml', 'groups:\n- name: a\n  rules:\n  - record: x\n');
-  assert.equal(bad.ok, false);
+test('checkRuleFileContent plugs into vigil check config', async (t) => {
+  const tmp = await mkdtemp(join(tmpdir(), 'vigil-checkcfg-'));
+  t.after(() => rm(tmp, { recursive: true, force: true }));
+  await writeFile(join(tmp, 'prometheus.yml'), 'rule_files: [good.yml, bad.yml]\n');
+  await writeFile(join(tmp, 'good.yml'), 'groups:\n- name: a\n  rules:\n  - record: x\n    expr: up\n');
+  await writeFile(join(tmp, 'bad.yml'), 'groups:\n- name: a\n  rules:\n  - record: x\n    expr: up +\n');
+  const c = capture();
+  assert.equal(await runCheckConfig([join(tmp, 'prometheus.yml')], c.io, { checkRuleFile: checkRuleFileContent }), 1);
+  assert.ok(c.out.includes('  SUCCESS: 1 rules found'), c.out.join('\n'));
+  assert.ok(c.err.some((e) => e.includes(`${join(tmp, 'bad.yml')}: 5:11: group "a", rule 1, "x": could not parse expression: 1:5: parse error: unexpected end of input`)), c.err.join('\n'));
 });

@@ -84,9 +84,12 @@ export async function runCheckRules(files: readonly string[], io: CommandIo, opt
   return 0;
 }
 
-/** Validates one rule file's content for `vigil check config` (`CheckConfigOptions.checkRuleFile`). */
-export function checkRuleFileContent(path: string, text: string): { ok: true; rules: number } | { ok: false; errors: string[] } {
+/**
+ * Validates one rule file's content for `vigil check config` (`CheckConfigOptions.checkRuleFile`).
+ * Errors carry no file prefix (the caller adds `path: `).
+ */
+export function checkRuleFileContent(_path: string, text: string): { ok: true; rules: number } | { ok: false; errors: string[] } {
   const r = parseRules(text);
-  if (r.errors.length > 0) return { ok: false, errors: r.errors.map((e) => `${path}: ${e}`) };
+  if (r.errors.length > 0) return { ok: false, errors: r.errors };
   return { ok: true, rules: r.groups.reduce((s, g) => s + g.rules.length, 0) };
 }
