@@ -113,13 +113,18 @@ export function alertServerPart(opts: AlertServerPartOptions = {}, handle?: { se
           });
           for (const r of opts.receivers ?? []) manager.addReceiver(r);
         }
-        await notifier.applyConfig(cfg.alerting, cfg.global.externalLabels);
+        // Rules load even when the Alertmanager part of the configuration cannot be applied (reported after).
+        let notifierError: unknown = null;
+        await notifier.applyConfig(cfg.alerting, cfg.global.externalLabels).catch((e: unknown) => {
+          notifierError = e;
+        });
         await manager.update({
           evaluationIntervalMs: cfg.global.evaluationInterval,
           queryOffsetMs: cfg.global.ruleQueryOffset,
           externalLabels: cfg.global.externalLabels,
           files: cfg.ruleFiles,
         });
+        if (notifierError !== null) throw notifierError;
       });
       app.addHook('onClose', async () => {
         await manager?.stop();
