@@ -13,6 +13,7 @@ import { MemoryStorage } from '../tsdb/memory_storage.js';
 import { NO_REF } from '../tsdb/storage.js';
 import { ManualClock } from './clock.js';
 import { alertApiPlugin } from './http.js';
+import { alertMetricsText } from './metrics.js';
 import { RuleManager } from './manager.js';
 import { Notifier } from './notifier.js';
 import { engineQueryFn } from './rule.js';
@@ -132,4 +133,20 @@ test('GET /api/v1/alerts and /api/v1/alertmanagers', async (t) => {
   );
   const ams = (await app.inject({ url: '/api/v1/alertmanagers' })).json() as { data: unknown };
   assert.deepEqual(ams.data, { activeAlertmanagers: [{ url: 'http://127.0.0.1:9093/api/v2/alerts' }], droppedAlertmanagers: [] });
+});
+
+test('alertMetricsText exposes prometheus_rule_group_* and prometheus_notifications_* in text format', async (t) => {
+  const { dir } = await setup(t);
+  const storage = new MemoryStorage();
+  const engine = new Engine({ timeoutMs: 10_000, maxSamples: 1_000_000, lookbackDeltaMs: 5 * MIN, maxConcurrency: 2 });
+  const manager = new RuleManager({ query: engineQueryFn(engine, storage), appendable: storage, queryable: storage, send: null, clock: new ManualClock(T0), logger: { warn: () => undefined }, externalUrl: () => '' });
+  t.after(() => manager.stop());
+  await manager.update({ evaluationIntervalMs: MIN, queryOffsetMs: 0, externalLabels: Labels.EMPTY, files: [join(dir, 'rules.yml')] });
+  await manager.groups()[0]!.iterate(T0);
+  const text = alertMetricsText(manager, null);
+  const key = `${join(dir, 'rules.yml')};alerts`;
+  assert.ok(text.includes(`# TYPE prometheus_rule_group_iterations_total counter\nprometheus_rule_group_iterations_total{rule_group="${key}"} 1\n`), text);
+  assert.ok(text.includes(`prometheus_rule_group_interval_seconds{rule_group="${key}"} 30\n`), text);
+  assert.ok(text.includes(`prometheus_rule_evaluations_total{rule_group="${key}"} 2\n`), text);
+  assert.ok(text.includes(`prometheus_rule_group_rules{rule_group="${join(dir, 'rules.yml')};records"} 1\n`), text);
 });
