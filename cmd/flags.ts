@@ -11,6 +11,7 @@
 import { hostname } from 'node:os';
 import { formatDuration, parseDuration } from '../tsdb/duration.js';
 import { parseSize } from '../tsdb/size.js';
+import { ALERT_FLAGS } from '../alert/server_part.js';
 import { type FlagSpec, type ParsedArgs, parseCommandArgs, UsageError } from './cli.js';
 import { isLogFormat, isLogLevel, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './logger.js';
 
@@ -173,6 +174,7 @@ export const SERVER_FLAGS: readonly FlagSpec[] = [
     default: '20',
     help: 'Maximum number of queries executed concurrently.',
   },
+  ...ALERT_FLAGS,
 ];
 
 const SPEC_BY_NAME = new Map(SERVER_FLAGS.map((f) => [f.name, f]));

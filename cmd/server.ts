@@ -28,7 +28,9 @@ import { createServerRegistry, metricsRoutes } from './http/metrics.js';
 import { retentionText, statusRoutes } from './http/status.js';
 import { type Logger, StructuredLogger } from './logger.js';
 import { openTsdbStorage } from './tsdb_storage.js';
+import { alertServerPart } from '../alert/server_part.js';
 import { queryPart } from '../query/query_part.js';
+import { relabel } from '../scrape/relabel.js';
 import { scrapePart } from '../scrape/scrape_part.js';
 
 /** Called with the new configuration on start-up and on every reload that parsed. Throw to report failure. */
@@ -64,7 +66,7 @@ export interface ServerPart {
  * The parts assembled into the server, in registration order. Later issues add
  * one line each (query API, scrape, rules, remote read/write, UI, ...).
  */
-export const SERVER_PARTS: readonly ServerPart[] = [queryPart, scrapePart];
+export const SERVER_PARTS: readonly ServerPart[] = [queryPart, scrapePart, alertServerPart({ relabel })];
 
 /** Options of `startServer`; all optional. */
 export interface StartServerOptions {
@@ -74,7 +76,9 @@ export interface StartServerOptions {
   openStorage?: (flags: ServerFlags, logger: Logger) => Promise<Storage>;
   /** Called when `/-/quit` is requested. Default: `close()`. The CLI passes its shutdown path. */
   onQuit?: () => void;
-  /** Extra parts registered after `SERVER_PARTS` (tests, embedding). */
+  /** The parts to assemble instead of `SERVER_PARTS` (tests that build a part with their own options). */
+  baseParts?: readonly ServerPart[];
+  /** Extra parts registered after the base parts (tests, embedding). */
   parts?: readonly ServerPart[];
   /** Clock (ms since epoch). Default `Date.now`. */
   now?: () => number;
@@ -253,7 +257,7 @@ export async function startServer(flags: ServerFlags, opts: StartServerOptions =
   });
 
   const prefix = flags.routePrefix === '/' ? '' : flags.routePrefix;
-  const parts = [...SERVER_PARTS, ...(opts.parts ?? [])];
+  const parts = [...(opts.baseParts ?? SERVER_PARTS), ...(opts.parts ?? [])];
   try {
     await app.register(
       async (scope) => {

@@ -9,8 +9,10 @@
  * (unknown command or flag, bad flag value), printed with a usage hint.
  */
 import { realpathSync } from 'node:fs';
+import { checkRulesCommand, testRulesCommand } from '../alert/commands.js';
 import { pathToFileURL } from 'node:url';
 import { versionText } from './build_info.js';
+import { checkRuleFileContent } from '../alert/check_rules.js';
 import { runCheckConfig } from './check_config.js';
 import { type Command, type CommandIo, commandHelp, parseCommandArgs, UsageError } from './cli.js';
 import { serverCommand } from './server_command.js';
@@ -24,11 +26,11 @@ export const checkConfigCommand: Command = {
   positionals: { min: 1, max: -1 },
   flags: [],
   description: 'Errors name the file, line, column and field, e.g. prometheus.yml:12:5: scrape_configs[1].scrape_timeout …',
-  run: (args, io) => runCheckConfig([...args.positionals], io),
+  run: (args, io) => runCheckConfig([...args.positionals], io, { checkRuleFile: checkRuleFileContent }),
 };
 
 /** Every subcommand, in the order `vigil --help` lists them. */
-export const COMMANDS: readonly Command[] = [serverCommand, checkConfigCommand, ...TSDB_COMMANDS];
+export const COMMANDS: readonly Command[] = [serverCommand, checkRulesCommand, checkConfigCommand, testRulesCommand, ...TSDB_COMMANDS];
 
 const PROGRAM = 'vigil';
 
