@@ -30,7 +30,7 @@ test('decodeWriteRequest reads what the reference encoder wrote, including negat
       },
       { labels: [{ name: '__name__', value: 'x' }, { name: 'ü', value: 'wert ✓' }], samples: [{ value: 3, timestamp: 0 }], exemplars: [{ value: 1, timestamp: 5 }] },
     ],
-    metadata: [{ type: 1, metric_family_name: 'up', help: 'Up.', unit: 's' }],
+    metadata: [{ type: 1, metricFamilyName: 'up', help: 'Up.', unit: 's' }],
   });
   const d = decodeWriteRequest(WriteRequest.encode(msg).finish());
   assert.equal(d.series.length, 2);
