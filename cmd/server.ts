@@ -18,6 +18,7 @@ import type { Registry } from 'prom-client';
 import type { Storage } from '../tsdb/storage.js';
 import { formatDuration } from '../tsdb/duration.js';
 import { MemoryStorage } from '../tsdb/memory_storage.js';
+import { remotePart } from '../tsdb/remote/remote_part.js';
 import { buildInfo } from './build_info.js';
 import { configToYaml, embeddedDefaultConfig, loadConfigFile, type VigilConfig } from './config.js';
 import { effectiveExternalUrl, type ServerFlags } from './flags.js';
@@ -59,7 +60,7 @@ export interface ServerPart {
  * The parts assembled into the server, in registration order. Later issues add
  * one line each (query API, scrape, rules, remote read/write, UI, ...).
  */
-export const SERVER_PARTS: readonly ServerPart[] = [];
+export const SERVER_PARTS: readonly ServerPart[] = [remotePart];
 
 /** Options of `startServer`; all optional. */
 export interface StartServerOptions {
