@@ -244,6 +244,8 @@ export class QueueManager {
     m.shardsMin.set(this.labels, this.cfg.minShards);
     m.shardsDesired.set(this.labels, this.numShards);
     m.maxSamplesPerSend.set(this.labels, this.maxPerSend);
+    // Counters start at 0 for every queue, as Prometheus's do, so rates and alerts see them.
+    for (const c of [m.samplesTotal, m.samplesFailed, m.samplesRetried, m.samplesDropped, m.enqueueRetries, m.bytesTotal]) c.inc(this.labels, 0);
     this.startShards(this.numShards);
     this.readerDone = this.readLoop();
     this.reshardTimer = setInterval(() => void this.updateShards(), this.opts.shardUpdateIntervalMs ?? 10_000);
