@@ -13,8 +13,8 @@
  * Rejected samples: the storage's appender rejects a sample and stays usable, so the
  * samples it accepted are committed and the response is a 400 whose body counts the
  * rejects by reason (Prometheus 2.x rolls the whole request back on the first one; since
- * senders never retry a 400, keeping the accepted samples loses less). Resending a
- * request after a 5xx is harmless: identical duplicates are accepted silently.
+ * senders never retry a 400, keeping the accepted samples loses less). A 5xx means the
+ * transaction was rolled back, so the sender's resend is a fresh write.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
@@ -165,13 +165,14 @@ export async function remoteWriteRoutes(app: FastifyInstance, opts: WriteHandler
       } catch (e) {
         return fail(reply, 503, e instanceof Error ? e.message : String(e));
       }
-      const app = storage.appender();
+      let app: Appender | null = null;
       let outcome: AppendOutcome;
       try {
+        app = storage.appender();
         outcome = appendWriteRequest(app, data, now() + MAX_AHEAD_MS);
         await app.commit();
       } catch (e) {
-        await app.rollback().catch(() => {});
+        await app?.rollback().catch(() => {});
         const msg = e instanceof Error ? e.message : String(e);
         opts.logger.error('Error appending remote write', { err: msg });
         const closed = e instanceof StorageError && e.code === 'storage_closed';
