@@ -150,7 +150,7 @@ function decodeLabelsIn(r: Reader, from: number, to: number): number {
   return n;
 }
 
-function decodeTimeSeries(r: Reader, end: number, cols: Columns, out: WriteRequestData): void {
+function decodeTimeSeries(r: Reader, raw: Buffer, end: number, cols: Columns, out: WriteRequestData): void {
   const seriesFrom = r.pos;
   const start = cols.n;
   let labelsFrom = -1;
@@ -195,7 +195,7 @@ function decodeTimeSeries(r: Reader, end: number, cols: Columns, out: WriteReque
   if (labelsFrom < 0) {
     labels = 'the series has no labels';
   } else if (contiguous) {
-    const key = Buffer.from(r.buf.buffer, r.buf.byteOffset + labelsFrom, labelsTo - labelsFrom).toString('latin1');
+    const key = raw.toString('latin1', labelsFrom, labelsTo);
     labels = cacheGet(key);
     if (labels === undefined) {
       labels = buildLabels(decodeLabelsIn(r, labelsFrom, labelsTo));
@@ -232,7 +232,8 @@ export function decodeWriteRequest(buf: Uint8Array): WriteRequestData {
   const cols = new Columns();
   const out: WriteRequestData = { series: [], samples: 0, ts: cols.ts, vs: cols.vs, metadata: [], exemplars: 0, histograms: 0 };
   decodeMessage('WriteRequest', () => {
-    const r = Reader.create(buf);
+    const raw = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+    const r = Reader.create(raw);
     while (r.pos < r.len) {
       const tag = r.uint32();
       const field = tag >>> 3;
@@ -240,7 +241,7 @@ export function decodeWriteRequest(buf: Uint8Array): WriteRequestData {
       if (field === 0) throw new Error(`field number 0 at byte ${r.pos}`);
       if (field === 1 && wire === WIRE_BYTES) {
         const end = readLengthEnd(r);
-        decodeTimeSeries(r, end, cols, out);
+        decodeTimeSeries(r, raw, end, cols, out);
         r.pos = end;
       } else if (field === 3 && wire === WIRE_BYTES) {
         const end = readLengthEnd(r);
