@@ -40,7 +40,7 @@ export function formatGoFloat(v: number): string {
   const e = v.toExponential();
   const at = e.indexOf('e');
   const exp = Number(e.slice(at + 1));
-  if (exp < -4 || exp >= 21 || exp >= 6) {
+  if (exp < -4 || exp >= 6) {
     const abs = Math.abs(exp);
     return `${e.slice(0, at)}e${exp < 0 ? '-' : '+'}${abs < 10 ? '0' : ''}${abs}`;
   }
