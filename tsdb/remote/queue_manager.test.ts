@@ -22,6 +22,8 @@ class Receiver {
   readonly batchSizes: number[] = [];
   attempts = 0;
   url = '';
+  /** Milliseconds each successful request takes (a slow receiver). */
+  delayMs = 0;
 
   constructor() {
     this.server = createServer((req, res) => {
@@ -42,7 +44,7 @@ class Receiver {
           for (let i = s.start; i < s.end; i++) list.push(data.ts[i]!);
           this.stored.set(key, list);
         }
-        res.writeHead(204).end();
+        setTimeout(() => res.writeHead(204).end(), this.delayMs);
       });
     });
   }
@@ -64,7 +66,7 @@ class Receiver {
 
 const quiet = { info() {}, warn() {}, error() {} };
 
-function setup(t: After, rcv: Receiver, queue: Partial<QueueConfig>, opts: { external?: Labels } = {}) {
+function setup(t: After, rcv: Receiver, queue: Partial<QueueConfig>, opts: { external?: Labels; shardUpdateIntervalMs?: number } = {}) {
   const registry = new Registry();
   const metrics = new RemoteWriteMetrics(registry);
   const table = new SeriesTable();
@@ -81,6 +83,7 @@ function setup(t: After, rcv: Receiver, queue: Partial<QueueConfig>, opts: { ext
     metrics,
     logger: quiet,
     random: () => 0.5,
+    shardUpdateIntervalMs: opts.shardUpdateIntervalMs,
   });
   qm.start();
   t.after(() => qm.stop(100));
@@ -181,4 +184,19 @@ test('external labels are added unless the series has the label', async (t) => {
   push(3, 0, 5);
   await until('the batch', () => rcv.total() === 5);
   assert.deepEqual([...rcv.stored.keys()], ['{__name__="m", s="3", site="eu"}']);
+});
+
+test('dynamic sharding: a slow receiver and a fast input make the queue add shards, within max_shards', async (t) => {
+  const rcv = await new Receiver().start(t);
+  rcv.delayMs = 40;
+  const { qm, push, metric } = setup(t, rcv, { maxSamplesPerSend: 10, minShards: 1, maxShards: 4, batchSendDeadline: 200 }, { shardUpdateIntervalMs: 250 });
+  assert.equal(qm.shardCount(), 1);
+  // About 2,000 samples/s in, while one shard can send about 250/s.
+  for (let step = 0; step < 40 && qm.shardCount() === 1; step++) {
+    for (let s = 0; s < 20; s++) push(s, step * 10, 5);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await until('resharding', () => qm.shardCount() > 1, 5000);
+  assert.ok(qm.shardCount() <= 4);
+  assert.ok((await metric('prometheus_remote_storage_shards_desired')) > 1);
 });

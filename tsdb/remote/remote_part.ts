@@ -30,10 +30,7 @@ export function createRemotePart(opts: RemoteStorageOptions = {}): ServerPart {
       const remote = (): RemoteStorage => {
         const s = ctx.storage();
         if (s instanceof RemoteStorage) return s;
-        if (own === null || own.primary !== s) {
-          own = new RemoteStorage(s, opts);
-          ctx.logger.info('Storage is not a RemoteStorage: remote_write forwards only samples received over remote write');
-        }
+        if (own === null || own.primary !== s) own = new RemoteStorage(s, opts);
         return own;
       };
       const primary = (): Storage => {
@@ -52,7 +49,14 @@ export function createRemotePart(opts: RemoteStorageOptions = {}): ServerPart {
       await remoteReadRoutes(app, { queryable: primary, externalLabels });
       await federateRoutes(app, { queryable: primary, externalLabels, lookbackDeltaMs: ctx.flags.queryLookbackDeltaMs, metrics: ctx.metrics });
 
+      let warned = false;
       ctx.onConfigReload('remote', async (cfg) => {
+        if (!(ctx.storage() instanceof RemoteStorage) && cfg.remoteWrite.length + cfg.remoteRead.length > 0 && !warned) {
+          warned = true;
+          ctx.logger.warn(
+            'The storage is not wrapped in a RemoteStorage: remote_write forwards only samples received over remote write, and queries do not see remote_read data',
+          );
+        }
         await remote().applyConfig(
           { externalLabels: cfg.global.externalLabels, remoteWrite: cfg.remoteWrite, remoteRead: cfg.remoteRead },
           { metrics, logger: ctx.logger },

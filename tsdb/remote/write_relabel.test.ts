@@ -11,9 +11,12 @@ function rules(yaml: string) {
 
 const base = Labels.fromStrings('__name__', 'http_requests_total', 'job', 'api', 'instance', 'h1:9090', 'env', 'Dev');
 
+// biome-ignore lint/suspicious/noTemplateCurlyInString: Go's $-template syntax is what is tested
 test('expandTemplate follows Go: $1, ${1}, names, $$ and the longest-name rule', () => {
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: Go's $-template syntax is what is tested
   assert.equal(expandTemplate('$1-${2}x$$', ['ab', 'a', 'b'], {}), 'a-bx$');
   assert.equal(expandTemplate('$1x', ['a', 'b'], {}), '', '"$1x" names the group "1x"');
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: Go's $-template syntax is what is tested
   assert.equal(expandTemplate('${host}:$port', [], { host: 'h', port: '1' }), 'h:1');
 });
 
