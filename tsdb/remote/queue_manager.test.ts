@@ -122,6 +122,8 @@ test('5xx is retried until it succeeds; batches respect max_samples_per_send; se
   await until('all 250 samples', () => rcv.total() === 250);
   for (const [key, ts] of rcv.stored) assert.deepEqual(ts, [...ts].sort((a, b) => a - b), `${key} in order`);
   assert.ok(rcv.batchSizes.every((n) => n <= 100), `batch sizes ${rcv.batchSizes}`);
+  // The receiver stores before it answers: give the sender the moment to see the last 204.
+  for (let i = 0; i < 100 && (await metric('prometheus_remote_storage_samples_total')) < 250; i++) await new Promise((r) => setTimeout(r, 10));
   assert.equal(await metric('prometheus_remote_storage_samples_total'), 250);
   assert.ok((await metric('prometheus_remote_storage_samples_retried_total')) > 0);
   assert.equal(await metric('prometheus_remote_storage_samples_failed_total'), 0);
