@@ -49,6 +49,8 @@ export interface ServerFlags {
   readonly enableLifecycle: boolean;
   /** `--web.enable-admin-api`. */
   readonly enableAdminApi: boolean;
+  /** `--web.enable-remote-write-receiver`: accept remote write requests at `/api/v1/write`. */
+  readonly enableRemoteWriteReceiver: boolean;
   /** `--web.external-url` as given ('' = derived from hostname and port). */
   readonly externalUrl: string;
   /** `--web.route-prefix` normalised: starts with "/", no trailing "/" except for the root "/". */
@@ -112,6 +114,7 @@ export const SERVER_FLAGS: readonly FlagSpec[] = [
   },
   { name: 'web.enable-lifecycle', kind: 'bool', help: 'Enable shutdown and reload via HTTP request.' },
   { name: 'web.enable-admin-api', kind: 'bool', help: 'Enable API endpoints for admin control actions.' },
+  { name: 'web.enable-remote-write-receiver', kind: 'bool', help: 'Enable API endpoint accepting remote write requests.' },
   {
     name: 'web.external-url',
     kind: 'string',
@@ -222,6 +225,7 @@ export function serverFlagsFrom(args: ParsedArgs): ServerFlags {
     listenAddress,
     enableLifecycle: bool('web.enable-lifecycle'),
     enableAdminApi: bool('web.enable-admin-api'),
+    enableRemoteWriteReceiver: bool('web.enable-remote-write-receiver'),
     externalUrl,
     routePrefix,
     readTimeoutMs,

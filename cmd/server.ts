@@ -17,6 +17,8 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Storage } from '../tsdb/storage.js';
 import { formatDuration } from '../tsdb/duration.js';
+import { remotePart } from '../tsdb/remote/remote_part.js';
+import { RemoteStorage } from '../tsdb/remote/remote_storage.js';
 import { buildInfo } from './build_info.js';
 import { configToYaml, embeddedDefaultConfig, loadConfigFile, type VigilConfig } from './config.js';
 import { effectiveExternalUrl, type ServerFlags } from './flags.js';
@@ -66,7 +68,7 @@ export interface ServerPart {
  * The parts assembled into the server, in registration order. Later issues add
  * one line each (query API, scrape, rules, remote read/write, UI, ...).
  */
-export const SERVER_PARTS: readonly ServerPart[] = [queryPart, scrapePart, alertServerPart({ relabel })];
+export const SERVER_PARTS: readonly ServerPart[] = [queryPart, scrapePart, alertServerPart({ relabel }), remotePart];
 
 /** Options of `startServer`; all optional. */
 export interface StartServerOptions {
@@ -128,7 +130,10 @@ export async function startServer(flags: ServerFlags, opts: StartServerOptions =
   let lastSuccessTimeMs = lastConfigTimeMs;
   let reloadSuccess = true;
 
+  // What parts see: the local storage wrapped so remote_write sees every commit and
+  // remote_read joins queries. `primary` is the local storage itself (admin API, self-metrics).
   let storage: Storage | null = null;
+  let primary: Storage | null = null;
   let ready = false;
   let closing: Promise<void> | null = null;
   const hooks: { name: string; hook: ConfigReloadHook }[] = [];
@@ -229,7 +234,7 @@ export async function startServer(flags: ServerFlags, opts: StartServerOptions =
   const externalUrl = () => effectiveExternalUrl(flags, port);
   const metricsText: (() => string)[] = [
     // Storage that keeps its own counters (the TSDB) exposes them as text.
-    () => (storage !== null && hasMetricsText(storage) ? storage.metricsText() : ''),
+    () => (primary !== null && hasMetricsText(primary) ? primary.metricsText() : ''),
   ];
   const metrics = createServerRegistry({
     buildInfo: info,
@@ -280,8 +285,8 @@ export async function startServer(flags: ServerFlags, opts: StartServerOptions =
           enabled: flags.enableAdminApi,
           dataDir: flags.storagePath,
           storage: () => {
-            if (storage === null) throw new ApiError('unavailable', 'Vigil is starting up: storage is not open yet');
-            return storage;
+            if (primary === null) throw new ApiError('unavailable', 'Vigil is starting up: storage is not open yet');
+            return primary;
           },
           now,
         });
@@ -316,7 +321,10 @@ export async function startServer(flags: ServerFlags, opts: StartServerOptions =
     if (initial.embedded) current = embeddedDefaultConfig(port);
     logger.info('Opening storage', { path: flags.storagePath });
     const openStorage = opts.openStorage ?? openTsdbStorage;
-    storage = await openStorage(flags, logger.child({ component: 'tsdb' }));
+    const opened = await openStorage(flags, logger.child({ component: 'tsdb' }));
+    // An opener may already hand back the remote wrapper (tests that configure it).
+    storage = opened instanceof RemoteStorage ? opened : new RemoteStorage(opened);
+    primary = opened instanceof RemoteStorage ? opened.primary : opened;
     logger.info('Storage started');
 
     const errors = await applyHooks(current);
