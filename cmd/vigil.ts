@@ -17,6 +17,19 @@ import { runCheckConfig } from './check_config.js';
 import { type Command, type CommandIo, commandHelp, parseCommandArgs, UsageError } from './cli.js';
 import { serverCommand } from './server_command.js';
 import { TSDB_COMMANDS } from './tsdb_commands.js';
+import { runPromqltest } from '../query/promqltest/promqltest_command.js';
+
+/** `vigil promqltest FILE...`: runs Prometheus's PromQL test scripts (the conformance README's language). */
+export const promqltestCommand: Command = {
+  path: ['promqltest'],
+  summary: 'Run PromQL test scripts (promqltest format); exits 1 when any eval fails.',
+  args: 'FILE...',
+  positionals: { min: 1, max: -1 },
+  flags: [],
+  description:
+    'Prints a line per failing eval (file:line, query, expected vs got), per-file counts, and last "N passed, M failed, K skipped". Evals that need features Vigil lacks (native histograms, info()) are counted as skipped, with the reason.',
+  run: (args) => runPromqltest([...args.positionals], { write: (s: string) => process.stdout.write(s) }),
+};
 
 /** `vigil check config FILE...`: validates configuration files like `promtool check config`. */
 export const checkConfigCommand: Command = {
@@ -30,7 +43,7 @@ export const checkConfigCommand: Command = {
 };
 
 /** Every subcommand, in the order `vigil --help` lists them. */
-export const COMMANDS: readonly Command[] = [serverCommand, checkRulesCommand, checkConfigCommand, testRulesCommand, ...TSDB_COMMANDS];
+export const COMMANDS: readonly Command[] = [serverCommand, checkRulesCommand, checkConfigCommand, testRulesCommand, promqltestCommand, ...TSDB_COMMANDS];
 
 const PROGRAM = 'vigil';
 
