@@ -274,7 +274,7 @@ export class SqliteStore implements Store {
     // Bring the feed up to date first, so catch-up below and live delivery meet at feedRevision.
     this.pump();
     const start = fromRevision === 0 ? this.feedRevision : fromRevision;
-    w.channel.lastRevision = start;
+    w.channel.floorRevision = start;
     const c = this.compactedAt();
     if (start < c) {
       w.channel.fail(compacted(prefix, start, c));

@@ -21,15 +21,17 @@ export class WatchChannel implements WatchStream {
   private closed = false;
   private readonly capacity: number;
   private readonly onClose: () => void;
-  /** Revision of the last event pushed (used by producers to skip duplicates). */
-  lastRevision: number;
+  /** Events at or below this revision are dropped (the watch's start); producers may raise it before the first push. */
+  floorRevision: number;
+  /** Revision of the last event pushed (0 before the first). */
+  lastRevision = 0;
 
   /**
    * @param fromRevision events at or below it are never delivered
    * @param onClose called once when the channel closes or fails (to unregister the watcher)
    */
   constructor(fromRevision: number, onClose: () => void, capacity = DEFAULT_WATCH_CAPACITY) {
-    this.lastRevision = fromRevision;
+    this.floorRevision = fromRevision;
     this.onClose = onClose;
     this.capacity = capacity;
   }
@@ -39,9 +41,12 @@ export class WatchChannel implements WatchStream {
     return !this.closed && this.failure === null;
   }
 
-  /** Delivers an event; events not newer than the last one are dropped (duplicates from catch-up). */
+  /**
+   * Delivers an event. Events at or below the floor are dropped, and so are events older than the
+   * last one delivered; several events may share a revision (etcd deletes all keys of a lease in one).
+   */
   push(ev: WatchEvent): void {
-    if (!this.open || ev.revision <= this.lastRevision) return;
+    if (!this.open || ev.revision <= this.floorRevision || ev.revision < this.lastRevision) return;
     this.lastRevision = ev.revision;
     if (this.waiter !== null) {
       const w = this.waiter;
@@ -55,7 +60,7 @@ export class WatchChannel implements WatchStream {
         new StoreError(
           'watch_overflow',
           '',
-          `watcher fell more than ${this.capacity} events behind and was closed; resume from revision ${this.lastRevision - 1}`,
+          `watcher fell more than ${this.capacity} events behind and was closed; resume from the last revision received`,
         ),
       );
       return;
