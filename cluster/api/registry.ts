@@ -441,8 +441,12 @@ export class Registry {
 
   async update(info: ResourceInfo, ns: string, name: string, body: unknown, opts: UpdateOptions = {}): Promise<ApiObject> {
     const n = this.namespaceOf(info, ns);
+    const o = this.prepareBody(info, n, body);
+    const bodyName = (o.metadata as Obj).name;
+    if (bodyName !== undefined && bodyName !== name)
+      throw badRequest(`the name of the object (${String(bodyName)}) does not match the name on the URL (${name})`);
     const kv = await this.currentKv(info, n, name);
-    return this.updateFrom(info, n, name, kv, this.prepareBody(info, n, body), opts);
+    return this.updateFrom(info, n, name, kv, o, opts);
   }
 
   private async updateFrom(info: ResourceInfo, ns: string, name: string, kv: KeyValue, o: Obj, opts: UpdateOptions): Promise<ApiObject> {
