@@ -375,3 +375,20 @@ test('registry secrets fold stringData into base64 data', async (t) => {
   assert.equal(s.type, 'Opaque');
   await rejects(reg.create(R('secrets'), 'default', { metadata: { name: 't' }, data: { k: 'not base64!' } }), 422, /must be base64 encoded/);
 });
+
+test('registry watch with a selector turns objects entering and leaving it into ADDED and DELETED', async (t) => {
+  const { reg } = await setup(t);
+  const start = await reg.list(pods, 'default');
+  const w = reg.watch(pods, 'default', { resourceVersion: start.metadata.resourceVersion, labelSelector: parseSelector('tier=fe') });
+  await reg.create(pods, 'default', pod('a', {}, { tier: 'be' }));
+  await reg.patch(pods, 'default', 'a', { metadata: { labels: { tier: 'fe' } } }, 'merge');
+  await reg.patch(pods, 'default', 'a', { metadata: { labels: { tier: 'fe', v: '2' } } }, 'merge');
+  const left = await reg.patch(pods, 'default', 'a', { metadata: { labels: { tier: 'be' } } }, 'merge');
+  const evs = await take(w, 3);
+  w.close();
+  assert.deepEqual(
+    evs.map((e) => `${e.type} ${JSON.stringify((e.object as ApiObject).metadata.labels)}`),
+    ['ADDED {"tier":"fe"}', 'MODIFIED {"tier":"fe","v":"2"}', 'DELETED {"tier":"fe","v":"2"}'],
+  );
+  assert.equal((evs[2]!.object as ApiObject).metadata.resourceVersion, left.metadata.resourceVersion);
+});

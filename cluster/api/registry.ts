@@ -19,7 +19,8 @@
  *            ReplicaSet's Pods (by ownerReferences) are deleted too (background cascade);
  *            deleting a namespace deletes its contents
  *   watch:   resumable from any resourceVersion that is not compacted (410 Expired
- *            as an ERROR event otherwise); "0"/"" starts with ADDED for every current object
+ *            as an ERROR event otherwise); "0"/"" starts with ADDED for every current object;
+ *            with selectors, objects entering/leaving the selection are ADDED/DELETED
  *
  * `metadata.resourceVersion` is the store revision of the object's last write
  * (not stored in the value; set on every read). All methods throw `ApiError`.
@@ -655,7 +656,17 @@ export class Registry {
       try {
         for await (const ev of stream) {
           const o = self.decode(ev.kv, ev.revision) as unknown as ApiObject;
-          if (matches(o)) yield { type: ev.type, object: o };
+          const now = matches(o);
+          if (ev.type !== 'MODIFIED' || ev.prevValue === null) {
+            if (now) yield { type: ev.type, object: o };
+            continue;
+          }
+          // As Kubernetes' watch cache: an object entering the selection is ADDED, one leaving it
+          // is DELETED (with its previous content and the new resourceVersion).
+          const prev = self.decode({ ...ev.kv, value: ev.prevValue }, ev.revision) as unknown as ApiObject;
+          const before = matches(prev);
+          if (now) yield { type: before ? 'MODIFIED' : 'ADDED', object: o };
+          else if (before) yield { type: 'DELETED', object: prev };
         }
       } catch (e) {
         const mapped = storeToApi(e, info, '');

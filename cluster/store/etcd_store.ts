@@ -252,10 +252,11 @@ export class EtcdStore implements Store {
       const base: KeyValue = prev
         ? toKeyValue(prev)
         : { key: kv.key.toString('utf8'), value: '', createRevision: 0, modRevision: rev, lease: 0 };
-      return { type: 'DELETED', kv: { ...base, modRevision: rev }, revision: rev };
+      return { type: 'DELETED', kv: { ...base, modRevision: rev }, revision: rev, prevValue: null };
     }
     const v = toKeyValue(kv);
-    return { type: v.createRevision === v.modRevision ? 'ADDED' : 'MODIFIED', kv: v, revision: rev };
+    const added = v.createRevision === v.modRevision;
+    return { type: added ? 'ADDED' : 'MODIFIED', kv: v, revision: rev, prevValue: !added && prev ? prev.value.toString('utf8') : null };
   }
 
   async compact(revision: number): Promise<void> {

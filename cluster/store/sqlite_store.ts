@@ -40,6 +40,8 @@ export interface SqliteStoreOptions {
 
 interface Row {
   id: number;
+  /** Only in change-feed queries: the value of the row this one follows. */
+  prev_value?: string | null;
   name: string;
   created: number;
   deleted: number;
@@ -82,8 +84,11 @@ function toKeyValue(r: Row): KeyValue {
 
 function toEvent(r: Row): WatchEvent {
   const type = r.deleted === 1 ? 'DELETED' : r.created === 1 ? 'ADDED' : 'MODIFIED';
-  return { type, kv: toKeyValue(r), revision: r.id };
+  return { type, kv: toKeyValue(r), revision: r.id, prevValue: type === 'MODIFIED' ? (r.prev_value ?? null) : null };
 }
+
+/** Change-feed rows with the previous version's value (null once compacted away). */
+const FEED_SELECT = 'SELECT k.*, p.value AS prev_value FROM kine k LEFT JOIN kine p ON p.id = k.prev_revision';
 
 export class SqliteStore implements Store {
   readonly backend = 'sqlite';
@@ -253,7 +258,7 @@ export class SqliteStore implements Store {
   pump(): void {
     if (this.isClosed) return;
     for (;;) {
-      const rows = this.db.prepare('SELECT * FROM kine WHERE id > ? ORDER BY id LIMIT 1000').all(this.feedRevision) as Row[];
+      const rows = this.db.prepare(`${FEED_SELECT} WHERE k.id > ? ORDER BY k.id LIMIT 1000`).all(this.feedRevision) as Row[];
       if (rows.length === 0) return;
       for (const r of rows) {
         this.feedRevision = r.id;
@@ -281,7 +286,7 @@ export class SqliteStore implements Store {
       return w.channel;
     }
     const rows = this.db
-      .prepare('SELECT * FROM kine WHERE id > ? AND id <= ? AND name >= ? AND name < ? ORDER BY id')
+      .prepare(`${FEED_SELECT} WHERE k.id > ? AND k.id <= ? AND k.name >= ? AND k.name < ? ORDER BY k.id`)
       .all(start, this.feedRevision, prefix, prefixEnd(prefix)) as Row[];
     for (const r of rows) w.channel.push(toEvent(r));
     if (w.channel.open) this.watchers.add(w);

@@ -69,6 +69,11 @@ export interface WatchEvent {
   readonly kv: KeyValue;
   /** The revision of the change (equals `kv.modRevision`). */
   readonly revision: number;
+  /**
+   * For MODIFIED: the value before this change, so a filtered watch can tell an object that
+   * stopped (or started) matching; null when unknown (compacted) and for ADDED and DELETED.
+   */
+  readonly prevValue: string | null;
 }
 
 /**

@@ -215,6 +215,11 @@ export function runStoreConformance(
       w.close();
       assert.deepEqual(summary(evs), [`ADDED ${k}w/a=1`, `MODIFIED ${k}w/a=2`, `DELETED ${k}w/a=2`]);
       assert.equal(evs[0]!.revision, c.modRevision);
+      assert.deepEqual(
+        evs.map((e) => e.prevValue),
+        [null, '1', null],
+        'MODIFIED carries the previous value',
+      );
       assert.equal(evs[1]!.revision, u.modRevision);
       assert.ok(evs[2]!.revision > u.modRevision);
       for (const e of evs) assert.equal(e.revision, e.kv.modRevision);
