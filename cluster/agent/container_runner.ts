@@ -220,7 +220,7 @@ export class ContainerRunner {
     this.restartTimer = null;
     this.stopProbes();
     const p = this.proc;
-    if (p !== null && p.running) await p.stop(graceMs);
+    if (p?.running) await p.stop(graceMs);
     // Stopped while waiting for a restart: the last run's end is the final state.
     const last = this.lastState?.terminated;
     if (this.state.waiting !== undefined && last !== undefined) this.state = { terminated: last };
@@ -243,7 +243,7 @@ export class ContainerRunner {
   status(): ContainerStatus {
     const s: ContainerStatus = { name: this.name, ready: this.ready, started: this.started, restartCount: this.restartCount, state: this.state };
     if (this.lastState !== undefined) s.lastState = this.lastState;
-    if (this.proc !== null && this.proc.running) s.containerID = `pid://${this.proc.pid}`;
+    if (this.proc?.running) s.containerID = `pid://${this.proc.pid}`;
     return s;
   }
 }

@@ -53,7 +53,7 @@ function decodeSecret(v: string): string {
   return Buffer.from(v, 'base64').toString('utf8');
 }
 
-function valueOf(v: EnvVar, inputs: PodInputs, where: string): string | undefined {
+function envValue(v: EnvVar, inputs: PodInputs, where: string): string | undefined {
   if (v.value !== undefined) return v.value;
   const cm = v.valueFrom?.configMapKeyRef;
   if (cm !== undefined) {
@@ -92,7 +92,7 @@ export function containerEnv(container: Container, ports: readonly number[], inp
     if (p.name && hp !== undefined) env[portEnvName(p.name)] = String(hp);
   });
   for (const v of container.env ?? []) {
-    const val = valueOf(v, inputs, `container "${container.name}" env ${v.name}`);
+    const val = envValue(v, inputs, `container "${container.name}" env ${v.name}`);
     if (val !== undefined) env[v.name] = val;
   }
   return env;

@@ -81,7 +81,7 @@ export class PodSupervisor {
       if (this.terminating) return;
       this.dir = preparePodDir(this.o.dataDir, this.pod, inputs);
       if (this.hostPorts.length === 0) await this.allocatePorts();
-      this.runners = this.pod.spec.containers.map((c, i) => this.makeRunner(i, inputs));
+      this.runners = this.pod.spec.containers.map((_c, i) => this.makeRunner(i, inputs));
       this.configError = null;
     } catch (e) {
       if (!(e instanceof PodConfigError || e instanceof CommandLineError)) throw e;
