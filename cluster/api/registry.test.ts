@@ -210,11 +210,11 @@ test('registry patch: merge patch on labels, strategic patch merges containers b
     p2.spec.containers.map((c) => `${c.name}=${c.image}`),
     ['app=node app.js', 'sidecar=node side2.js'],
   );
-  const p3 = (await reg.patch(pods, 'default', 'two', { spec: { containers: [{ name: 'sidecar', image: 'x' }] } }, 'merge')) as Pod;
-  assert.deepEqual(
-    p3.spec.containers.map((c) => c.name),
-    ['sidecar'],
-    'a merge patch replaces lists',
+  // A merge patch replaces the whole list, which would drop the app container: pods cannot change that way.
+  await rejects(
+    reg.patch(pods, 'default', 'two', { spec: { containers: [{ name: 'sidecar', image: 'x' }] } }, 'merge'),
+    422,
+    /pod updates may not change fields/,
   );
   await rejects(
     reg.patch(pods, 'default', 'two', { metadata: { resourceVersion: '1' }, spec: { nodeName: 'n1' } }, 'merge'),
@@ -391,4 +391,27 @@ test('registry watch with a selector turns objects entering and leaving it into 
     ['ADDED {"tier":"fe"}', 'MODIFIED {"tier":"fe","v":"2"}', 'DELETED {"tier":"fe","v":"2"}'],
   );
   assert.equal((evs[2]!.object as ApiObject).metadata.resourceVersion, left.metadata.resourceVersion);
+});
+
+test('registry pods are immutable except images, added tolerations and a one-time binding', async (t) => {
+  const { reg } = await setup(t);
+  await reg.create(pods, 'default', pod('web'));
+  const bound = (await reg.patch(pods, 'default', 'web', { spec: { nodeName: 'n1' } }, 'merge')) as Pod;
+  assert.equal(bound.spec.nodeName, 'n1');
+  await rejects(
+    reg.patch(pods, 'default', 'web', { spec: { nodeName: 'n2' } }, 'merge'),
+    422,
+    'Pod "web" is invalid: spec.nodeName: Forbidden: pod is already bound to node "n1"',
+  );
+  const img = (await reg.patch(pods, 'default', 'web', { spec: { containers: [{ name: 'app', image: 'node app.js --v2' }] } }, 'strategic')) as Pod;
+  assert.equal(img.spec.containers[0]!.image, 'node app.js --v2');
+  await reg.patch(pods, 'default', 'web', { spec: { tolerations: [{ key: 'a', operator: 'Exists' }] } }, 'merge');
+  await rejects(
+    reg.patch(pods, 'default', 'web', { spec: { restartPolicy: 'Never' } }, 'merge'),
+    422,
+    /spec: Forbidden: pod updates may not change fields other than/,
+  );
+  await rejects(reg.patch(pods, 'default', 'web', { spec: { tolerations: [] } }, 'merge'), 422, /pod updates may not change fields/);
+  const labelled = (await reg.patch(pods, 'default', 'web', { metadata: { labels: { x: 'y' } } }, 'merge')) as Pod;
+  assert.deepEqual(labelled.metadata.labels, { x: 'y' });
 });

@@ -28,6 +28,7 @@
 import hyperid from 'hyperid';
 import {
   ApiError,
+  type FieldError,
   alreadyExistsError,
   badRequest,
   conflictError,
@@ -472,6 +473,7 @@ export class Registry {
       const nm = next.metadata as Obj;
       for (const k of ['uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation']) nm[k] = oldMeta[k];
       this.validate(info, next, false);
+      if (info.kind === 'Pod') this.checkPodUpdate(info, name, old, next);
       this.foldStringData(next);
       if (specOf(next) !== specOf(old)) nm.generation = (typeof oldMeta.generation === 'number' ? oldMeta.generation : 1) + 1;
     }
@@ -496,6 +498,38 @@ export class Registry {
     if (info.kind === 'Pod' && opts.subresource === 'status') await this.refreshQuotaStatus(ns);
     if (info.kind === 'ResourceQuota' && opts.subresource !== 'status') await this.refreshQuotaStatus(ns);
     return next as unknown as ApiObject;
+  }
+
+  /**
+   * Pods are immutable once created, as in Kubernetes, except: container images, added
+   * tolerations, and `spec.nodeName` set once (the scheduler's binding). Agents and controllers
+   * rely on this: a running pod never changes under them; a new template means new pods.
+   */
+  private checkPodUpdate(info: ResourceInfo, name: string, old: Obj, next: Obj): void {
+    const o = structuredClone(old.spec) as Obj;
+    const n = structuredClone(next.spec) as Obj;
+    const errs: FieldError[] = [];
+    const oldNode = typeof o.nodeName === 'string' ? o.nodeName : '';
+    const newNode = typeof n.nodeName === 'string' ? n.nodeName : '';
+    if (oldNode !== '' && newNode !== oldNode)
+      errs.push({ field: 'spec.nodeName', type: 'Forbidden', detail: `pod is already bound to node "${oldNode}"` });
+    // Blank out what may change, then any remaining difference is forbidden.
+    o.nodeName = undefined;
+    n.nodeName = undefined;
+    const oc = Array.isArray(o.containers) ? (o.containers as Obj[]) : [];
+    const nc = Array.isArray(n.containers) ? (n.containers as Obj[]) : [];
+    if (oc.length === nc.length) for (let i = 0; i < oc.length; i++) nc[i]!.image = oc[i]!.image;
+    const ot = Array.isArray(o.tolerations) ? (o.tolerations as unknown[]) : [];
+    const nt = Array.isArray(n.tolerations) ? (n.tolerations as unknown[]) : [];
+    const prefixKept = ot.every((t, i) => JSON.stringify(t) === JSON.stringify(nt[i]));
+    if (prefixKept) n.tolerations = o.tolerations;
+    if (JSON.stringify(o) !== JSON.stringify(n))
+      errs.push({
+        field: 'spec',
+        type: 'Forbidden',
+        detail: 'pod updates may not change fields other than `spec.containers[*].image`, `spec.tolerations` (only additions to existing tolerations) or `spec.nodeName` (only to bind an unbound pod)',
+      });
+    if (errs.length > 0) throw invalidError(info, name, errs);
   }
 
   /**
