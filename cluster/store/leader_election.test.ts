@@ -137,3 +137,30 @@ test('leader elector rejects timings that would let two contenders lead', () => 
   );
   assert.throws(() => new LeaderElector(s, { key: '/k', identity: ' ' }), /identity must not be empty/);
 });
+
+test('leader elector run() loop: one leads, stop() hands over promptly to the other', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-election-run-'));
+  const path = join(dir, 'c.db');
+  const a = new SqliteStore(path, { pollIntervalMs: 0, leaseSweepIntervalMs: 0 });
+  const b = new SqliteStore(path, { pollIntervalMs: 0, leaseSweepIntervalMs: 0 });
+  t.after(async () => {
+    await a.close();
+    await b.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const events: string[] = [];
+  // Short real periods keep the loop test under a second; the safety properties are tested above with a fake clock.
+  const timing = { key: '/registry/leases/vigil-system/run', leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 20 };
+  const ea = new LeaderElector(a, { ...timing, identity: 'a', onStartedLeading: () => events.push('a+'), onStoppedLeading: () => events.push('a-') });
+  const eb = new LeaderElector(b, { ...timing, identity: 'b', onStartedLeading: () => events.push('b+'), onStoppedLeading: () => events.push('b-') });
+  await ea.run();
+  await eb.run();
+  assert.equal(ea.isLeader(), true);
+  assert.equal(eb.isLeader(), false);
+  await ea.stop();
+  const deadline = Date.now() + 2000;
+  while (!eb.isLeader() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(eb.isLeader(), true, 'b took over well before the 3 s lease duration');
+  await eb.stop();
+  assert.deepEqual(events, ['a+', 'a-', 'b+', 'b-']);
+});
