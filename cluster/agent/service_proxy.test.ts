@@ -46,7 +46,11 @@ async function hit(port: number, n: number): Promise<string[]> {
   return out;
 }
 
-const count = (xs: string[]) => xs.reduce<Record<string, number>>((m, x) => ({ ...m, [x]: (m[x] ?? 0) + 1 }), {});
+function count(xs: string[]): Record<string, number> {
+  const m: Record<string, number> = {};
+  for (const x of xs) m[x] = (m[x] ?? 0) + 1;
+  return m;
+}
 
 async function proxier(t: TestContext): Promise<{ px: ServiceProxier; port: number }> {
   const px = new ServiceProxier();

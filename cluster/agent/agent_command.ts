@@ -1,0 +1,111 @@
+/**
+ * `vigil agent`: runs the node agent for this machine against a cluster API server.
+ *
+ *   vigil agent --server URL [--node-name N] [--data-dir D] [--labels k=v,...]
+ *               [--capacity cpu=2,memory=4Gi] [--listen-address 127.0.0.1:10250]
+ *               [--port-range 30000-32767] [--proxy.bind-address 127.0.0.1]
+ *
+ * SIGTERM/SIGINT stop the agent: its pods are stopped gracefully and the node is
+ * reported not Ready.
+ */
+import { hostname } from 'node:os';
+import { UsageError, type Command, type ParsedArgs } from '../../cmd/cli.js';
+import { isLogLevel, StructuredLogger } from '../../cmd/logger.js';
+import { dns1123Subdomain } from '../api/names.js';
+import { parseQuantity } from '../api/quantity.js';
+import { ApiClient } from './api_client.js';
+import { machineCapacity, NodeAgent } from './node_agent.js';
+import { parsePortRange, PortRangeError } from './ports.js';
+
+/** Parses `k=v,k2=v2` (empty string = none); `what` names the flag in errors. */
+export function parseKeyValues(s: string, what: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (s.trim() === '') return out;
+  for (const part of s.split(',')) {
+    const i = part.indexOf('=');
+    if (i <= 0) throw new UsageError(`flag --${what}: expected key=value pairs separated by commas, got "${part}"`);
+    out[part.slice(0, i).trim()] = part.slice(i + 1).trim();
+  }
+  return out;
+}
+
+/** Parses `--capacity cpu=2,memory=4Gi` over the machine's defaults. */
+export function parseCapacity(s: string): Record<string, string> {
+  const cap = machineCapacity();
+  for (const [k, v] of Object.entries(parseKeyValues(s, 'capacity'))) {
+    if (k !== 'cpu' && k !== 'memory' && k !== 'pods') throw new UsageError(`flag --capacity: unknown resource "${k}" (expected cpu, memory or pods)`);
+    const q = parseQuantity(v);
+    if (q === null || q < 0) throw new UsageError(`flag --capacity: ${k}="${v}" is not a quantity (e.g. cpu=2, memory=4Gi)`);
+    cap[k] = v;
+  }
+  return cap;
+}
+
+const str = (a: ParsedArgs, k: string, d: string) => {
+  const v = a.values.get(k);
+  return typeof v === 'string' ? v : d;
+};
+
+export const agentCommand: Command = {
+  path: ['agent'],
+  summary: 'Run the node agent: register this machine and run the pods bound to it.',
+  args: '',
+  positionals: { min: 0, max: 0 },
+  flags: [
+    { name: 'server', kind: 'string', help: 'URL of the cluster API server.', placeholder: 'URL' },
+    { name: 'node-name', kind: 'string', help: 'Name of this node.', default: 'the host name', placeholder: 'NAME' },
+    { name: 'data-dir', kind: 'string', help: 'Directory for pod directories and logs.', default: 'data/agent', placeholder: 'DIR' },
+    { name: 'labels', kind: 'string', help: 'Node labels, k=v,...', default: '', placeholder: 'LABELS' },
+    { name: 'capacity', kind: 'string', help: 'Node capacity, e.g. cpu=2,memory=4Gi (default: the machine).', default: '', placeholder: 'RESOURCES' },
+    { name: 'listen-address', kind: 'string', help: 'Address of the agent HTTP server (/metrics, logs).', default: '127.0.0.1:10250', placeholder: 'ADDR' },
+    { name: 'port-range', kind: 'string', help: 'Host ports handed to pods.', default: '30000-32767', placeholder: 'LOW-HIGH' },
+    { name: 'proxy.bind-address', kind: 'string', help: 'Address the Service proxies listen on.', default: '127.0.0.1', placeholder: 'IP' },
+    { name: 'log.level', kind: 'string', help: 'Only log messages with the given severity or above: debug, info, warn, error.', default: 'info', placeholder: 'LEVEL' },
+  ],
+  description: 'Pods run as local process groups (or cgroup v2 groups where available; the start-up log says which).',
+  async run(a: ParsedArgs, io): Promise<number> {
+    const server = str(a, 'server', '');
+    if (server === '') throw new UsageError('flag --server is required (e.g. --server http://127.0.0.1:9090)');
+    if (!/^https?:\/\//.test(server)) throw new UsageError(`flag --server: expected an http:// or https:// URL, got "${server}"`);
+    const nodeName = str(a, 'node-name', hostname().toLowerCase());
+    const nameErrors = dns1123Subdomain(nodeName);
+    if (nameErrors.length > 0) throw new UsageError(`flag --node-name: "${nodeName}" is not a valid node name: ${nameErrors.join('; ')}`);
+    const level = str(a, 'log.level', 'info');
+    if (!isLogLevel(level)) throw new UsageError(`flag --log.level: expected debug, info, warn or error, got "${level}"`);
+    let portRange: { low: number; high: number };
+    try {
+      portRange = parsePortRange(str(a, 'port-range', '30000-32767'));
+    } catch (e) {
+      if (e instanceof PortRangeError) throw new UsageError(`flag --port-range: ${e.message}`);
+      throw e;
+    }
+    const logger = new StructuredLogger({ level });
+    const agent = new NodeAgent({
+      client: new ApiClient(server),
+      nodeName,
+      dataDir: str(a, 'data-dir', 'data/agent'),
+      labels: parseKeyValues(str(a, 'labels', ''), 'labels'),
+      capacity: parseCapacity(str(a, 'capacity', '')),
+      listenAddress: str(a, 'listen-address', '127.0.0.1:10250'),
+      portRange,
+      proxyBindAddress: str(a, 'proxy.bind-address', '127.0.0.1'),
+      logger,
+    });
+    try {
+      await agent.start();
+    } catch (e) {
+      io.err(`vigil agent: cannot start: ${e instanceof Error ? e.message : String(e)}`);
+      await agent.stop().catch(() => undefined);
+      return 1;
+    }
+    logger.info('node agent running', { node: nodeName, server, port: agent.port });
+    await new Promise<void>((resolve) => {
+      const done = () => resolve();
+      process.once('SIGTERM', done);
+      process.once('SIGINT', done);
+    });
+    logger.info('stopping node agent: stopping pods');
+    await agent.stop();
+    return 0;
+  },
+};
