@@ -41,8 +41,9 @@ import { applyDefaults } from './defaults.js';
 import type { FieldSelector } from './field_selector.js';
 import type { Selector } from './label_selector.js';
 import { applyMergePatch, applyStrategicPatch } from './merge_patch.js';
-import type { ApiObject, Namespace, ObjectList, Pod, ResourceQuota } from './objects.js';
-import { addUsage, checkQuota, podCharged, podUsage, type Usage, usedList } from './quota.js';
+import type { ApiObject, Namespace, ObjectList, Pod } from './objects.js';
+import { podCharged } from './quota.js';
+import { QuotaAdmission } from './quota_admission.js';
 import { apiVersionOf, RESOURCES, type ResourceInfo, storeKey, storePrefix } from './resources.js';
 import { validateObject } from './validation.js';
 import { StoreError } from '../store/errors.js';
@@ -165,8 +166,8 @@ export class Registry {
   private readonly uid: () => string;
   private readonly nameSuffix: () => string;
   private readonly logger: RegistryLogger | undefined;
-  /** Serialises quota admission per namespace within this process. */
-  private readonly quotaLocks = new Map<string, Promise<unknown>>();
+  /** ResourceQuota enforcement (ledger in the quotas' status.used). */
+  readonly quota: QuotaAdmission;
 
   constructor(store: Store, opts: RegistryOptions = {}) {
     this.store = store;
@@ -181,6 +182,7 @@ export class Registry {
         return s;
       });
     this.logger = opts.logger;
+    this.quota = new QuotaAdmission(store, opts.logger);
   }
 
   private timestamp(): string {
@@ -356,12 +358,9 @@ export class Registry {
         throw storeToApi(e, info, name);
       }
     };
-    if (info.kind === 'Pod') await this.withQuotaLock(n, async () => {
-      await this.admitQuota(n, o as unknown as Pod);
-      await write();
-    });
+    if (info.kind === 'Pod') await this.quota.admit(n, o as unknown as Pod, write);
     else await write();
-    if (info.kind === 'Pod' || info.kind === 'ResourceQuota') await this.refreshQuotaStatus(n);
+    if (info.kind === 'ResourceQuota') await this.quota.recount(n);
     return JSON.parse(JSON.stringify(o)) as ApiObject;
   }
 
@@ -374,60 +373,6 @@ export class Registry {
     const nsObj = JSON.parse(kv.value) as Namespace;
     if (nsObj.status?.phase === 'Terminating')
       throw forbiddenError(info, name, `unable to create new content in namespace ${ns} because it is being terminated`);
-  }
-
-  private async withQuotaLock<T>(ns: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.quotaLocks.get(ns) ?? Promise.resolve();
-    const run = prev.then(fn, fn);
-    const tail = run.catch(() => undefined);
-    this.quotaLocks.set(ns, tail);
-    try {
-      return await run;
-    } finally {
-      if (this.quotaLocks.get(ns) === tail) this.quotaLocks.delete(ns);
-    }
-  }
-
-  private async quotasAndUsage(ns: string): Promise<{ quotas: { kv: KeyValue; q: ResourceQuota }[]; used: Usage }> {
-    const qInfo = RESOURCES.find((r) => r.resource === 'resourcequotas')!;
-    const pInfo = RESOURCES.find((r) => r.resource === 'pods')!;
-    const qs = await this.store.list(storePrefix(qInfo, ns));
-    const quotas = qs.items.map((kv) => ({ kv, q: JSON.parse(kv.value) as ResourceQuota }));
-    const used: Usage = new Map();
-    if (quotas.length === 0) return { quotas, used };
-    const pods = await this.store.list(storePrefix(pInfo, ns));
-    for (const kv of pods.items) {
-      const p = JSON.parse(kv.value) as Pod;
-      if (podCharged(p)) addUsage(used, podUsage(p));
-    }
-    return { quotas, used };
-  }
-
-  private async admitQuota(ns: string, pod: Pod): Promise<void> {
-    const pInfo = RESOURCES.find((r) => r.resource === 'pods')!;
-    const { quotas, used } = await this.quotasAndUsage(ns);
-    const req = podUsage(pod);
-    for (const { q } of quotas) {
-      const why = checkQuota(q, used, req);
-      if (why !== null) throw forbiddenError(pInfo, pod.metadata.name, why);
-    }
-  }
-
-  /** Recomputes `status.used` of the namespace's quotas (best effort; logged on failure). */
-  private async refreshQuotaStatus(ns: string): Promise<void> {
-    try {
-      const { quotas, used } = await this.quotasAndUsage(ns);
-      for (const { kv, q } of quotas) {
-        const status = { hard: { ...q.spec.hard }, used: usedList(q, used) };
-        if (JSON.stringify(q.status) === JSON.stringify(status)) continue;
-        q.status = status;
-        await this.store.update(kv.key, JSON.stringify(q), kv.modRevision).catch((e: unknown) => {
-          if (!(e instanceof StoreError && e.code === 'conflict')) throw e;
-        });
-      }
-    } catch (e) {
-      this.logger?.warn('updating resource quota status failed', { namespace: ns, err: e instanceof Error ? e.message : String(e) });
-    }
   }
 
   private async currentKv(info: ResourceInfo, ns: string, name: string): Promise<KeyValue> {
@@ -487,6 +432,7 @@ export class Registry {
       } catch (e) {
         throw storeToApi(e, info, name);
       }
+      if (info.kind === 'Pod' && podCharged(old as unknown as Pod)) await this.quota.release(ns, old as unknown as Pod);
       return next as unknown as ApiObject;
     }
     try {
@@ -495,8 +441,9 @@ export class Registry {
     } catch (e) {
       throw storeToApi(e, info, name);
     }
-    if (info.kind === 'Pod' && opts.subresource === 'status') await this.refreshQuotaStatus(ns);
-    if (info.kind === 'ResourceQuota' && opts.subresource !== 'status') await this.refreshQuotaStatus(ns);
+    if (info.kind === 'Pod' && podCharged(old as unknown as Pod) && !podCharged(next as unknown as Pod))
+      await this.quota.release(ns, next as unknown as Pod);
+    if (info.kind === 'ResourceQuota' && opts.subresource !== 'status') await this.quota.recount(ns);
     return next as unknown as ApiObject;
   }
 
@@ -581,7 +528,7 @@ export class Registry {
       try {
         const result = await this.deleteOnce(info, name, kv, o, opts);
         if (opts.propagationPolicy !== 'Orphan' && result.gone) await this.cascade(n, info.kind, String(meta.uid));
-        if (info.kind === 'Pod' && result.gone) await this.refreshQuotaStatus(n);
+        if (info.kind === 'Pod' && result.gone && podCharged(o as unknown as Pod)) await this.quota.release(n, o as unknown as Pod);
         return result.obj as unknown as ApiObject;
       } catch (e) {
         const mapped = storeToApi(e, info, name);
