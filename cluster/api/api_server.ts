@@ -2,7 +2,8 @@
  * `openClusterApi`: the cluster API's composition in one call, for the
  * composition root (`cmd/server.ts`) and end-to-end tests: open the store
  * named by `--cluster.store`, create the system namespaces, build the
- * registry, and hand back a `register(app)` that mounts the REST API plugin.
+ * registry, start history compaction and the quota resync, and hand back a
+ * `register(app)` that mounts the REST API plugin.
  *
  *   const api = await openClusterApi(flags.clusterStore ?? defaultStoreUrl(flags.storagePath), { logger });
  *   await api.register(app);   // serves /api and /apis
@@ -11,6 +12,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { type OpenStoreOptions, openStore } from '../store/open_store.js';
+import { Compactor } from '../store/compactor.js';
 import type { Store } from '../store/store.js';
 import { type AuthenticateFn, type AuthorizeFn, type ClusterApiLogger, clusterApi } from './http.js';
 import { Registry, type RegistryOptions } from './registry.js';
@@ -22,6 +24,10 @@ export interface OpenClusterApiOptions {
   store?: OpenStoreOptions;
   registry?: RegistryOptions;
   maxWatchSeconds?: number;
+  /** History compaction period (see compactor.ts). Default 300 000 ms; 0 = off. */
+  compactIntervalMs?: number;
+  /** How often quota ledgers are recounted from live pods. Default 300 000 ms; 0 = off. */
+  quotaResyncMs?: number;
 }
 
 export interface ClusterApi {
@@ -29,7 +35,7 @@ export interface ClusterApi {
   readonly registry: Registry;
   /** Mounts the REST API on `app` (an encapsulated plugin: its parsers and error handler stay inside). */
   register(app: FastifyInstance): Promise<void>;
-  /** Closes the store (stops its watches). Idempotent. */
+  /** Stops compaction and quota resync, then closes the store (ending its watches). Idempotent. */
   close(): Promise<void>;
 }
 
@@ -40,6 +46,14 @@ export async function openClusterApi(storeUrl: string, opts: OpenClusterApiOptio
     const registry = new Registry(store, { ...(opts.logger ? { logger: opts.logger } : {}), ...opts.registry });
     await registry.ensureSystemNamespaces();
     opts.logger?.info('cluster store open', { backend: store.backend, url: storeUrl, revision: await store.currentRevision() });
+    const compactor = new Compactor(store, { intervalMs: opts.compactIntervalMs ?? 300_000, ...(opts.logger ? { logger: opts.logger } : {}) });
+    const resyncMs = opts.quotaResyncMs ?? 300_000;
+    const resync =
+      resyncMs > 0
+        ? setInterval(() => {
+            registry.quota.recountAll().catch((e: unknown) => opts.logger?.warn('quota resync failed', { err: e instanceof Error ? e.message : String(e) }));
+          }, resyncMs).unref()
+        : null;
     return {
       store,
       registry,
@@ -52,7 +66,11 @@ export async function openClusterApi(storeUrl: string, opts: OpenClusterApiOptio
           ...(opts.maxWatchSeconds !== undefined ? { maxWatchSeconds: opts.maxWatchSeconds } : {}),
         });
       },
-      close: () => store.close(),
+      close: async () => {
+        compactor.stop();
+        if (resync !== null) clearInterval(resync);
+        await store.close();
+      },
     };
   } catch (e) {
     await store.close();
