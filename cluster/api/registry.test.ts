@@ -415,3 +415,36 @@ test('registry pods are immutable except images, added tolerations and a one-tim
   const labelled = (await reg.patch(pods, 'default', 'web', { metadata: { labels: { x: 'y' } } }, 'merge')) as Pod;
   assert.deepEqual(labelled.metadata.labels, { x: 'y' });
 });
+
+test('registry events expire with their store lease; updates keep the lease', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-registry-events-'));
+  let clock = Date.parse('2026-01-02T03:04:05Z');
+  const store = new SqliteStore(join(dir, 'c.db'), { pollIntervalMs: 0, leaseSweepIntervalMs: 0, now: () => clock });
+  t.after(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const reg = new Registry(store, { now: () => clock, eventTtlSeconds: 600 });
+  await reg.ensureSystemNamespaces();
+  const events = R('events');
+  const ev = (name: string) => ({ metadata: { name }, involvedObject: { kind: 'Pod', name: 'web' }, reason: 'Scheduled', message: 'assigned to n1' });
+  await reg.create(events, 'default', ev('e1'));
+  clock += 30_000;
+  await reg.create(events, 'default', ev('e2'));
+  const e2 = await reg.get(events, 'default', 'e2');
+  await reg.update(events, 'default', 'e2', { ...e2, count: 2 });
+  clock += 120_000;
+  await reg.create(events, 'default', ev('e3'));
+  await reg.create(configmaps, 'default', { metadata: { name: 'not-an-event' } });
+  // 600 s + the 60 s reuse window after the first lease was granted: e1 and e2 go, e3 stays.
+  clock += 600_000 + 60_000 - 150_000 + 1;
+  store.sweepLeases();
+  assert.deepEqual(
+    (await reg.list(events, 'default')).items.map((e) => e.metadata.name),
+    ['e3'],
+  );
+  clock += 200_000;
+  store.sweepLeases();
+  assert.deepEqual((await reg.list(events, 'default')).items, []);
+  assert.equal((await reg.list(configmaps, 'default')).items.length, 1, 'other kinds never expire');
+});

@@ -74,7 +74,12 @@ export interface RegistryOptions {
   /** Random suffix for `generateName` (5 characters). Default: random from Kubernetes' alphabet. */
   nameSuffix?: () => string;
   logger?: RegistryLogger;
+  /** Events expire this long after their creation (a store lease, as Kubernetes does on etcd). Default 3600 s; 0 = never. */
+  eventTtlSeconds?: number;
 }
+
+/** Events created within this window share one store lease (Kubernetes reuses leases the same way). */
+const EVENT_LEASE_REUSE_MS = 60_000;
 
 export interface GetOptions {
   /** Read as of this resourceVersion ('' / '0' = latest). */
@@ -168,6 +173,8 @@ export class Registry {
   private readonly logger: RegistryLogger | undefined;
   /** ResourceQuota enforcement (ledger in the quotas' status.used). */
   readonly quota: QuotaAdmission;
+  private readonly eventTtlSeconds: number;
+  private eventLease = { id: 0, grantedAt: 0 };
 
   constructor(store: Store, opts: RegistryOptions = {}) {
     this.store = store;
@@ -183,6 +190,21 @@ export class Registry {
       });
     this.logger = opts.logger;
     this.quota = new QuotaAdmission(store, opts.logger);
+    this.eventTtlSeconds = opts.eventTtlSeconds ?? 3600;
+  }
+
+  /**
+   * The store lease new Events are attached to, so they disappear `eventTtlSeconds` after
+   * creation (at most a minute later, since one lease serves a minute of events).
+   */
+  private async leaseForEvent(fresh: boolean): Promise<number> {
+    if (this.eventTtlSeconds <= 0) return 0;
+    const now = this.now();
+    if (fresh || this.eventLease.id === 0 || now - this.eventLease.grantedAt >= EVENT_LEASE_REUSE_MS) {
+      const id = await this.store.grantLease(this.eventTtlSeconds + EVENT_LEASE_REUSE_MS / 1000);
+      this.eventLease = { id, grantedAt: now };
+    }
+    return this.eventLease.id;
   }
 
   private timestamp(): string {
@@ -352,7 +374,19 @@ export class Registry {
     if (info.namespaced) await this.admitNamespace(info, n, name);
     const write = async () => {
       try {
-        const kv = await this.store.create(storeKey(info, n, name), this.encode(o, info, name));
+        const key = storeKey(info, n, name);
+        const value = this.encode(o, info, name);
+        let kv: KeyValue;
+        if (info.kind !== 'Event') kv = await this.store.create(key, value);
+        else {
+          try {
+            kv = await this.store.create(key, value, { lease: await this.leaseForEvent(false) });
+          } catch (e) {
+            // The shared lease ran out (or was revoked) under us: take a fresh one once.
+            if (!(e instanceof StoreError && e.code === 'lease_not_found')) throw e;
+            kv = await this.store.create(key, value, { lease: await this.leaseForEvent(true) });
+          }
+        }
         meta.resourceVersion = String(kv.modRevision);
       } catch (e) {
         throw storeToApi(e, info, name);
@@ -436,7 +470,7 @@ export class Registry {
       return next as unknown as ApiObject;
     }
     try {
-      const u = await this.store.update(kv.key, this.encode(next, info, name), kv.modRevision);
+      const u = await this.store.update(kv.key, this.encode(next, info, name), kv.modRevision, { lease: kv.lease });
       nm.resourceVersion = String(u.modRevision);
     } catch (e) {
       throw storeToApi(e, info, name);
@@ -552,7 +586,7 @@ export class Registry {
       if (deadline < existing) {
         meta.deletionTimestamp = new Date(deadline).toISOString().replace(/\.[0-9]{3}Z$/, 'Z');
         meta.deletionGracePeriodSeconds = grace;
-        const u = await this.store.update(kv.key, this.encode(o, info, name), kv.modRevision);
+        const u = await this.store.update(kv.key, this.encode(o, info, name), kv.modRevision, { lease: kv.lease });
         meta.resourceVersion = String(u.modRevision);
       }
       return { obj: o, gone: false };
@@ -561,7 +595,7 @@ export class Registry {
       if (meta.deletionTimestamp === undefined) {
         meta.deletionTimestamp = this.timestamp();
         meta.deletionGracePeriodSeconds = 0;
-        const u = await this.store.update(kv.key, this.encode(o, info, name), kv.modRevision);
+        const u = await this.store.update(kv.key, this.encode(o, info, name), kv.modRevision, { lease: kv.lease });
         meta.resourceVersion = String(u.modRevision);
       }
       return { obj: o, gone: false };
