@@ -298,3 +298,28 @@ test('http: quota rejection is a 403 Forbidden Status', async (t) => {
   assert.equal(r.statusCode, 403);
   assert.equal(r.json().message, 'pods "b" is forbidden: exceeded quota: q, requested: pods=1, used: pods=1, limited: pods=1');
 });
+
+test('http: a watch over a real socket sends headers at once and streams events as they happen', async (t) => {
+  const { app } = await setup(t);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+  const ac = new AbortController();
+  t.after(() => ac.abort());
+  // fetch resolves on the headers: this would hang if the server waited for the first event.
+  const res = await fetch(`http://127.0.0.1:${port}/api/v1/namespaces/default/pods?watch=true`, { signal: ac.signal });
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('content-type'), 'application/json');
+  const reader = res.body!.getReader();
+  await app.inject({ method: 'POST', url: '/api/v1/namespaces/default/pods', payload: podBody('live') });
+  let text = '';
+  while (!text.includes('\n')) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += Buffer.from(value).toString('utf8');
+  }
+  const ev = JSON.parse(text.split('\n')[0]!);
+  assert.equal(ev.type, 'ADDED');
+  assert.equal(ev.object.metadata.name, 'live');
+  ac.abort();
+});
