@@ -28,11 +28,8 @@
 import hyperid from 'hyperid';
 import {
   ApiError,
-  type FieldError,
-  alreadyExistsError,
   badRequest,
   conflictError,
-  expiredError,
   forbiddenError,
   invalidError,
   notFoundError,
@@ -45,9 +42,17 @@ import type { ApiObject, Namespace, ObjectList, Pod } from './objects.js';
 import { podCharged } from './quota.js';
 import { QuotaAdmission } from './quota_admission.js';
 import { apiVersionOf, RESOURCES, type ResourceInfo, storeKey, storePrefix } from './resources.js';
+import { decodeObject, encodeObject } from './object_codec.js';
+import { type ObjectWatch, type WatchOptions, watchObjects } from './object_watch.js';
+import { podUpdateErrors } from './pod_update.js';
+import { parseResourceVersion, storeToApi } from './store_to_api.js';
 import { validateObject } from './validation.js';
+
 import { StoreError } from '../store/errors.js';
-import type { KeyValue, Store, WatchStream } from '../store/store.js';
+import type { KeyValue, Store } from '../store/store.js';
+
+export type { ObjectWatch, WatchEventOut, WatchOptions } from './object_watch.js';
+export { MAX_OBJECT_BYTES } from './object_codec.js';
 
 type Obj = Record<string, unknown>;
 
@@ -58,8 +63,6 @@ function isObj(v: unknown): v is Obj {
 /** Namespaces created at start and never deletable. */
 export const SYSTEM_NAMESPACES: readonly string[] = ['default', 'kube-system', 'kube-node-lease'];
 
-/** Largest stored object (etcd's default request limit is 1.5 MiB). */
-export const MAX_OBJECT_BYTES = 1536 * 1024;
 
 export interface RegistryLogger {
   info(msg: string, fields?: Readonly<Record<string, unknown>>): void;
@@ -111,54 +114,10 @@ export interface DeleteOptions {
   propagationPolicy?: 'Background' | 'Orphan';
 }
 
-export interface WatchOptions {
-  resourceVersion?: string;
-  labelSelector?: Selector;
-  fieldSelector?: FieldSelector;
-}
-
-/** One watch event as Kubernetes streams it; ERROR carries a Status object. */
-export interface WatchEventOut {
-  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'ERROR';
-  object: ApiObject | ReturnType<ApiError['toStatus']>;
-}
-
-/** A running watch: iterate it; `close()` stops it. */
-export interface ObjectWatch extends AsyncIterable<WatchEventOut> {
-  close(): void;
-}
-
 /** Owner kind → the resource its dependents are (for the delete cascade). */
 const OWNED: Readonly<Record<string, string>> = { Deployment: 'replicasets', ReplicaSet: 'pods' };
 
 const SUFFIX_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
-
-function parseRv(s: string | undefined, what: string): number {
-  if (s === undefined || s === '') return 0;
-  if (!/^[0-9]{1,16}$/.test(s)) throw badRequest(`invalid ${what} ${JSON.stringify(s)}: must be a non-negative integer`);
-  return Number(s);
-}
-
-function storeToApi(e: unknown, info: ResourceInfo, name: string): unknown {
-  if (!(e instanceof StoreError)) return e;
-  switch (e.code) {
-    case 'not_found':
-      return notFoundError(info, name);
-    case 'already_exists':
-      return alreadyExistsError(info, name);
-    case 'conflict':
-      return conflictError(info, name);
-    case 'compacted':
-    case 'watch_overflow':
-      return expiredError(e.message);
-    case 'future_revision':
-      return new ApiError(504, 'InternalError', `Timeout: Too large resource version: ${e.message}`);
-    case 'invalid_key':
-      return badRequest(e.message);
-    default:
-      return new ApiError(503, 'ServiceUnavailable', `the cluster store is unavailable: ${e.message}`);
-  }
-}
 
 function specOf(o: Obj): string {
   // Kinds without spec (ConfigMap, Secret, Endpoints) have no generation semantics beyond 1.
@@ -223,24 +182,6 @@ export class Registry {
     }
   }
 
-  /** Decodes a stored value; the resourceVersion is the key's revision. */
-  private decode(kv: KeyValue, revision = kv.modRevision): Obj {
-    const o = JSON.parse(kv.value) as Obj;
-    if (isObj(o.metadata)) o.metadata.resourceVersion = String(revision);
-    return o;
-  }
-
-  private encode(o: Obj, info: ResourceInfo, name: string): string {
-    const meta = o.metadata as Obj;
-    const rv = meta.resourceVersion;
-    meta.resourceVersion = undefined;
-    const s = JSON.stringify(o);
-    meta.resourceVersion = rv;
-    if (s.length > MAX_OBJECT_BYTES)
-      throw new ApiError(413, 'RequestEntityTooLarge', `${info.resource} "${name}" is ${s.length} bytes, more than the limit of ${MAX_OBJECT_BYTES}`);
-    return s;
-  }
-
   private namespaceOf(info: ResourceInfo, ns: string): string {
     if (info.namespaced && ns === '') throw badRequest(`${info.resource} is namespaced: a namespace is required`);
     return info.namespaced ? ns : '';
@@ -248,7 +189,7 @@ export class Registry {
 
   async get(info: ResourceInfo, ns: string, name: string, opts: GetOptions = {}): Promise<ApiObject> {
     const n = this.namespaceOf(info, ns);
-    const rev = parseRv(opts.resourceVersion, 'resourceVersion');
+    const rev = parseResourceVersion(opts.resourceVersion, 'resourceVersion');
     let kv: KeyValue | null;
     try {
       kv = await this.store.get(storeKey(info, n, name), rev > 0 ? { revision: rev } : {});
@@ -256,11 +197,11 @@ export class Registry {
       throw storeToApi(e, info, name);
     }
     if (kv === null) throw notFoundError(info, name);
-    return this.decode(kv) as unknown as ApiObject;
+    return decodeObject(kv) as unknown as ApiObject;
   }
 
   async list(info: ResourceInfo, ns: string, opts: ListOptions = {}): Promise<ObjectList> {
-    let revision = parseRv(opts.resourceVersion, 'resourceVersion');
+    let revision = parseResourceVersion(opts.resourceVersion, 'resourceVersion');
     let startAfter = '';
     if (opts.continue) {
       const tok = this.decodeContinue(opts.continue);
@@ -277,7 +218,7 @@ export class Registry {
     }
     const items: ApiObject[] = [];
     for (const kv of res.items) {
-      const o = this.decode(kv) as unknown as ApiObject;
+      const o = decodeObject(kv) as unknown as ApiObject;
       if (opts.labelSelector && !opts.labelSelector.matches(o.metadata.labels)) continue;
       if (opts.fieldSelector && !opts.fieldSelector.matches(o)) continue;
       items.push(o);
@@ -375,7 +316,7 @@ export class Registry {
     const write = async () => {
       try {
         const key = storeKey(info, n, name);
-        const value = this.encode(o, info, name);
+        const value = encodeObject(o, info, name);
         let kv: KeyValue;
         if (info.kind !== 'Event') kv = await this.store.create(key, value);
         else {
@@ -431,7 +372,7 @@ export class Registry {
   }
 
   private async updateFrom(info: ResourceInfo, ns: string, name: string, kv: KeyValue, o: Obj, opts: UpdateOptions): Promise<ApiObject> {
-    const old = this.decode(kv);
+    const old = decodeObject(kv);
     const oldMeta = old.metadata as Obj;
     const meta = o.metadata as Obj;
     if (meta.name !== undefined && meta.name !== name)
@@ -452,7 +393,10 @@ export class Registry {
       const nm = next.metadata as Obj;
       for (const k of ['uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation']) nm[k] = oldMeta[k];
       this.validate(info, next, false);
-      if (info.kind === 'Pod') this.checkPodUpdate(info, name, old, next);
+      if (info.kind === 'Pod') {
+        const errs = podUpdateErrors(old, next);
+        if (errs.length > 0) throw invalidError(info, name, errs);
+      }
       this.foldStringData(next);
       if (specOf(next) !== specOf(old)) nm.generation = (typeof oldMeta.generation === 'number' ? oldMeta.generation : 1) + 1;
     }
@@ -470,7 +414,7 @@ export class Registry {
       return next as unknown as ApiObject;
     }
     try {
-      const u = await this.store.update(kv.key, this.encode(next, info, name), kv.modRevision, { lease: kv.lease });
+      const u = await this.store.update(kv.key, encodeObject(next, info, name), kv.modRevision, { lease: kv.lease });
       nm.resourceVersion = String(u.modRevision);
     } catch (e) {
       throw storeToApi(e, info, name);
@@ -479,38 +423,6 @@ export class Registry {
       await this.quota.release(ns, next as unknown as Pod);
     if (info.kind === 'ResourceQuota' && opts.subresource !== 'status') await this.quota.recount(ns);
     return next as unknown as ApiObject;
-  }
-
-  /**
-   * Pods are immutable once created, as in Kubernetes, except: container images, added
-   * tolerations, and `spec.nodeName` set once (the scheduler's binding). Agents and controllers
-   * rely on this: a running pod never changes under them; a new template means new pods.
-   */
-  private checkPodUpdate(info: ResourceInfo, name: string, old: Obj, next: Obj): void {
-    const o = structuredClone(old.spec) as Obj;
-    const n = structuredClone(next.spec) as Obj;
-    const errs: FieldError[] = [];
-    const oldNode = typeof o.nodeName === 'string' ? o.nodeName : '';
-    const newNode = typeof n.nodeName === 'string' ? n.nodeName : '';
-    if (oldNode !== '' && newNode !== oldNode)
-      errs.push({ field: 'spec.nodeName', type: 'Forbidden', detail: `pod is already bound to node "${oldNode}"` });
-    // Blank out what may change, then any remaining difference is forbidden.
-    o.nodeName = undefined;
-    n.nodeName = undefined;
-    const oc = Array.isArray(o.containers) ? (o.containers as Obj[]) : [];
-    const nc = Array.isArray(n.containers) ? (n.containers as Obj[]) : [];
-    if (oc.length === nc.length) for (let i = 0; i < oc.length; i++) nc[i]!.image = oc[i]!.image;
-    const ot = Array.isArray(o.tolerations) ? (o.tolerations as unknown[]) : [];
-    const nt = Array.isArray(n.tolerations) ? (n.tolerations as unknown[]) : [];
-    const prefixKept = ot.every((t, i) => JSON.stringify(t) === JSON.stringify(nt[i]));
-    if (prefixKept) n.tolerations = o.tolerations;
-    if (JSON.stringify(o) !== JSON.stringify(n))
-      errs.push({
-        field: 'spec',
-        type: 'Forbidden',
-        detail: 'pod updates may not change fields other than `spec.containers[*].image`, `spec.tolerations` (only additions to existing tolerations) or `spec.nodeName` (only to bind an unbound pod)',
-      });
-    if (errs.length > 0) throw invalidError(info, name, errs);
   }
 
   /**
@@ -523,7 +435,7 @@ export class Registry {
     const pinned = isObj(patch.metadata) && patch.metadata.resourceVersion !== undefined;
     for (let attempt = 0; ; attempt++) {
       const kv = await this.currentKv(info, n, name);
-      const cur = this.decode(kv);
+      const cur = decodeObject(kv);
       let patched: unknown;
       try {
         patched = type === 'merge' ? applyMergePatch(cur, patch) : applyStrategicPatch(cur, patch);
@@ -552,7 +464,7 @@ export class Registry {
       throw forbiddenError(info, name, 'this namespace may not be deleted');
     for (let attempt = 0; ; attempt++) {
       const kv = await this.currentKv(info, n, name);
-      const o = this.decode(kv);
+      const o = decodeObject(kv);
       const meta = o.metadata as Obj;
       const pre = opts.preconditions;
       if (pre?.uid !== undefined && pre.uid !== meta.uid)
@@ -586,7 +498,7 @@ export class Registry {
       if (deadline < existing) {
         meta.deletionTimestamp = new Date(deadline).toISOString().replace(/\.[0-9]{3}Z$/, 'Z');
         meta.deletionGracePeriodSeconds = grace;
-        const u = await this.store.update(kv.key, this.encode(o, info, name), kv.modRevision, { lease: kv.lease });
+        const u = await this.store.update(kv.key, encodeObject(o, info, name), kv.modRevision, { lease: kv.lease });
         meta.resourceVersion = String(u.modRevision);
       }
       return { obj: o, gone: false };
@@ -595,7 +507,7 @@ export class Registry {
       if (meta.deletionTimestamp === undefined) {
         meta.deletionTimestamp = this.timestamp();
         meta.deletionGracePeriodSeconds = 0;
-        const u = await this.store.update(kv.key, this.encode(o, info, name), kv.modRevision, { lease: kv.lease });
+        const u = await this.store.update(kv.key, encodeObject(o, info, name), kv.modRevision, { lease: kv.lease });
         meta.resourceVersion = String(u.modRevision);
       }
       return { obj: o, gone: false };
@@ -609,7 +521,7 @@ export class Registry {
   /** Marks the namespace Terminating (no new content), then deletes every namespaced object in it. */
   private async deleteNamespaceContents(ns: string, kv: KeyValue, o: Obj): Promise<void> {
     o.status = { phase: 'Terminating' };
-    await this.store.update(kv.key, this.encode(o, RESOURCES[0]!, ns), kv.modRevision);
+    await this.store.update(kv.key, encodeObject(o, RESOURCES[0]!, ns), kv.modRevision);
     for (const info of RESOURCES) {
       if (!info.namespaced) continue;
       const items = await this.store.list(storePrefix(info, ns));
@@ -642,61 +554,9 @@ export class Registry {
     }
   }
 
-  /**
-   * Watches a kind in a namespace ('' = all). Events after `resourceVersion`; with '' or '0',
-   * first an ADDED event for every current object. Selector filtering applies to each event's object.
-   */
+
+  /** Watches a kind in a namespace ('' = all); see object_watch.ts. */
   watch(info: ResourceInfo, ns: string, opts: WatchOptions = {}): ObjectWatch {
-    const rv = parseRv(opts.resourceVersion, 'resourceVersion');
-    const prefix = storePrefix(info, ns);
-    const self = this;
-    let stream: WatchStream | null = null;
-    let closed = false;
-    const matches = (o: ApiObject) =>
-      (!opts.labelSelector || opts.labelSelector.matches(o.metadata.labels)) && (!opts.fieldSelector || opts.fieldSelector.matches(o));
-    async function* run(): AsyncGenerator<WatchEventOut> {
-      let from = rv;
-      if (from === 0) {
-        const l = await self.store.list(prefix).catch((e: unknown) => {
-          throw storeToApi(e, info, '');
-        });
-        from = l.revision;
-        for (const kv of l.items) {
-          const o = self.decode(kv) as unknown as ApiObject;
-          if (matches(o)) yield { type: 'ADDED', object: o };
-        }
-      }
-      if (closed) return;
-      stream = self.store.watch(prefix, from);
-      try {
-        for await (const ev of stream) {
-          const o = self.decode(ev.kv, ev.revision) as unknown as ApiObject;
-          const now = matches(o);
-          if (ev.type !== 'MODIFIED' || ev.prevValue === null) {
-            if (now) yield { type: ev.type, object: o };
-            continue;
-          }
-          // As Kubernetes' watch cache: an object entering the selection is ADDED, one leaving it
-          // is DELETED (with its previous content and the new resourceVersion).
-          const prev = self.decode({ ...ev.kv, value: ev.prevValue }, ev.revision) as unknown as ApiObject;
-          const before = matches(prev);
-          if (now) yield { type: before ? 'MODIFIED' : 'ADDED', object: o };
-          else if (before) yield { type: 'DELETED', object: prev };
-        }
-      } catch (e) {
-        const mapped = storeToApi(e, info, '');
-        if (mapped instanceof ApiError) yield { type: 'ERROR', object: mapped.toStatus() };
-        else throw mapped;
-      }
-    }
-    const gen = run();
-    return {
-      [Symbol.asyncIterator]: () => gen,
-      close: () => {
-        closed = true;
-        stream?.close();
-        void gen.return(undefined);
-      },
-    };
+    return watchObjects(this.store, info, ns, opts);
   }
 }
