@@ -345,7 +345,8 @@ export async function clusterApi(app: FastifyInstance, opts: ClusterApiOptions):
     return reply;
   }
 
-  const route = (url: string, group: string | null, fixed: Record<string, unknown> | null) =>
+  /** `fixed`: a static discovery document; otherwise `grouped` tells `/apis/<group>/<version>/…` from `/api/<version>/…`. */
+  const route = (url: string, grouped: boolean, fixed: Record<string, unknown> | null) =>
     app.route({
       method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
       url,
@@ -356,17 +357,9 @@ export async function clusterApi(app: FastifyInstance, opts: ClusterApiOptions):
           return fixed;
         }
         const rest = ((req.params as { '*'?: string })['*'] ?? '').split('/').filter((s) => s !== '');
-        let g = '';
-        let v: string;
-        let segs: string[];
-        if (group === '') {
-          v = rest[0] ?? '';
-          segs = rest.slice(1);
-        } else {
-          g = rest[0] ?? '';
-          v = rest[1] ?? '';
-          segs = rest.slice(2);
-        }
+        const g = grouped ? (rest[0] ?? '') : '';
+        const v = (grouped ? rest[1] : rest[0]) ?? '';
+        const segs = rest.slice(grouped ? 2 : 1);
         if (v === '') {
           await guard(req, 'get', req.url.split('?')[0]!, '', '');
           throw new ApiError(404, 'NotFound', `the server could not find the requested resource (${req.url})`);
@@ -374,10 +367,10 @@ export async function clusterApi(app: FastifyInstance, opts: ClusterApiOptions):
         return handle(req, reply, g, v, segs);
       },
     });
-  route('/api', null, { kind: 'APIVersions', apiVersion: 'v1', versions: ['v1'] });
-  route('/apis', null, groupList());
-  route('/api/*', '', null);
-  route('/apis/*', 'x', null);
+  route('/api', false, { kind: 'APIVersions', apiVersion: 'v1', versions: ['v1'] });
+  route('/apis', true, groupList());
+  route('/api/*', false, null);
+  route('/apis/*', true, null);
 }
 
 /** The URL path of an object (for `vigil ctl` and Location headers). */
