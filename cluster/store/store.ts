@@ -57,7 +57,10 @@ export interface ListOptions {
 }
 
 export interface WriteOptions {
-  /** Attach the key to this lease (from `grantLease`); 0 = none. Default 0. */
+  /**
+   * The key's lease after the write (from `grantLease`); 0 = none. Default 0 — so, as with an
+   * etcd put, an update that does not pass the key's current lease detaches it.
+   */
   lease?: number;
 }
 
