@@ -20,6 +20,8 @@ export function storeToApi(e: unknown, info: ResourceInfo, name: string): unknow
   if (!(e instanceof StoreError)) return e;
   switch (e.code) {
     case 'not_found':
+    // A write to a key whose lease (an Event's TTL) just ran out: the object is as good as gone.
+    case 'lease_not_found':
       return notFoundError(info, name);
     case 'already_exists':
       return alreadyExistsError(info, name);
