@@ -16,7 +16,7 @@ import { cpus, hostname, totalmem } from 'node:os';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { ConfigMap, Endpoints, Lease, Node, Pod, ResourceList, Secret, Service } from '../api/objects.js';
 import { agentHttp } from './agent_http.js';
-import { ApiClient, ApiClientError, CONFIGMAPS, ENDPOINTS, LEASES, NODES, PODS, SECRETS, SERVICES } from './api_client.js';
+import { type ApiClient, ApiClientError, CONFIGMAPS, ENDPOINTS, LEASES, NODES, PODS, SECRETS, SERVICES } from './api_client.js';
 import type { PodInputs } from './env.js';
 import { AgentMetrics } from './metrics.js';
 import { removePodDir } from './pod_dir.js';

@@ -21,9 +21,7 @@ export interface Backend {
   pod: string;
 }
 
-export interface ProxyLogger {
-  (msg: string, fields: Record<string, unknown>): void;
-}
+export type ProxyLogger = (msg: string, fields: Record<string, unknown>) => void
 
 /** A listener for one Service port. */
 export class PortProxy {
