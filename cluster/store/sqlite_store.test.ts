@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,4 +71,41 @@ test('sqlite store closes a watcher that falls too far behind with watch_overflo
   const w = s.watch('/', 0);
   for (let i = 0; i < 5; i++) await s.create(`/k${i}`, String(i));
   await assert.rejects(takeEvents(w, 5), /fell more than 3 events behind/);
+});
+
+test('sqlite store: a watch sees writes made by another process (polling) and CAS holds across processes', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-sqlite-store-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'shared.db');
+  const s = new SqliteStore(path, { pollIntervalMs: 20, leaseSweepIntervalMs: 0 });
+  t.after(() => s.close());
+  const base = await s.create('/shared/counter', '0');
+  const w = s.watch('/shared/', base.modRevision);
+  const moduleUrl = new URL('./sqlite_store.js', import.meta.url).href;
+  const child = `
+    import { SqliteStore } from ${JSON.stringify(moduleUrl)};
+    const s = new SqliteStore(${JSON.stringify(path)}, { pollIntervalMs: 0, leaseSweepIntervalMs: 0 });
+    for (let i = 0; i < 3; i++) await s.create('/shared/from-child-' + i, String(i));
+    await s.update('/shared/counter', 'child', ${base.modRevision});
+    let conflict = 'none';
+    try { await s.update('/shared/counter', 'late', ${base.modRevision}); } catch (e) { conflict = e.code; }
+    await s.close();
+    process.stdout.write(conflict);
+  `;
+  const out = await new Promise<string>((resolve, reject) => {
+    const p = spawn(process.execPath, ['--input-type=module', '-e', child], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    p.on('exit', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`child exited ${code}: ${stderr}`))));
+  });
+  assert.equal(out, 'conflict', 'the stale update in the child was refused');
+  const evs = await takeEvents(w, 4);
+  w.close();
+  assert.deepEqual(
+    evs.map((e) => `${e.type} ${e.kv.key}=${e.kv.value}`),
+    ['ADDED /shared/from-child-0=0', 'ADDED /shared/from-child-1=1', 'ADDED /shared/from-child-2=2', 'MODIFIED /shared/counter=child'],
+  );
+  await assert.rejects(s.update('/shared/counter', 'parent', base.modRevision), /was modified/);
 });
