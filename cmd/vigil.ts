@@ -13,6 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { versionText } from './build_info.js';
 import { runCheckConfig } from './check_config.js';
 import { type Command, type CommandIo, commandHelp, parseCommandArgs, UsageError } from './cli.js';
+import { agentCommand } from '../cluster/agent/agent_command.js';
 import { serverCommand } from './server_command.js';
 
 /** `vigil check config FILE...`: validates configuration files like `promtool check config`. */
@@ -27,7 +28,7 @@ export const checkConfigCommand: Command = {
 };
 
 /** Every subcommand, in the order `vigil --help` lists them. */
-export const COMMANDS: readonly Command[] = [serverCommand, checkConfigCommand];
+export const COMMANDS: readonly Command[] = [serverCommand, checkConfigCommand, agentCommand];
 
 const PROGRAM = 'vigil';
 

@@ -11,7 +11,7 @@
 import { hostname } from 'node:os';
 import { UsageError, type Command, type ParsedArgs } from '../../cmd/cli.js';
 import { isLogLevel, StructuredLogger } from '../../cmd/logger.js';
-import { dns1123Subdomain } from '../api/names.js';
+import { dns1123Subdomain, labelValue, qualifiedName } from '../api/names.js';
 import { parseQuantity } from '../api/quantity.js';
 import { ApiClient } from './api_client.js';
 import { machineCapacity, NodeAgent } from './node_agent.js';
@@ -27,6 +27,16 @@ export function parseKeyValues(s: string, what: string): Record<string, string> 
     out[part.slice(0, i).trim()] = part.slice(i + 1).trim();
   }
   return out;
+}
+
+/** Parses `--labels k=v,...` and checks keys and values as Kubernetes label syntax. */
+export function parseLabels(s: string): Record<string, string> {
+  const labels = parseKeyValues(s, 'labels');
+  for (const [k, v] of Object.entries(labels)) {
+    const errs = [...qualifiedName(k).map((e) => `key "${k}": ${e}`), ...labelValue(v).map((e) => `value "${v}" of "${k}": ${e}`)];
+    if (errs.length > 0) throw new UsageError(`flag --labels: ${errs.join('; ')}`);
+  }
+  return labels;
 }
 
 /** Parses `--capacity cpu=2,memory=4Gi` over the machine's defaults. */
@@ -84,7 +94,7 @@ export const agentCommand: Command = {
       client: new ApiClient(server),
       nodeName,
       dataDir: str(a, 'data-dir', 'data/agent'),
-      labels: parseKeyValues(str(a, 'labels', ''), 'labels'),
+      labels: parseLabels(str(a, 'labels', '')),
       capacity: parseCapacity(str(a, 'capacity', '')),
       listenAddress: str(a, 'listen-address', '127.0.0.1:10250'),
       portRange,
