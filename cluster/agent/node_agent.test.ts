@@ -145,3 +145,71 @@ test('node agent end to end: registers its node and lease, runs a bound pod to R
   assert.equal(existsSync(sup.dir), false);
   await assert.rejects(fetch(`http://127.0.0.1:${hostPort}/`));
 });
+
+test('node agent: deleting a pod behind a Service under load fails no request (dropped from the proxy before SIGTERM)', async (t) => {
+  const api = await apiServer();
+  const client = new ApiClient(api.url, { retryDelayMs: 50 });
+  const dataDir = mkdtempSync(join(tmpdir(), 'vigil-agent-data-'));
+  const agent = new NodeAgent({ client, nodeName: 'node-b', dataDir, listenAddress: '127.0.0.1:0', portRange: { low: 47000, high: 47999 }, probeSecondMs: 50, drainMs: 200, leaseRenewMs: 1000 });
+  await agent.start();
+  t.after(async () => {
+    await agent.stop();
+    await api.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  const mk = (name: string, version: string): Pod => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: 'default', labels: { app: 'lb' } },
+    spec: {
+      nodeName: 'node-b',
+      terminationGracePeriodSeconds: 5,
+      containers: [{ name: 'web', image: `${process.execPath} ${APP} --version ${version}`, ports: [{ name: 'http' }], readinessProbe: { httpGet: { path: '/ready', port: 'http' }, periodSeconds: 1 } }],
+    },
+  });
+  await client.create(PODS('default'), mk('lb-1', 'one'));
+  await client.create(PODS('default'), mk('lb-2', 'two'));
+  const ready = async (name: string) =>
+    waitFor(`${name} Ready`, async () => {
+      const p = await client.get<Pod>(PODS('default'), name);
+      return p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') && p.metadata.annotations?.[HOST_PORTS_ANNOTATION] ? p : undefined;
+    });
+  const pods = [await ready('lb-1'), await ready('lb-2')];
+  const svcPort = await new PortAllocator(48000, 48999).allocate();
+  await client.create<Service>(SERVICES('default'), { apiVersion: 'v1', kind: 'Service', metadata: { name: 'lb', namespace: 'default' }, spec: { selector: { app: 'lb' }, ports: [{ port: svcPort, targetPort: 'http' }] } });
+  await client.create<Endpoints>(ENDPOINTS('default'), {
+    apiVersion: 'v1',
+    kind: 'Endpoints',
+    metadata: { name: 'lb', namespace: 'default' },
+    subsets: pods.map((p) => ({
+      addresses: [{ ip: '127.0.0.1', targetRef: { kind: 'Pod' as const, namespace: 'default', name: p.metadata.name, uid: p.metadata.uid ?? '' } }],
+      ports: [{ port: (JSON.parse(p.metadata.annotations?.[HOST_PORTS_ANNOTATION] ?? '{}') as Record<string, number>).http ?? 0 }],
+    })),
+  });
+  await waitFor('proxy with two backends', async () => agent.proxier.proxy(`default/lb:${svcPort}`)?.currentBackends.length === 2);
+
+  // A bounded load loop (4 workers × 60 requests); lb-1 is deleted after the first 40 answers.
+  const seen: Record<string, number> = {};
+  let failures = 0;
+  let done = 0;
+  let deleted: Promise<unknown> | null = null;
+  const worker = async () => {
+    for (let i = 0; i < 60; i++) {
+      try {
+        const body = await (await fetch(`http://127.0.0.1:${svcPort}/`)).text();
+        const v = body.split(' ')[0] ?? '';
+        seen[v] = (seen[v] ?? 0) + 1;
+      } catch {
+        failures++;
+      }
+      if (++done === 40) deleted = client.delete(PODS('default'), 'lb-1');
+    }
+  };
+  await Promise.all([worker(), worker(), worker(), worker()]);
+  await deleted;
+  assert.equal(failures, 0);
+  assert.ok((seen.one ?? 0) > 0 && (seen.two ?? 0) > 0, JSON.stringify(seen));
+  await waitFor('lb-1 gone', async () => (await client.tryGet<Pod>(PODS('default'), 'lb-1')) === null);
+  // Afterwards everything goes to lb-2 even though the Endpoints object (written by hand here) still lists lb-1.
+  for (let i = 0; i < 5; i++) assert.match(await (await fetch(`http://127.0.0.1:${svcPort}/`)).text(), /^two /);
+});
