@@ -141,6 +141,7 @@ test('node agent end to end: registers its node and lease, runs a bound pod to R
   await client.delete(PODS('default'), 'web-1');
   await waitFor('proxy dropped the terminating pod', async () => agent.proxier.proxy(`default/web:${svcPort}`)?.currentBackends.length === 0);
   await waitFor('pod gone from the API', async () => (await client.tryGet<Pod>(PODS('default'), 'web-1')) === null);
+  await waitFor('agent forgot the pod', async () => agent.pods.size === 0);
   assert.equal(sup.runners[0]?.proc?.running, false);
   assert.equal(existsSync(sup.dir), false);
   await assert.rejects(fetch(`http://127.0.0.1:${hostPort}/`));

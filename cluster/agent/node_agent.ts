@@ -132,7 +132,10 @@ export class NodeAgent {
 
   // ------------------------------------------------------------ node and lease
 
+  private readyTransition: { ready: boolean; at: string } | null = null;
+
   private nodeStatus(ready: boolean): Node['status'] {
+    if (this.readyTransition === null || this.readyTransition.ready !== ready) this.readyTransition = { ready, at: iso() };
     const capacity = this.o.capacity ?? machineCapacity();
     return {
       capacity,
@@ -144,7 +147,7 @@ export class NodeAgent {
           reason: ready ? 'AgentReady' : 'AgentStopped',
           message: ready ? 'vigil agent is posting ready status' : 'vigil agent stopped',
           lastHeartbeatTime: iso(),
-          lastTransitionTime: iso(),
+          lastTransitionTime: this.readyTransition.at,
         },
       ],
       addresses: [
