@@ -33,7 +33,7 @@ import type { Registry } from '../api/registry.js';
 import { Controller, type ControllerLogger, type SyncResult } from './controller.js';
 import { computeStatus, type ProgressReason, statusChanged } from './deployment_status.js';
 import type { EventRecorder } from './event_recorder.js';
-import { Informer, objectKey, splitKey } from './informer.js';
+import { type Informer, objectKey, splitKey } from './informer.js';
 import { isControlledBy } from './pod_state.js';
 import { DEPLOYMENTS, PODS, REPLICASETS } from './resources.js';
 import { resolveFenceposts } from './rollout_math.js';

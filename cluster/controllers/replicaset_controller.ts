@@ -14,7 +14,7 @@ import { ApiError } from '../api/api_error.js';
 import type { Pod, ReplicaSet } from '../api/objects.js';
 import type { Registry } from '../api/registry.js';
 import { Controller, type ControllerLogger, type SyncResult } from './controller.js';
-import { Informer, objectKey, splitKey } from './informer.js';
+import { type Informer, objectKey, splitKey } from './informer.js';
 import { podsToDelete } from './pod_deletion_order.js';
 import { isControlledBy, isPodActive, isPodAvailable, isPodReady, msUntilAvailable } from './pod_state.js';
 import { PODS, REPLICASETS } from './resources.js';
