@@ -7,6 +7,7 @@
  */
 import type { Container, ContainerState, ContainerStatus, PodSpec } from '../api/objects.js';
 import { ContainerProcess, type ProcessExit } from './container_process.js';
+import { clearPid, recordPid } from './orphan_reaper.js';
 import { type AgentProbe, type ProbeKind, ProbeWorker } from './probes.js';
 import { enterCgroup, type Limits, readCgroup, removeCgroup } from './resources.js';
 import { RestartBackoff, type RestartBackoffOptions } from './restart_backoff.js';
@@ -74,6 +75,7 @@ export class ContainerRunner {
     this.killReason = null;
     const p = new ContainerProcess({ argv: this.o.argv, cwd: this.o.cwd, env: this.o.env, logDir: this.o.logDir, name: this.name, now: this.now, ...(this.o.logMaxBytes !== undefined ? { logMaxBytes: this.o.logMaxBytes } : {}) });
     this.proc = p;
+    if (p.pid > 0) recordPid(this.o.logDir, this.name, p.pid);
     if (this.o.cgroup !== null && p.pid > 0) {
       try {
         this.cgroupDir = enterCgroup(this.o.cgroup.root, this.o.cgroup.name, p.pid, this.o.limits);
@@ -163,6 +165,7 @@ export class ContainerRunner {
 
   private onExit(p: ContainerProcess, exit: ProcessExit): void {
     if (this.proc !== p) return;
+    clearPid(this.o.logDir, this.name);
     this.stopProbes();
     this.cpuBase = this.cpuSeconds;
     this.memoryBytes = 0;

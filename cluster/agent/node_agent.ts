@@ -19,6 +19,7 @@ import { agentHttp } from './agent_http.js';
 import { type ApiClient, ApiClientError, CONFIGMAPS, ENDPOINTS, LEASES, NODES, PODS, SECRETS, SERVICES } from './api_client.js';
 import type { PodInputs } from './env.js';
 import { AgentMetrics } from './metrics.js';
+import { reapOrphans } from './orphan_reaper.js';
 import { removePodDir } from './pod_dir.js';
 import { PodSupervisor } from './pod_supervisor.js';
 import { PortAllocator } from './ports.js';
@@ -116,6 +117,8 @@ export class NodeAgent {
       this.log.info('cgroup v2 with cpu and memory controllers is not available (or not writable): pods run as process groups; memory limits are enforced by RSS watching, CPU limits are accounted but not enforced');
     else this.log.info('pods run in cgroup v2 groups under /sys/fs/cgroup/vigil with cpu.max and memory.max limits');
     mkdirSync(this.o.dataDir, { recursive: true });
+    const reaped = reapOrphans(this.o.dataDir);
+    if (reaped > 0) this.log.warn('killed container processes left by a previous agent run; their pods start again', { groups: reaped });
     const [host = '127.0.0.1', portText = '10250'] = (this.o.listenAddress ?? '127.0.0.1:10250').split(/:(?=[0-9]+$)/);
     this.server = Fastify();
     await this.server.register(agentHttp, { metrics: this.metrics, findPod: (ns, name) => [...this.pods.values()].find((p) => p.pod.metadata.namespace === ns && p.pod.metadata.name === name) });
