@@ -21,12 +21,17 @@ export type SyncResult = undefined | { requeueAfterMs: number };
 
 export abstract class Controller {
   abstract readonly name: string;
-  readonly queue: WorkQueue;
+  /** The current queue; replaced by a fresh one when workers start again after `stopWorkers()`. */
+  queue: WorkQueue;
   protected readonly log: ControllerLogger | undefined;
+  private readonly queueOpts: WorkQueueOptions | undefined;
   private running: Promise<void>[] = [];
+  /** Syncs run by the workers (successful or not), for metrics and tests. */
+  syncs = 0;
 
   constructor(logger?: ControllerLogger, queueOpts?: WorkQueueOptions) {
     this.log = logger;
+    this.queueOpts = queueOpts;
     this.queue = new WorkQueue(queueOpts);
   }
 
@@ -35,27 +40,30 @@ export abstract class Controller {
 
   /** Starts `workers` loops (default 1). */
   runWorkers(workers = 1): void {
-    for (let i = 0; i < workers; i++) this.running.push(this.loop());
+    if (this.queue.isShutDown()) this.queue = new WorkQueue(this.queueOpts);
+    const q = this.queue;
+    for (let i = 0; i < workers; i++) this.running.push(this.loop(q));
   }
 
-  private async loop(): Promise<void> {
+  private async loop(q: WorkQueue): Promise<void> {
     for (;;) {
-      const key = await this.queue.get();
+      const key = await q.get();
       if (key === null) return;
+      this.syncs++;
       try {
         const r = await this.sync(key);
-        this.queue.forget(key);
-        if (r !== undefined) this.queue.addAfter(key, r.requeueAfterMs);
+        q.forget(key);
+        if (r !== undefined) q.addAfter(key, r.requeueAfterMs);
       } catch (e) {
-        const delay = this.queue.addRateLimited(key);
+        const delay = q.addRateLimited(key);
         this.log?.warn('sync failed; retrying', { controller: this.name, key, retryInMs: delay, err: e instanceof Error ? e.message : String(e) });
       } finally {
-        this.queue.done(key);
+        q.done(key);
       }
     }
   }
 
-  /** Stops the workers after their current key. */
+  /** Stops the workers after their current key; keys added until the next `runWorkers` are dropped. */
   async stopWorkers(): Promise<void> {
     this.queue.shutDown();
     await Promise.all(this.running);

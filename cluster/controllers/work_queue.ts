@@ -40,6 +40,11 @@ export class WorkQueue {
     return this.queue.length;
   }
 
+  /** Whether `shutDown()` was called. */
+  isShutDown(): boolean {
+    return this.closed;
+  }
+
   /** Queues `key` now (deduplicated). Ignored after shutDown. */
   add(key: string): void {
     if (this.closed) return;
