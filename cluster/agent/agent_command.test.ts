@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -17,6 +17,15 @@ import { ApiClient, NODES, PODS } from './api_client.js';
 const VIGIL = fileURLToPath(new URL('../../cmd/vigil.js', import.meta.url));
 const APP = fileURLToPath(new URL('../../../test/fixtures/http_app.mjs', import.meta.url));
 
+/** Running (not gone, not a zombie). */
+function alive(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
 test('agent flags: labels and capacity parse, and mistakes name the flag and the bad part', () => {
   assert.deepEqual(parseKeyValues('a=1, b = 2', 'labels'), { a: '1', b: '2' });
   assert.deepEqual(parseKeyValues('', 'labels'), {});
@@ -31,7 +40,7 @@ test('agent flags: labels and capacity parse, and mistakes name the flag and the
   assert.throws(() => parseCapacity('memory=lots'), /memory="lots" is not a quantity/);
 });
 
-test('vigil agent as a process: registers, runs a bound pod, and on SIGTERM stops the pod and reports the node not Ready', async (t) => {
+test('vigil agent as a process: registers, runs a bound pod, reaps it after a SIGKILLed run, and on SIGTERM stops the pod and reports the node not Ready', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-agent-cmd-'));
   const store = new SqliteStore(join(dir, 'c.db'), { pollIntervalMs: 0, leaseSweepIntervalMs: 0 });
   const registry = new Registry(store);
@@ -41,9 +50,8 @@ test('vigil agent as a process: registers, runs a bound pod, and on SIGTERM stop
   await app.listen({ host: '127.0.0.1', port: 0 });
   const a = app.server.address();
   const url = `http://127.0.0.1:${typeof a === 'object' && a !== null ? a.port : 0}`;
-  const child = spawn(process.execPath, [VIGIL, 'agent', `--server=${url}`, '--node-name=proc-node', `--data-dir=${join(dir, 'agent')}`, '--listen-address=127.0.0.1:0', '--port-range=46000-46999', '--labels=role=test'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const args = [VIGIL, 'agent', `--server=${url}`, '--node-name=proc-node', `--data-dir=${join(dir, 'agent')}`, '--listen-address=127.0.0.1:0', '--port-range=46000-46999', '--labels=role=test'];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (b: Buffer) => {
     stderr += b.toString();
@@ -86,10 +94,33 @@ test('vigil agent as a process: registers, runs a bound pod, and on SIGTERM stop
     const port = (JSON.parse(p.metadata.annotations?.['vigil.dev/host-ports'] ?? '{}') as Record<string, number>).http;
     return port !== undefined && (await fetch(`http://127.0.0.1:${port}/`)).ok ? true : undefined;
   });
-  child.kill('SIGTERM');
-  const code = await exited;
+
+  // An agent killed outright leaves its pod's process; the next agent run kills it and starts the pod again.
+  child.kill('SIGKILL');
+  await exited;
+  assert.doesNotThrow(() => process.kill(pid, 0), 'the pod process outlives a SIGKILLed agent');
+  const second = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  second.stderr.on('data', (b: Buffer) => {
+    stderr += b.toString();
+  });
+  const exited2 = new Promise<number | null>((r) => second.once('exit', (code) => r(code)));
+  t.after(() => second.kill('SIGKILL'));
+  const pid2 = await until('pod running again', async () => {
+    const p = await client.get<Pod>(PODS('default'), 'p1');
+    const id = Number(p.status?.containerStatuses?.[0]?.containerID?.replace('pid://', '') ?? '0');
+    return id !== 0 && id !== pid ? id : undefined;
+  });
+  assert.match(stderr, /killed container processes left by a previous agent run/);
+  assert.equal(alive(pid), false, 'the orphan was killed');
+  await until('app serving again', async () => {
+    const p = await client.get<Pod>(PODS('default'), 'p1');
+    const port = (JSON.parse(p.metadata.annotations?.['vigil.dev/host-ports'] ?? '{}') as Record<string, number>).http;
+    return port !== undefined && (await fetch(`http://127.0.0.1:${port}/`)).ok ? true : undefined;
+  });
+  second.kill('SIGTERM');
+  const code = await exited2;
   assert.equal(code, 0, `exit code ${code}; agent stderr:\n${stderr}`);
-  assert.throws(() => process.kill(pid, 0), 'the pod process is gone after the agent stopped');
+  assert.equal(alive(pid2), false, 'the pod process is gone after the agent stopped');
   const after = await client.get<Node>(NODES, 'proc-node');
   assert.equal(after.status?.conditions?.[0]?.status, 'False');
   const p = await client.get<Pod>(PODS('default'), 'p1');

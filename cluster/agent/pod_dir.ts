@@ -17,7 +17,12 @@ import { PodConfigError, type PodInputs } from './env.js';
 /** Path of a pod's directory. */
 export function podDirPath(dataDir: string, pod: Pod): string {
   const m = pod.metadata;
-  return join(dataDir, 'pods', `${m.namespace ?? 'default'}_${m.name}_${m.uid ?? 'nouid'}`);
+  return join(dataDir, 'pods', `${m.namespace ?? 'default'}_${m.name}_${safeUid(m.uid ?? 'nouid')}`);
+}
+
+/** A uid as one path component (hyperid uids are base64 and may hold '/' and '+'). */
+export function safeUid(uid: string): string {
+  return uid.replace(/[^A-Za-z0-9_.-]/g, '_');
 }
 
 /** Resolves `rel` inside `root`, refusing absolute paths and escapes with '..'. */

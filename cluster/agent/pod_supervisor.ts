@@ -16,7 +16,7 @@ import type { Condition, ContainerStatus, Pod, PodPhase, PodStatus } from '../ap
 import { CommandLineError, containerArgv } from './container_process.js';
 import { ContainerRunner } from './container_runner.js';
 import { containerEnv, PodConfigError, type PodInputs } from './env.js';
-import { insideDir, preparePodDir } from './pod_dir.js';
+import { insideDir, preparePodDir, safeUid } from './pod_dir.js';
 import type { PortAllocator } from './ports.js';
 import type { ProbeKind } from './probes.js';
 import { type IsolationMode, limitsOf } from './resources.js';
@@ -101,9 +101,11 @@ export class PodSupervisor {
     for (const c of this.pod.spec.containers) {
       const ps: number[] = [];
       for (const p of c.ports ?? []) {
-        if (p.containerPort !== undefined && p.containerPort > 0) {
-          this.o.ports.reserve(p.containerPort);
-          ps.push(p.containerPort);
+        // Pods share the node's network: a fixed containerPort (or hostPort) is the port on the node.
+        const fixed = p.containerPort !== undefined && p.containerPort > 0 ? p.containerPort : (p.hostPort ?? 0);
+        if (fixed > 0) {
+          this.o.ports.reserve(fixed);
+          ps.push(fixed);
         } else ps.push(await this.o.ports.allocate());
       }
       this.hostPorts.push(ps);
@@ -115,7 +117,7 @@ export class PodSupervisor {
     const hostPorts = this.hostPorts[i] ?? [];
     const env = containerEnv(c, hostPorts, inputs);
     const cwd = c.workingDir !== undefined ? insideDir(this.dir, c.workingDir, `container "${c.name}" workingDir`) : this.dir;
-    const uid = this.pod.metadata.uid ?? this.pod.metadata.name;
+    const uid = safeUid(this.pod.metadata.uid ?? this.pod.metadata.name);
     return new ContainerRunner(c, {
       argv: containerArgv(c),
       env,
