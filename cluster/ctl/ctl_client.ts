@@ -8,8 +8,8 @@
  * prints as kubectl does (`Error from server (NotFound): …`); `ConnectionError`
  * says the server could not be reached.
  */
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { ApiObject, ObjectList } from '../api/objects.js';
 import type { Connection } from './ctl_config.js';
 
@@ -48,10 +48,19 @@ export interface RawWatchEvent {
 const MAX_BODY = 64 * 1024 * 1024;
 
 export class CtlClient {
+  /** Own keep-alive agents, destroyed by `close()` so no idle socket outlives the command. */
+  private readonly httpAgent = new HttpAgent({ keepAlive: true });
+  private readonly httpsAgent = new HttpsAgent({ keepAlive: true });
   constructor(
     readonly conn: Connection,
     private readonly timeoutMs = 30_000,
   ) {}
+
+  /** Closes the client's connections. */
+  close(): void {
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+  }
 
   private open(method: string, url: URL, body: string | undefined, contentType: string, signal?: AbortSignal, timeout = true): Promise<IncomingMessage> {
     const headers: Record<string, string> = { accept: 'application/json' };
@@ -61,7 +70,13 @@ export class CtlClient {
       headers['content-length'] = String(Buffer.byteLength(body));
     }
     const isHttps = url.protocol === 'https:';
-    const opts = { method, headers, ...(isHttps && this.conn.ca !== '' ? { ca: this.conn.ca } : {}), ...(signal ? { signal } : {}) };
+    const opts = {
+      method,
+      headers,
+      agent: isHttps ? this.httpsAgent : this.httpAgent,
+      ...(isHttps && this.conn.ca !== '' ? { ca: this.conn.ca } : {}),
+      ...(signal ? { signal } : {}),
+    };
     return new Promise((resolve, reject) => {
       const req = (isHttps ? httpsRequest : httpRequest)(url, opts, resolve);
       if (timeout) req.setTimeout(this.timeoutMs, () => req.destroy(new ConnectionError(`the request to ${url.host} timed out after ${this.timeoutMs} ms`)));

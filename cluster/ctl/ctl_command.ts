@@ -119,8 +119,9 @@ export async function runCtl(argv: readonly string[], io: CommandIo, opts: CtlRu
       readConfig(cfgPath),
     );
     const signal = opts.signal ?? new AbortController().signal;
+    const client = new CtlClient(conn, opts.requestTimeoutMs ?? 30_000);
     const ctx: CtlContext = {
-      client: new CtlClient(conn, opts.requestTimeoutMs ?? 30_000),
+      client,
       args,
       namespace: conn.namespace,
       namespaceExplicit: flagString(args, 'namespace') !== '',
@@ -143,7 +144,11 @@ export async function runCtl(argv: readonly string[], io: CommandIo, opts: CtlRu
         }),
       readFile: opts.readFile ?? readManifestFile,
     };
-    return await dispatch(ctx);
+    try {
+      return await dispatch(ctx);
+    } finally {
+      client.close();
+    }
   } catch (e) {
     if (e instanceof UsageError) {
       io.err(`error: ${e.message}\nSee 'vigil ctl --help' for usage.`);

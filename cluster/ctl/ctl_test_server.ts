@@ -69,6 +69,8 @@ export async function startCtlTestServer(): Promise<CtlTestServer> {
       return { status: r.status, json: (await r.json()) as Record<string, unknown> };
     },
     async close() {
+      // Test requests through the global fetch keep idle connections; do not wait for their keep-alive timeout.
+      app.server.closeAllConnections();
       await app.close();
       await api.close();
       rmSync(dir, { recursive: true, force: true });
