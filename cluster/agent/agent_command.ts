@@ -3,11 +3,12 @@
  *
  *   vigil agent --server URL [--node-name N] [--data-dir D] [--labels k=v,...]
  *               [--capacity cpu=2,memory=4Gi] [--listen-address 127.0.0.1:10250]
- *               [--port-range 30000-32767] [--proxy.bind-address 127.0.0.1]
+ *               [--port-range 30000-32767] [--node-ip 127.0.0.1] [--proxy.bind-address 127.0.0.1]
  *
  * SIGTERM/SIGINT stop the agent: its pods are stopped gracefully and the node is
  * reported not Ready.
  */
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { UsageError, type Command, type ParsedArgs } from '../../cmd/cli.js';
 import { isLogLevel, StructuredLogger } from '../../cmd/logger.js';
@@ -69,6 +70,7 @@ export const agentCommand: Command = {
     { name: 'capacity', kind: 'string', help: 'Node capacity, e.g. cpu=2,memory=4Gi (default: the machine).', default: '', placeholder: 'RESOURCES' },
     { name: 'listen-address', kind: 'string', help: 'Address of the agent HTTP server (/metrics, logs).', default: '127.0.0.1:10250', placeholder: 'ADDR' },
     { name: 'port-range', kind: 'string', help: 'Host ports handed to pods.', default: '30000-32767', placeholder: 'LOW-HIGH' },
+    { name: 'node-ip', kind: 'string', help: "This node's address for other machines (Node InternalIP, pods' podIP).", default: '127.0.0.1', placeholder: 'IP' },
     { name: 'proxy.bind-address', kind: 'string', help: 'Address the Service proxies listen on.', default: '127.0.0.1', placeholder: 'IP' },
     { name: 'log.level', kind: 'string', help: 'Only log messages with the given severity or above: debug, info, warn, error.', default: 'info', placeholder: 'LEVEL' },
   ],
@@ -89,6 +91,8 @@ export const agentCommand: Command = {
       if (e instanceof PortRangeError) throw new UsageError(`flag --port-range: ${e.message}`);
       throw e;
     }
+    const nodeIP = str(a, 'node-ip', '127.0.0.1');
+    if (isIP(nodeIP) === 0) throw new UsageError(`flag --node-ip: expected an IP address, got "${nodeIP}"`);
     const logger = new StructuredLogger({ level });
     const agent = new NodeAgent({
       client: new ApiClient(server),
@@ -99,6 +103,7 @@ export const agentCommand: Command = {
       listenAddress: str(a, 'listen-address', '127.0.0.1:10250'),
       portRange,
       proxyBindAddress: str(a, 'proxy.bind-address', '127.0.0.1'),
+      nodeIP,
       logger,
     });
     try {

@@ -58,6 +58,7 @@ test('node agent end to end: registers its node and lease, runs a bound pod to R
     labels: { zone: 'z1' },
     capacity: { cpu: '2', memory: '4Gi', pods: '10' },
     listenAddress: '127.0.0.1:0',
+    nodeIP: '127.0.0.2',
     portRange: { low: 44000, high: 44999 },
     leaseRenewMs: 100,
     probeSecondMs: 50,
@@ -79,6 +80,8 @@ test('node agent end to end: registers its node and lease, runs a bound pod to R
   assert.equal(node.status?.conditions?.[0]?.type, 'Ready');
   assert.equal(node.status?.conditions?.[0]?.status, 'True');
   assert.equal(node.status?.nodeInfo?.isolation, agent.isolation);
+  assert.deepEqual(node.status?.addresses?.[0], { type: 'InternalIP', address: '127.0.0.2' });
+  assert.equal(node.status?.daemonEndpoints?.agentEndpoint.Port, agent.port);
   const lease1 = await client.get<Lease>(LEASES('kube-node-lease'), 'node-a');
   assert.equal(lease1.spec.holderIdentity, 'node-a');
   await waitFor('lease renewal', async () => (await client.get<Lease>(LEASES('kube-node-lease'), 'node-a')).spec.renewTime !== lease1.spec.renewTime);
@@ -106,7 +109,8 @@ test('node agent end to end: registers its node and lease, runs a bound pod to R
     const p = await client.get<Pod>(PODS('default'), 'web-1');
     return p.status?.phase === 'Running' && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? p : undefined;
   });
-  assert.equal(running.status?.podIP, '127.0.0.1');
+  assert.equal(running.status?.podIP, '127.0.0.2');
+  assert.equal(running.status?.hostIP, '127.0.0.2');
   assert.equal(running.status?.containerStatuses?.[0]?.ready, true);
   assert.ok(running.status?.containerStatuses?.[0]?.state.running?.startedAt);
   const hostPort = (JSON.parse(running.metadata.annotations?.[HOST_PORTS_ANNOTATION] ?? '{}') as Record<string, number>).http;

@@ -45,6 +45,8 @@ export interface NodeAgentOptions {
   listenAddress?: string;
   /** Host ports for pods. Default 30000–32767. */
   portRange?: { low: number; high: number };
+  /** The node's address as other machines reach it: Node InternalIP, pods' hostIP/podIP. Default 127.0.0.1. */
+  nodeIP?: string;
   /** Where Service proxies listen. Default 127.0.0.1. */
   proxyBindAddress?: string;
   /** Lease renewal period. Default 2000 ms. */
@@ -154,7 +156,7 @@ export class NodeAgent {
         },
       ],
       addresses: [
-        { type: 'InternalIP', address: '127.0.0.1' },
+        { type: 'InternalIP', address: this.o.nodeIP ?? '127.0.0.1' },
         { type: 'Hostname', address: hostname() },
       ],
       daemonEndpoints: { agentEndpoint: { Port: this.port } },
@@ -251,6 +253,7 @@ export class NodeAgent {
       ports: this.ports,
       isolation: this.isolation,
       loadInputs: (pod) => this.loadInputs(pod),
+      hostIP: o.nodeIP ?? '127.0.0.1',
       onChange: (s) => this.onPodChange(s),
       onProbeResult: (container, kind, ok) => this.metrics.recordProbe(p.metadata.namespace ?? 'default', p.metadata.name, container, kind, ok),
       log: (m, f) => this.log.info(m, f),
