@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
 import type { Deployment, Event, Pod, ReplicaSet } from '../api/objects.js';
 import { REVISION_ANNOTATION } from '../api/objects.js';
-import { DeploymentController, ROLLBACK_ANNOTATION } from './deployment_controller.js';
+import { DeploymentController, ROLLBACK_ANNOTATION, templateOfRevision } from './deployment_controller.js';
 import { EventRecorder } from './event_recorder.js';
 import { isPodActive, isPodReady } from './pod_state.js';
 import { ReplicaSetController } from './replicaset_controller.js';
@@ -248,4 +248,21 @@ test('Recreate strategy removes every old pod before creating new ones', async (
   const active = (await s.c.pods()).filter(isPodActive);
   assert.equal(active.length, 3);
   assert.ok(active.every((p) => image(p) === 'node v2.js'));
+});
+
+test('a client-side rollback (the old revision template written back, as `vigil ctl rollout undo` does) reuses the old ReplicaSet', async (t) => {
+  const s = await setup(t);
+  await s.c.registry.create(DEPLOYMENTS, 'default', deployment('web', 'node v1.js', 2));
+  await settle(s, 'web');
+  let d = await getD(s.c, 'web');
+  await s.c.registry.update(DEPLOYMENTS, 'default', 'web', { ...d, spec: { ...d.spec, template: { ...d.spec.template, spec: { containers: [{ name: 'app', image: 'node v2.js' }] } } } });
+  await settle(s, 'web');
+  const v1 = (await replicaSets(s.c)).find((r) => r.metadata.annotations?.[REVISION_ANNOTATION] === '1')!;
+  d = await getD(s.c, 'web');
+  await s.c.registry.update(DEPLOYMENTS, 'default', 'web', { ...d, spec: { ...d.spec, template: templateOfRevision(v1) } });
+  await settle(s, 'web');
+  const rss = await replicaSets(s.c);
+  assert.equal(rss.length, 2);
+  assert.equal(rss.find((r) => r.metadata.uid === v1.metadata.uid)?.spec.replicas, 2);
+  assert.equal(rss.find((r) => r.metadata.uid === v1.metadata.uid)?.metadata.annotations?.[REVISION_ANNOTATION], '3');
 });
