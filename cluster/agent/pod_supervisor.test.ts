@@ -280,3 +280,30 @@ test('pod supervisor: two containers of one pod share the pod directory and reac
   assert.equal((await get(port)).body, `side ${port}\n`);
   assert.equal(sup.status().containerStatuses?.length, 2);
 });
+
+test('pod supervisor retries a start that failed for a transient reason, and starts nothing when terminated meanwhile', async (t) => {
+  let calls = 0;
+  const { sup } = supervise(t, pod('flaky', [app('c')]), {
+    configRetryMs: 30,
+    loadInputs: async () => {
+      calls++;
+      if (calls === 1) throw new Error('connect ECONNREFUSED (API server down)');
+      return noInputs;
+    },
+  });
+  await sup.start();
+  assert.equal(sup.runners.length, 0);
+  assert.equal(sup.status().phase, 'Pending');
+  await waitFor('started on retry', () => sup.runners[0]?.proc?.running === true);
+  assert.equal(calls, 2);
+
+  let release: () => void = () => {};
+  const ports = new PortAllocator(41500, 41999);
+  const { sup: slow } = supervise(t, pod('slow', [app('c')]), { ports, loadInputs: () => new Promise<PodInputs>((r) => (release = () => r(noInputs))) });
+  const started = slow.start();
+  await slow.terminate(1);
+  release();
+  await started;
+  assert.equal(slow.runners.length, 0);
+  assert.equal(ports.allocated, 0);
+});

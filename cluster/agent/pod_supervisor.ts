@@ -73,20 +73,26 @@ export class PodSupervisor {
     return `${this.pod.metadata.namespace ?? 'default'}/${this.pod.metadata.name}`;
   }
 
-  /** Prepares and starts the containers (retrying on configuration errors until terminated). */
+  /**
+   * Prepares and starts the containers. Configuration errors (missing ConfigMap/Secret, bad
+   * paths or command lines) show as CreateContainerConfigError; those and transient failures
+   * (API unreachable, no free port) are retried every `configRetryMs` until the pod is terminated.
+   */
   async start(): Promise<void> {
     if (this.terminating) return;
     try {
       const inputs = await this.o.loadInputs(this.pod);
       if (this.terminating) return;
       this.dir = preparePodDir(this.o.dataDir, this.pod, inputs);
-      if (this.hostPorts.length === 0) await this.allocatePorts();
+      if (this.hostPorts.length === 0) this.hostPorts = await this.allocatePorts();
+      // terminate() may have run while we waited: start nothing then.
+      if (this.terminating) return this.releasePorts();
       this.runners = this.pod.spec.containers.map((_c, i) => this.makeRunner(i, inputs));
       this.configError = null;
     } catch (e) {
-      if (!(e instanceof PodConfigError || e instanceof CommandLineError)) throw e;
-      this.configError = e.message;
-      this.o.log?.('pod cannot start', { pod: this.key, err: e.message });
+      const msg = e instanceof Error ? e.message : String(e);
+      if (e instanceof PodConfigError || e instanceof CommandLineError) this.configError = msg;
+      this.o.log?.('pod cannot start yet; retrying', { pod: this.key, err: msg });
       this.o.onChange(this);
       this.retryTimer = setTimeout(() => {
         this.retryTimer = null;
@@ -97,19 +103,33 @@ export class PodSupervisor {
     for (const r of this.runners) r.start();
   }
 
-  private async allocatePorts(): Promise<void> {
-    for (const c of this.pod.spec.containers) {
-      const ps: number[] = [];
-      for (const p of c.ports ?? []) {
-        // Pods share the node's network: a fixed containerPort (or hostPort) is the port on the node.
-        const fixed = p.containerPort !== undefined && p.containerPort > 0 ? p.containerPort : (p.hostPort ?? 0);
-        if (fixed > 0) {
-          this.o.ports.reserve(fixed);
-          ps.push(fixed);
-        } else ps.push(await this.o.ports.allocate());
+  /** Host ports for every container port; all or nothing (a failure releases what it took). */
+  private async allocatePorts(): Promise<number[][]> {
+    const out: number[][] = [];
+    const taken: number[] = [];
+    try {
+      for (const c of this.pod.spec.containers) {
+        const ps: number[] = [];
+        for (const p of c.ports ?? []) {
+          // Pods share the node's network: a fixed containerPort (or hostPort) is the port on the node.
+          const fixed = p.containerPort !== undefined && p.containerPort > 0 ? p.containerPort : (p.hostPort ?? 0);
+          const port = fixed > 0 ? fixed : await this.o.ports.allocate();
+          if (fixed > 0) this.o.ports.reserve(fixed);
+          taken.push(port);
+          ps.push(port);
+        }
+        out.push(ps);
       }
-      this.hostPorts.push(ps);
+    } catch (e) {
+      for (const p of taken) this.o.ports.release(p);
+      throw e;
     }
+    return out;
+  }
+
+  private releasePorts(): void {
+    for (const ps of this.hostPorts) for (const p of ps) this.o.ports.release(p);
+    this.hostPorts = [];
   }
 
   private makeRunner(i: number, inputs: PodInputs): ContainerRunner {
@@ -157,7 +177,7 @@ export class PodSupervisor {
     const drain = Math.min(drainMs, graceMs);
     if (drain > 0 && this.runners.some((r) => r.proc?.running === true)) await new Promise((r) => setTimeout(r, drain));
     await Promise.all(this.runners.map((r) => r.stop(graceMs - drain)));
-    for (const ps of this.hostPorts) for (const p of ps) this.o.ports.release(p);
+    this.releasePorts();
     this.stopped = true;
     this.o.onChange(this);
   }
