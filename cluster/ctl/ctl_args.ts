@@ -50,6 +50,7 @@ export const CTL_FLAGS: readonly CtlFlag[] = [
   { name: 'ignore-daemonsets', kind: 'bool', help: 'drain: accepted for kubectl compatibility (Vigil has no DaemonSets).' },
   { name: 'show-labels', kind: 'bool', help: 'get: add a LABELS column.' },
   { name: 'revision', kind: 'string', help: 'rollout history: show the details of one revision.', placeholder: 'N' },
+  { name: 'metrics-server', kind: 'string', help: 'top: URL of the PromQL query API (default: --server, where vigil server serves it).', placeholder: 'URL' },
   { name: 'dry-run', kind: 'string', help: 'create/run: "client" prints the object instead of sending it.', placeholder: 'client' },
 ];
 

@@ -4,7 +4,8 @@
  * (`vigil_pod_cpu_seconds_total`, `vigil_pod_memory_bytes`, per container),
  * read through the server's PromQL API (`/api/v1/query`): CPU is the 1-minute
  * rate. Nodes sum their pods' use (pods map to nodes through the API) and show
- * it against the node's allocatable resources. When the query API is not there
+ * it against the node's allocatable resources. `--metrics-server URL` points at
+ * another PromQL API (e.g. a Prometheus scraping the agents). When the query API is not there
  * or has no samples yet the command says "metrics not available yet" (exit 1).
  */
 import { UsageError } from '../../cmd/cli.js';
@@ -26,7 +27,13 @@ interface Usage {
 const NOT_AVAILABLE = 'metrics not available yet (the server has no vigil_pod_* samples from the node agents; is the cluster scraped?)';
 
 async function instant(ctx: CtlContext, expr: string): Promise<Map<string, number>> {
-  const r = await ctx.client.text(`/api/v1/query?query=${encodeURIComponent(expr)}`);
+  const base = flagString(ctx.args, 'metrics-server').replace(/\/+$/, '');
+  let r: { status: number; body: string };
+  try {
+    r = await ctx.client.text(`${base}/api/v1/query?query=${encodeURIComponent(expr)}`);
+  } catch (e) {
+    throw new CtlError(`${NOT_AVAILABLE}: ${e instanceof Error ? e.message : String(e)}`);
+  }
   if (r.status !== 200) throw new CtlError(NOT_AVAILABLE);
   let doc: { status?: string; data?: { result?: { metric: Record<string, string>; value: [number, string] }[] } };
   try {
