@@ -87,7 +87,8 @@ export class NodeAgent {
   private readonly abort = new AbortController();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly lastStatus = new Map<string, string>();
-  private readonly annotated = new Map<string, Promise<void>>();
+  /** Pods whose host ports are published (the annotation precedes any status write after the ports exist). */
+  private readonly published = new Set<string>();
   private readonly dirty = new Set<string>();
   private flushTimer: NodeJS.Timeout | null = null;
   private stopSampler: () => void = () => {};
@@ -240,7 +241,7 @@ export class NodeAgent {
       this.pods.set(uid, sup);
       this.log.info('starting pod', { pod: podKey(p), uid });
       const s = sup;
-      this.annotated.set(uid, s.start().then(() => this.publishPorts(s)).catch((e) => this.log.error('pod failed to start', { pod: podKey(p), err: e instanceof Error ? e.message : String(e) })));
+      void s.start().catch((e) => this.log.error('BUG: pod start threw', { pod: podKey(p), err: e instanceof Error ? e.message : String(e) }));
       return;
     }
     if (deleting && !sup.terminating) void this.finish(sup, true);
@@ -281,7 +282,7 @@ export class NodeAgent {
     }
     this.pods.delete(uid);
     this.lastStatus.delete(uid);
-    this.annotated.delete(uid);
+    this.published.delete(uid);
     this.proxier.setPodExcluded(podKey(p), false);
     this.metrics.forgetPod(p.metadata.namespace ?? 'default', p.metadata.name);
     removePodDir(this.o.dataDir, p);
@@ -314,7 +315,8 @@ export class NodeAgent {
     return { configMaps, secrets, services, serviceHost: this.proxier.bindAddress === '0.0.0.0' ? '127.0.0.1' : this.proxier.bindAddress };
   }
 
-  private async publishPorts(sup: PodSupervisor): Promise<void> {
+  /** Writes the host-ports annotation; false when the write failed (retried with the next flush). */
+  private async publishPorts(sup: PodSupervisor): Promise<boolean> {
     const ports: Record<string, number> = {};
     sup.pod.spec.containers.forEach((c, ci) => {
       (c.ports ?? []).forEach((p, pi) => {
@@ -324,12 +326,14 @@ export class NodeAgent {
         if (p.containerPort) ports[String(p.containerPort)] = hp;
       });
     });
-    if (Object.keys(ports).length === 0) return;
+    if (Object.keys(ports).length === 0) return true;
     const p = sup.pod;
     try {
       await this.client.patch<Pod>(PODS(p.metadata.namespace), p.metadata.name, { metadata: { uid: p.metadata.uid, annotations: { [HOST_PORTS_ANNOTATION]: JSON.stringify(ports) } } });
+      return true;
     } catch (e) {
       this.log.warn('cannot publish the pod host ports', { pod: podKey(p), err: e instanceof Error ? e.message : String(e) });
+      return false;
     }
   }
 
@@ -349,7 +353,13 @@ export class NodeAgent {
     for (const uid of uids) {
       const sup = this.pods.get(uid);
       if (sup === undefined) continue;
-      await this.annotated.get(uid);
+      if (!this.published.has(uid) && sup.runners.length > 0) {
+        if (!(await this.publishPorts(sup))) {
+          this.dirty.add(uid);
+          continue;
+        }
+        this.published.add(uid);
+      }
       const status = sup.status();
       const text = JSON.stringify(status);
       if (this.lastStatus.get(uid) === text) continue;
