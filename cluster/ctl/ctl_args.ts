@@ -46,6 +46,7 @@ export const CTL_FLAGS: readonly CtlFlag[] = [
   { name: 'previous', kind: 'bool', help: "logs: the previous run's output." },
   { name: 'tail', kind: 'string', help: 'logs: only the last N lines.', placeholder: 'N' },
   { name: 'grace-period', kind: 'string', help: 'delete/drain: seconds of graceful termination (default: the pod\'s).', placeholder: 'SECONDS' },
+  { name: 'wait', kind: 'bool', help: 'delete: wait until graceful deletions finished (default true; --wait=false returns at once).' },
   { name: 'force', kind: 'bool', help: 'drain: also delete pods no controller manages.' },
   { name: 'ignore-daemonsets', kind: 'bool', help: 'drain: accepted for kubectl compatibility (Vigil has no DaemonSets).' },
   { name: 'show-labels', kind: 'bool', help: 'get: add a LABELS column.' },

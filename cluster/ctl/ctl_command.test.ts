@@ -303,6 +303,20 @@ test('rollout history, undo to the previous and to a chosen revision, pause/resu
   assert.equal(paused.code, 1);
   assert.match(paused.err, /you cannot rollback a paused deployment/);
   assert.equal((await s.ctl(['rollout', 'resume', 'deployment/roll'])).out, 'deployment.apps/roll resumed');
+
+  const d = (await s.ctl(['describe', 'deploy', 'roll'])).out.split('\n');
+  assert.ok(d.some((l) => /^Replicas: +1 desired \| 0 updated \| 0 total \| 0 available \| 0 unavailable$/.test(l)), d.join('\n'));
+  assert.ok(d.some((l) => /^RollingUpdateStrategy: +25% max unavailable, 25% max surge$/.test(l)));
+  assert.ok(d.some((l) => /^NewReplicaSet: +roll-h3 \(0\/1 replicas created\)$/.test(l)));
+  assert.ok(d.some((l) => /^ {6}Image: +app v1$/.test(l)), 'the pod template shows the rolled-back image');
+
+  const several = await s.ctl(['get', 'deploy,rs', '-l', 'app=roll']);
+  const sections = several.out.split('\n\n');
+  assert.equal(sections.length, 2);
+  assert.deepEqual(cells(sections[0]!)[1]!.slice(0, 2), ['deployment.apps/roll', '0/1']);
+  assert.deepEqual(cells(sections[1]!).map((r) => r[0]), ['NAME', 'replicaset.apps/roll-h1', 'replicaset.apps/roll-h2', 'replicaset.apps/roll-h3']);
+  const allNames = await s.ctl(['get', 'all', '-l', 'app=roll', '-o', 'name']);
+  assert.equal(allNames.out, 'deployment.apps/roll\nreplicaset.apps/roll-h1\nreplicaset.apps/roll-h2\nreplicaset.apps/roll-h3');
 });
 
 test('rollout status follows the Deployment status until it is rolled out, and times out otherwise', async () => {
@@ -370,6 +384,31 @@ test('cordon, uncordon and drain (waits for graceful termination, refuses unmana
   assert.equal(out[out.length - 1], 'node/n1 drained');
   const left = (await s.api2('GET', '/api/v1/pods?fieldSelector=spec.nodeName=n1')).json as { items: unknown[] };
   assert.equal(left.items.length, 0);
+});
+
+test('delete waits until a graceful pod deletion is finished by the node (unless --wait=false)', async () => {
+  await makePod('default', 'graceful', { nodeName: 'n9', terminationGracePeriodSeconds: 30 });
+  const lines: string[] = [];
+  const run = s.ctl(['delete', 'pod', 'graceful'], { onOut: (l) => lines.push(l) });
+  while (lines.length === 0) await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(lines, ['pods "graceful" deleted']);
+  let finished = false;
+  void run.then(() => (finished = true));
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(finished, false, 'still waiting for the node to stop the pod');
+  const marked = (await s.api2('GET', '/api/v1/namespaces/default/pods/graceful')).json as Obj;
+  assert.equal(typeof marked.metadata.deletionTimestamp, 'string');
+  // The node agent's part.
+  await s.api2('DELETE', '/api/v1/namespaces/default/pods/graceful?gracePeriodSeconds=0');
+  assert.equal((await run).code, 0);
+
+  await makePod('default', 'graceful2', { nodeName: 'n9' });
+  const quick = await s.ctl(['delete', 'pod', 'graceful2', '--wait=false']);
+  assert.deepEqual(quick, { code: 0, out: 'pods "graceful2" deleted', err: '' });
+  const t = await s.ctl(['delete', 'pod', 'graceful2', '--timeout', '300ms']);
+  assert.equal(t.code, 1);
+  assert.match(t.err, /timed out waiting for pods\/graceful2 to be deleted/);
+  await s.api2('DELETE', '/api/v1/namespaces/default/pods/graceful2?gracePeriodSeconds=0');
 });
 
 test('logs needs a scheduled pod; top says metrics are not available when the server has no query API', async () => {

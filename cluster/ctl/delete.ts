@@ -1,23 +1,49 @@
 /**
  * `vigil ctl delete KIND NAME... | KIND/NAME... | KIND -l SELECTOR | -f FILE [--grace-period S]`.
  * Prints `deployments.apps "web" deleted` per object once the API accepted the
- * deletion (pods then terminate gracefully on their node). Dependents (a
+ * deletion; a graceful deletion (a pod on a node) is then waited for until the
+ * agent stopped the pod, as kubectl's `--wait` does (`--wait=false` returns at
+ * once, `--timeout D` bounds the wait). Dependents (a
  * Deployment's ReplicaSets and pods) are removed by the server's garbage collection.
  */
 import { UsageError } from '../../cmd/cli.js';
+import type { ApiObject } from '../api/objects.js';
 import type { ResourceInfo } from '../api/resources.js';
 import { manifestNamespace, readManifests } from './apply.js';
-import { flagInt, flagString } from './ctl_args.js';
+import { flagInt, flagString, parseDurationFlag } from './ctl_args.js';
 import { ServerError } from './ctl_client.js';
-import { type CtlContext, nsFor, pathOf, resolveKind, splitKindName } from './ctl_context.js';
+import { type CtlContext, CtlError, nsFor, pathOf, resolveKind, splitKindName } from './ctl_context.js';
 import { quotedRef } from './printers.js';
+
+/** Waits until the object `uid` at `path` is gone (a graceful pod deletion ends when its agent stopped it). */
+async function waitGone(ctx: CtlContext, path: string, uid: string | undefined, deadline: number): Promise<void> {
+  for (;;) {
+    try {
+      const cur = await ctx.client.get(path);
+      if (uid !== undefined && cur.metadata.uid !== uid) return;
+    } catch (e) {
+      if (e instanceof ServerError && e.status === 404) return;
+      throw e;
+    }
+    if (ctx.signal.aborted) return;
+    if (ctx.now() >= deadline) throw new CtlError(`timed out waiting for ${path.split('/').slice(-2).join('/')} to be deleted`);
+    await ctx.sleep(200);
+  }
+}
 
 async function deleteOne(ctx: CtlContext, info: ResourceInfo, ns: string, name: string): Promise<boolean> {
   const grace = ctx.args.values.has('grace-period') ? flagInt(ctx.args, 'grace-period', 0) : -1;
   const q = grace >= 0 ? `?gracePeriodSeconds=${grace}` : '';
+  const path = pathOf(info, ns, name);
   try {
-    await ctx.client.request('DELETE', pathOf(info, ns, name) + q);
+    const left = await ctx.client.request<ApiObject>('DELETE', path + q);
     ctx.io.log(`${quotedRef(info, name)} deleted`);
+    // Like kubectl (--wait, default true): a deletion that is still in progress is waited for.
+    if (left.metadata?.deletionTimestamp !== undefined && ctx.args.values.get('wait') !== false) {
+      const t = flagString(ctx.args, 'timeout', '0');
+      const ms = parseDurationFlag('timeout', t);
+      await waitGone(ctx, path, left.metadata.uid, ms > 0 ? ctx.now() + ms : Number.POSITIVE_INFINITY);
+    }
     return true;
   } catch (e) {
     if (!(e instanceof ServerError)) throw e;

@@ -27,8 +27,38 @@ function targetOf(positionals: readonly string[]): Target {
   return { info, names };
 }
 
+/** kubectl's `all` category (what Vigil serves of it). */
+const ALL = ['pods', 'services', 'deployments', 'replicasets'];
+
+/** `get KIND1,KIND2` / `get all`: one table per kind with `kind/name` names, or one List. */
+async function getSeveral(ctx: CtlContext, kinds: readonly string[]): Promise<number> {
+  if (ctx.args.positionals.length > 1) throw new UsageError('names cannot be given when several resource types are listed');
+  if (flagBool(ctx.args, 'watch')) throw new UsageError(`watch is only supported on individual resources and resource collections, but ${kinds.length} resource types were given`);
+  const format = parseOutput(flagString(ctx.args, 'output'));
+  const selector = flagString(ctx.args, 'selector');
+  const everything: ApiObject[] = [];
+  let printedTables = 0;
+  for (const k of kinds) {
+    const info = resolveKind(k);
+    const all = ctx.allNamespaces && info.namespaced;
+    const ns = all ? '' : nsFor(ctx, info);
+    const list = await ctx.client.list(pathOf(info, ns), selector !== '' ? { labelSelector: selector } : {});
+    everything.push(...list.items);
+    if ((format === 'table' || format === 'wide') && list.items.length > 0) {
+      if (printedTables++ > 0) ctx.io.log('');
+      const opts: PrintOptions = { wide: format === 'wide', withNamespace: all, showLabels: flagBool(ctx.args, 'show-labels'), nowMs: ctx.now(), kindPrefix: true };
+      new TablePrinter(info.kind, opts, (s) => ctx.io.log(s)).print(list.items);
+    }
+  }
+  if (format === 'yaml' || format === 'json' || format === 'name') printStructured(everything, format, false, (s) => ctx.io.log(s));
+  else if (everything.length === 0) ctx.io.err(ctx.allNamespaces ? 'No resources found' : `No resources found in ${ctx.namespace} namespace.`);
+  return 0;
+}
+
 /** Runs `get`; returns the exit code. */
 export async function runGet(ctx: CtlContext): Promise<number> {
+  const first = ctx.args.positionals[0] ?? '';
+  if (!first.includes('/') && (first.includes(',') || first === 'all')) return getSeveral(ctx, first === 'all' ? ALL : first.split(',').filter((k) => k !== ''));
   const { info, names } = targetOf(ctx.args.positionals);
   const format = parseOutput(flagString(ctx.args, 'output'));
   const selector = flagString(ctx.args, 'selector');

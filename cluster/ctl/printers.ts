@@ -27,7 +27,7 @@ import type {
   Secret,
   Service,
 } from '../api/objects.js';
-import { qualifiedResource, type ResourceInfo } from '../api/resources.js';
+import { qualifiedResource, type ResourceInfo, resourceForKind } from '../api/resources.js';
 import { ageOf } from './age.js';
 
 export interface PrintOptions {
@@ -36,6 +36,8 @@ export interface PrintOptions {
   readonly withNamespace: boolean;
   readonly showLabels: boolean;
   readonly nowMs: number;
+  /** Print names as `deployment.apps/web` (when several kinds are listed together). */
+  readonly kindPrefix?: boolean;
 }
 
 const NONE = '<none>';
@@ -267,9 +269,13 @@ export function headerFor(kind: string, opts: PrintOptions): string[] {
 /** The cells of one object's row under `opts`. */
 export function rowFor(o: ApiObject, opts: PrintOptions): string[] {
   const c = columnsOf(o.kind);
+  const cells = c.row(o, opts.nowMs);
+  const info = opts.kindPrefix === true ? resourceForKind(o.apiVersion, o.kind) : undefined;
+  // Events have no NAME column; every other kind starts with it.
+  if (info !== undefined && o.kind !== 'Event') cells[0] = nameRef(info, o.metadata.name);
   return [
     ...(opts.withNamespace ? [o.metadata.namespace ?? ''] : []),
-    ...c.row(o, opts.nowMs),
+    ...cells,
     ...(opts.wide && c.wideRow ? c.wideRow(o) : []),
     ...(opts.showLabels ? [labelsText(o)] : []),
   ];
