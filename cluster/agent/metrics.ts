@@ -7,10 +7,14 @@
  *   vigil_pod_container_restarts_total{namespace,pod,container}  counter
  *   vigil_pod_probe_result{namespace,pod,container,probe}        gauge: 1 last probe succeeded, 0 failed
  *   vigil_agent_pods                                             gauge: pods supervised
+ *   vigil_service_proxy_connections_total{service,port}          counter: connections accepted by a Service proxy
+ *   vigil_service_proxy_failed_connections_total{service,port}   counter: connections no endpoint accepted
+ *   vigil_service_proxy_endpoints{service,port}                  gauge: endpoints the proxy spreads over
  */
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { PodSupervisor } from './pod_supervisor.js';
 import type { ProbeKind } from './probes.js';
+import type { PortProxy } from './service_proxy.js';
 
 const LABELS = ['namespace', 'pod', 'container'] as const;
 
@@ -18,7 +22,7 @@ export class AgentMetrics {
   readonly registry = new Registry();
   private readonly probes = new Map<string, { labels: Record<string, string>; ok: boolean }>();
 
-  constructor(pods: () => Iterable<PodSupervisor>) {
+  constructor(pods: () => Iterable<PodSupervisor>, proxies: () => Iterable<PortProxy> = () => []) {
     const each = (fn: (labels: Record<(typeof LABELS)[number], string>, r: PodSupervisor['runners'][number]) => void) => {
       for (const p of pods()) {
         for (const r of p.runners) fn({ namespace: p.pod.metadata.namespace ?? 'default', pod: p.pod.metadata.name, container: r.name }, r);
@@ -63,6 +67,39 @@ export class AgentMetrics {
       collect() {
         this.reset();
         for (const p of probes.values()) this.set(p.labels, p.ok ? 1 : 0);
+      },
+    });
+    const eachProxy = (fn: (labels: { service: string; port: string }, px: PortProxy) => void) => {
+      for (const px of proxies()) fn({ service: px.service, port: String(px.port) }, px);
+    };
+    new Counter({
+      name: 'vigil_service_proxy_connections_total',
+      help: 'Connections accepted by the Service proxy on this node.',
+      labelNames: ['service', 'port'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        eachProxy((l, px) => this.inc(l, px.accepted));
+      },
+    });
+    new Counter({
+      name: 'vigil_service_proxy_failed_connections_total',
+      help: 'Connections the Service proxy closed because no endpoint accepted them.',
+      labelNames: ['service', 'port'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        eachProxy((l, px) => this.inc(l, px.failed));
+      },
+    });
+    new Gauge({
+      name: 'vigil_service_proxy_endpoints',
+      help: 'Ready endpoints the Service proxy spreads connections over.',
+      labelNames: ['service', 'port'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        eachProxy((l, px) => this.set(l, px.currentBackends.length));
       },
     });
     new Gauge({

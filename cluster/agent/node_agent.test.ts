@@ -137,6 +137,8 @@ test('node agent end to end: registers its node and lease, runs a bound pod to R
   assert.match(metrics, /vigil_pod_probe_result\{namespace="default",pod="web-1",container="web",probe="readiness"\} 1/);
   assert.match(metrics, /vigil_pod_container_restarts_total\{namespace="default",pod="web-1",container="web"\} 0/);
   assert.match(metrics, /vigil_pod_cpu_seconds_total\{namespace="default",pod="web-1",container="web"\} /);
+  assert.match(metrics, new RegExp(`vigil_service_proxy_connections_total\\{service="default/web",port="${svcPort}"\\} [1-9]`));
+  assert.match(metrics, new RegExp(`vigil_service_proxy_endpoints\\{service="default/web",port="${svcPort}"\\} 1`));
   const logs = await (await fetch(`http://127.0.0.1:${agent.port}/logs/default/web-1/web`)).text();
   assert.match(logs, /listening on [0-9]+ version v1/);
 

@@ -106,7 +106,10 @@ export class NodeAgent {
       ...(o.proxyBindAddress !== undefined ? { bindAddress: o.proxyBindAddress } : {}),
       log: (m, f) => this.log.warn(m, f),
     });
-    this.metrics = new AgentMetrics(() => this.pods.values());
+    this.metrics = new AgentMetrics(
+      () => this.pods.values(),
+      () => this.proxier.all(),
+    );
   }
 
   private get client(): ApiClient {

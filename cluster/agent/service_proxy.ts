@@ -198,6 +198,11 @@ export class ServiceProxier {
     if (had !== excluded) this.refreshBackends();
   }
 
+  /** Every listening proxy. */
+  all(): IterableIterator<PortProxy> {
+    return this.proxies.values();
+  }
+
   /** The proxy of a Service port (`namespace/name:port`), for tests and metrics. */
   proxy(key: string): PortProxy | undefined {
     return this.proxies.get(key);
