@@ -9,6 +9,11 @@
  * (no adoption of orphans: Vigil creates every pod it manages). At most
  * `burst` pods are created or deleted per sync (Kubernetes' 500, smaller here);
  * the rest follows on the next sync, which is requeued at once.
+ *
+ * With a pod informer (`watch`), a sync whose cached pod count already matches
+ * only refreshes status from the cache; whenever pods must be created or
+ * deleted, the pods are listed from the registry first, so a stale cache can
+ * delay a correction but never cause a double creation.
  */
 import { ApiError } from '../api/api_error.js';
 import type { Pod, ReplicaSet } from '../api/objects.js';
@@ -31,6 +36,7 @@ export class ReplicaSetController extends Controller {
   private readonly registry: Registry;
   private readonly now: () => number;
   private readonly burst: number;
+  private pods: Informer<Pod> | null = null;
 
   constructor(registry: Registry, opts: ReplicaSetControllerOptions = {}) {
     super(opts.logger);
@@ -41,6 +47,7 @@ export class ReplicaSetController extends Controller {
 
   /** Feeds the queue from ReplicaSet and Pod informers (pods enqueue their controlling ReplicaSet). */
   watch(rs: Informer<ReplicaSet>, pods: Informer<Pod>): void {
+    this.pods = pods;
     rs.addHandlers({ onAdd: (o) => this.queue.add(objectKey(o)), onUpdate: (_, o) => this.queue.add(objectKey(o)) });
     const owner = (p: Pod) => {
       const ref = p.metadata.ownerReferences?.find((r) => r.controller === true && r.kind === 'ReplicaSet');
@@ -58,10 +65,14 @@ export class ReplicaSetController extends Controller {
       if (e instanceof ApiError && e.code === 404) return undefined;
       throw e;
     }
-    const all = (await this.registry.list(PODS, namespace)).items as Pod[];
-    const owned = all.filter((p) => isControlledBy(p, rs.metadata.uid));
-    const active = owned.filter(isPodActive);
     const want = rs.spec.replicas ?? 1;
+    const cache = this.pods;
+    if (cache?.hasSynced() && rs.metadata.deletionTimestamp === undefined) {
+      const cached = cache.list().filter((p) => p.metadata.namespace === namespace && isControlledBy(p, rs.metadata.uid) && isPodActive(p));
+      if (cached.length === want) return this.writeStatus(rs, cached);
+    }
+    const all = (await this.registry.list(PODS, namespace)).items as Pod[];
+    const active = all.filter((p) => isControlledBy(p, rs.metadata.uid) && isPodActive(p));
     let again = false;
     if (rs.metadata.deletionTimestamp === undefined) {
       const diff = active.length - want;

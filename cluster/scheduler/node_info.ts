@@ -14,7 +14,18 @@ export interface Requests {
   memory: number;
 }
 
+const requestsByPod = new WeakMap<Pod, Requests>();
+
+/** Sum of the containers' requests (memoised per pod object; callers must not mutate the result). */
 export function podRequests(p: Pod): Requests {
+  const hit = requestsByPod.get(p);
+  if (hit !== undefined) return hit;
+  const r = computeRequests(p);
+  requestsByPod.set(p, r);
+  return r;
+}
+
+function computeRequests(p: Pod): Requests {
   let cpu = 0;
   let memory = 0;
   for (const c of p.spec.containers) {

@@ -19,8 +19,11 @@
  * podMaxBackoff) and at once whenever the cluster changes in a way that may
  * make room: a node is added or changes, or a pod leaves a node.
  *
- * Pods are scheduled one at a time (one worker), so each decision sees the
- * previous bindings.
+ * Pods are scheduled one at a time (one worker). With informers (`watch`),
+ * nodes and pods come from their caches, and each binding is remembered
+ * ("assumed", as Kubernetes' scheduler cache does) until the pod cache shows
+ * it, so the next decision counts it even before the watch delivered it.
+ * Without informers every attempt lists nodes and pods from the registry.
  */
 import { ApiError } from '../api/api_error.js';
 import type { Node, Pod } from '../api/objects.js';
@@ -33,6 +36,9 @@ import { NODES, PODS } from '../controllers/resources.js';
 import { filterNode, unschedulableMessage } from './filters.js';
 import { buildNodeInfos, holdsResources } from './node_info.js';
 import { LEAST_ALLOCATED_WEIGHT, leastAllocated, SPREAD_WEIGHT, spreadScore, TAINT_WEIGHT, taintScore, workloadCounts } from './scores.js';
+
+/** How long a binding not yet visible in the pod cache is still counted. */
+const ASSUME_TTL_MS = 30_000;
 
 export interface SchedulerOptions {
   now?: () => number;
@@ -58,6 +64,10 @@ export class Scheduler extends Controller {
   private readonly unschedulable = new Map<string, number>();
   /** The last attempt's outcome per pod key (for tests and debugging). */
   readonly lastOutcome = new Map<string, ScheduleOutcome>();
+  private podCache: Informer<Pod> | null = null;
+  private nodeCache: Informer<Node> | null = null;
+  /** Pods bound by us that the pod cache may not show bound yet: uid → bound pod, with the time of binding. */
+  private readonly assumed = new Map<string, { pod: Pod; at: number }>();
 
   constructor(registry: Registry, opts: SchedulerOptions = {}) {
     super(opts.logger);
@@ -70,6 +80,8 @@ export class Scheduler extends Controller {
 
   /** Feeds the queue from pod and node informers. */
   watch(pods: Informer<Pod>, nodes: Informer<Node>): void {
+    this.podCache = pods;
+    this.nodeCache = nodes;
     const consider = (p: Pod) => {
       if (!p.spec.nodeName && p.metadata.deletionTimestamp === undefined) this.queue.add(objectKey(p));
     };
@@ -123,8 +135,7 @@ export class Scheduler extends Controller {
     }
     if (pod.spec.nodeName) return { skipped: 'already bound' };
     if (pod.metadata.deletionTimestamp !== undefined) return { skipped: 'terminating' };
-    const nodes = (await this.registry.list(NODES, '')).items as Node[];
-    const pods = (await this.registry.list(PODS, '')).items as Pod[];
+    const { nodes, pods } = await this.snapshot();
     const infos = buildNodeInfos(nodes, pods);
     const reasons = new Map<string, number>();
     const feasible: string[] = [];
@@ -151,10 +162,35 @@ export class Scheduler extends Controller {
     }
     // Bind: the resourceVersion we read is the precondition (409 when the pod changed meanwhile).
     const bound = (await this.registry.update(PODS, namespace, name, { ...pod, spec: { ...pod.spec, nodeName: best } })) as Pod;
+    if (this.podCache !== null && bound.metadata.uid !== undefined) this.assumed.set(bound.metadata.uid, { pod: bound, at: this.now() });
     this.log?.info('bound pod', { pod: key, node: best, score: Math.round(bestScore) });
     await this.setScheduledCondition(bound, 'True', undefined, undefined);
     await this.events?.record(bound, 'Normal', 'Scheduled', `Successfully assigned ${key} to ${best}`);
     return { bound: best };
+  }
+
+  /** Nodes and pods to decide on: the caches plus assumed bindings, else fresh lists. */
+  private async snapshot(): Promise<{ nodes: Node[]; pods: Pod[] }> {
+    if (this.podCache === null || this.nodeCache === null || !this.podCache.hasSynced() || !this.nodeCache.hasSynced()) {
+      return { nodes: (await this.registry.list(NODES, '')).items as Node[], pods: (await this.registry.list(PODS, '')).items as Pod[] };
+    }
+    const pods = this.podCache.list();
+    if (this.assumed.size > 0) {
+      const now = this.now();
+      const seen = new Set<string>();
+      for (let i = 0; i < pods.length; i++) {
+        const p = pods[i]!;
+        const a = p.metadata.uid === undefined ? undefined : this.assumed.get(p.metadata.uid);
+        if (a === undefined) continue;
+        seen.add(p.metadata.uid ?? '');
+        if (p.spec.nodeName) this.assumed.delete(p.metadata.uid ?? '');
+        else pods[i] = a.pod;
+      }
+      // Gone from the cache (deleted) or never seen for long: forget the assumption.
+      for (const [uid, a] of this.assumed) if (!seen.has(uid) && now - a.at > ASSUME_TTL_MS) this.assumed.delete(uid);
+      for (const [uid, a] of this.assumed) if (!seen.has(uid)) pods.push(a.pod);
+    }
+    return { nodes: this.nodeCache.list(), pods };
   }
 
   private async markUnschedulable(pod: Pod, msg: string): Promise<void> {

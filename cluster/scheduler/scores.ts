@@ -24,8 +24,20 @@ export function leastAllocated(p: Pod, n: NodeInfo): number {
   return ((share(n.requested.cpu + r.cpu, n.allocatable.cpu) + share(n.requested.memory + r.memory, n.allocatable.memory)) / 2) * 100;
 }
 
+/** Computed keys by pod object: cached pods are immutable objects, so each is keyed once. */
+const workloadKeys = new WeakMap<Pod, string>();
+
 /** The workload identity of a pod for spreading ('' = none: the pod has no labels). */
 export function workloadKey(p: Pod): string {
+  let k = workloadKeys.get(p);
+  if (k === undefined) {
+    k = computeWorkloadKey(p);
+    workloadKeys.set(p, k);
+  }
+  return k;
+}
+
+function computeWorkloadKey(p: Pod): string {
   const l: StringMap = { ...(p.metadata.labels ?? {}) };
   delete l[POD_TEMPLATE_HASH_LABEL];
   const keys = Object.keys(l).sort();
