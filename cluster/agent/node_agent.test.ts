@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
 import { clusterApi } from '../api/http.js';
-import type { Endpoints, Lease, Node, Pod, Service } from '../api/objects.js';
+import type { ConfigMap, Endpoints, Lease, Node, Pod, Service } from '../api/objects.js';
 import { Registry } from '../api/registry.js';
 import { SqliteStore } from '../store/sqlite_store.js';
-import { ApiClient, ENDPOINTS, LEASES, NODES, PODS, SERVICES } from './api_client.js';
+import { ApiClient, CONFIGMAPS, ENDPOINTS, LEASES, NODES, PODS, SERVICES } from './api_client.js';
 import { NodeAgent } from './node_agent.js';
 import { PortAllocator } from './ports.js';
 import { HOST_PORTS_ANNOTATION } from './service_proxy.js';
@@ -86,7 +86,8 @@ test('node agent end to end: registers its node and lease, runs a bound pod to R
   assert.equal(lease1.spec.holderIdentity, 'node-a');
   await waitFor('lease renewal', async () => (await client.get<Lease>(LEASES('kube-node-lease'), 'node-a')).spec.renewTime !== lease1.spec.renewTime);
 
-  // A pod bound to the node.
+  // A pod bound to the node, with a ConfigMap volume.
+  await client.create<ConfigMap>(CONFIGMAPS('default'), { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'web-cfg', namespace: 'default' }, data: { greeting: 'hello' } });
   const pod: Pod = {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -94,9 +95,11 @@ test('node agent end to end: registers its node and lease, runs a bound pod to R
     spec: {
       nodeName: 'node-a',
       terminationGracePeriodSeconds: 5,
+      volumes: [{ name: 'cfg', configMap: { name: 'web-cfg' } }],
       containers: [
         {
           name: 'web',
+          volumeMounts: [{ name: 'cfg', mountPath: 'cfg' }],
           image: `${process.execPath} ${APP} --version v1`,
           ports: [{ name: 'http' }],
           readinessProbe: { httpGet: { path: '/ready', port: 'http' }, periodSeconds: 1 },
@@ -116,6 +119,12 @@ test('node agent end to end: registers its node and lease, runs a bound pod to R
   const hostPort = (JSON.parse(running.metadata.annotations?.[HOST_PORTS_ANNOTATION] ?? '{}') as Record<string, number>).http;
   assert.ok(hostPort !== undefined && hostPort >= 44000 && hostPort <= 44999);
   assert.equal(await (await fetch(`http://127.0.0.1:${hostPort}/`)).text(), `v1 ${hostPort}\n`);
+  // ConfigMap volume files follow the ConfigMap.
+  const podDir = [...agent.pods.values()][0]!.dir;
+  assert.equal(readFileSync(join(podDir, 'cfg', 'greeting'), 'utf8'), 'hello');
+  const cfg = await client.get<ConfigMap>(CONFIGMAPS('default'), 'web-cfg');
+  await client.update<ConfigMap>(CONFIGMAPS('default'), { ...cfg, data: { greeting: 'bonjour', added: 'yes' } });
+  await waitFor('refreshed volume', async () => existsSync(join(podDir, 'cfg', 'added')) && readFileSync(join(podDir, 'cfg', 'greeting'), 'utf8') === 'bonjour');
 
   // A Service with the Endpoints the endpoints controller would write: reachable through the agent's proxy.
   const svcPort = await new PortAllocator(45000, 45999).allocate();

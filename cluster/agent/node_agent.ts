@@ -136,7 +136,7 @@ export class NodeAgent {
     this.timers.push(setInterval(() => void this.renewLease(), this.o.leaseRenewMs ?? 2000));
     this.timers.push(setInterval(() => void this.postNodeStatus(true), this.o.nodeStatusMs ?? 10_000));
     this.stopSampler = startUsageSampler(() => this.pods.values(), this.o.sampleMs ?? 1000);
-    this.loops = [this.watchPods(), this.watchServices(), this.watchEndpoints()];
+    this.loops = [this.watchPods(), this.watchServices(), this.watchEndpoints(), this.watchVolumeSources('configmap'), this.watchVolumeSources('secret')];
   }
 
   // ------------------------------------------------------------ node and lease
@@ -377,6 +377,18 @@ export class NodeAgent {
       }
     }
     if (this.dirty.size > 0 && this.flushTimer === null && !this.abort.signal.aborted) this.flushTimer = setTimeout(() => void this.flush(), 1000);
+  }
+
+  /** Refreshes the volume files of local pods when a ConfigMap or Secret they mount changes. */
+  private async watchVolumeSources(kind: 'configmap' | 'secret'): Promise<void> {
+    const ref = kind === 'configmap' ? CONFIGMAPS('') : SECRETS('');
+    for await (const ev of this.client.watch<ConfigMap | Secret>(ref, { signal: this.abort.signal })) {
+      if (ev.type === 'SYNC' || ev.object === null) continue;
+      const ns = ev.object.metadata.namespace ?? 'default';
+      const name = ev.object.metadata.name;
+      for (const sup of this.pods.values())
+        if ((sup.pod.metadata.namespace ?? 'default') === ns && sup.usesVolumeSource(kind, name)) await sup.refreshVolumes();
+    }
   }
 
   // ------------------------------------------------------------ services

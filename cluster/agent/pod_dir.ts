@@ -9,7 +9,7 @@
  * The pod dir itself is every container's default working directory, so the
  * containers of one pod share files there.
  */
-import { chmodSync, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, normalize, relative, sep } from 'node:path';
 import type { Pod } from '../api/objects.js';
 import { PodConfigError, type PodInputs } from './env.js';
@@ -39,7 +39,25 @@ function keyFile(dir: string, key: string, what: string): string {
 }
 
 /**
- * Creates the pod directory with its volumes and mount links (idempotent: files are rewritten).
+ * Makes `dir` hold exactly `files`: each written to a temporary name and renamed over the
+ * old one (a reader sees the old or the new content, never half), keys no longer present removed.
+ */
+function syncFiles(dir: string, files: [string, Buffer][], mode: number, what: string): void {
+  const keep = new Set<string>();
+  for (const [k, data] of files) {
+    const f = keyFile(dir, k, what);
+    const tmp = join(dir, `.${k}.tmp`);
+    writeFileSync(tmp, data, { mode });
+    chmodSync(tmp, mode); // the umask may have narrowed or a leftover file kept another mode
+    renameSync(tmp, f);
+    keep.add(k);
+  }
+  for (const name of readdirSync(dir)) if (!keep.has(name)) rmSync(join(dir, name), { force: true, recursive: true });
+}
+
+/**
+ * Creates the pod directory with its volumes and mount links. Idempotent: called again with
+ * newer inputs it brings ConfigMap and Secret files up to date (as the kubelet refreshes volumes).
  * Throws PodConfigError for a missing non-optional ConfigMap/Secret or a bad mount path.
  */
 export function preparePodDir(dataDir: string, pod: Pod, inputs: PodInputs): string {
@@ -52,16 +70,12 @@ export function preparePodDir(dataDir: string, pod: Pod, inputs: PodInputs): str
     if (v.configMap !== undefined) {
       const cm = inputs.configMaps.get(v.configMap.name);
       if (cm === undefined && v.configMap.optional !== true) throw new PodConfigError(`volume "${v.name}": configmap "${v.configMap.name}" not found`);
-      for (const [k, val] of Object.entries(cm?.data ?? {})) writeFileSync(keyFile(vdir, k, `volume "${v.name}"`), val, { mode: 0o644 });
+      syncFiles(vdir, Object.entries(cm?.data ?? {}).map(([k, val]) => [k, Buffer.from(val)]), 0o644, `volume "${v.name}"`);
     } else if (v.secret !== undefined) {
       const s = inputs.secrets.get(v.secret.secretName);
       if (s === undefined && v.secret.optional !== true) throw new PodConfigError(`volume "${v.name}": secret "${v.secret.secretName}" not found`);
       chmodSync(vdir, 0o700);
-      for (const [k, val] of Object.entries(s?.data ?? {})) {
-        const f = keyFile(vdir, k, `volume "${v.name}"`);
-        writeFileSync(f, Buffer.from(val, 'base64'), { mode: 0o600 });
-        chmodSync(f, 0o600); // writeFileSync keeps the mode of an existing file
-      }
+      syncFiles(vdir, Object.entries(s?.data ?? {}).map(([k, val]) => [k, Buffer.from(val, 'base64')]), 0o600, `volume "${v.name}"`);
     }
   }
   const volumes = new Set((pod.spec.volumes ?? []).map((v) => v.name));

@@ -103,6 +103,24 @@ export class PodSupervisor {
     for (const r of this.runners) r.start();
   }
 
+  /**
+   * Rewrites the pod's ConfigMap and Secret volume files from fresh inputs (after one of them
+   * changed). Environment variables are not changed, as in Kubernetes: they apply on the next start.
+   */
+  async refreshVolumes(): Promise<void> {
+    if (this.terminating || this.dir === '') return;
+    try {
+      preparePodDir(this.o.dataDir, this.pod, await this.o.loadInputs(this.pod));
+    } catch (e) {
+      this.o.log?.('cannot refresh the pod volumes', { pod: this.key, err: e instanceof Error ? e.message : String(e) });
+    }
+  }
+
+  /** Whether a volume of the pod shows ConfigMap (`kind` configmap) or Secret `name`. */
+  usesVolumeSource(kind: 'configmap' | 'secret', name: string): boolean {
+    return (this.pod.spec.volumes ?? []).some((v) => (kind === 'configmap' ? v.configMap?.name === name : v.secret?.secretName === name));
+  }
+
   /** Host ports for every container port; all or nothing (a failure releases what it took). */
   private async allocatePorts(): Promise<number[][]> {
     const out: number[][] = [];
