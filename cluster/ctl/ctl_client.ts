@@ -26,6 +26,7 @@ export class ServerError extends Error {
   }
   /** kubectl's wording: `Error from server (NotFound): deployments.apps "web" not found`. */
   display(): string {
+    if (this.status === 401) return 'error: You must be logged in to the server (Unauthorized)';
     return `Error from server (${this.reason || 'Unknown'}): ${this.message}`;
   }
 }

@@ -56,9 +56,13 @@ const VERBS: Readonly<Record<string, string>> = {
   config: 'Show or change the config file: config view | config set-context [--server] [--token] [--namespace].',
 };
 
+function verbLines(): string[] {
+  const width = Math.max(...Object.keys(VERBS).map((v) => v.length)) + 4;
+  return Object.entries(VERBS).map(([v, h]) => `  ${v.padEnd(width)}${h}`);
+}
+
 /** The help text of `vigil ctl`. */
 export function ctlHelp(): string {
-  const width = Math.max(...Object.keys(VERBS).map((v) => v.length)) + 4;
   const flags = CTL_FLAGS.map((f) => {
     const left = `${f.short ? `-${f.short}, ` : '    '}--${f.name}${f.kind === 'string' ? `=${f.placeholder ?? 'VALUE'}` : ''}`;
     return `  ${left.padEnd(34)}${f.help}`;
@@ -70,7 +74,7 @@ export function ctlHelp(): string {
     '(YAML keys server, token, namespace, certificate-authority; VIGIL_CONFIG names another file).',
     '',
     'Verbs:',
-    ...Object.entries(VERBS).map(([v, h]) => `  ${v.padEnd(width)}${h}`),
+    ...verbLines(),
     '',
     'Flags:',
     ...flags,
@@ -224,6 +228,6 @@ export const ctlCommand: Command = {
   args: 'VERB [ARGS...]',
   positionals: { min: 0, max: -1 },
   flags: CTL_FLAGS.map((f) => ({ name: f.name, kind: f.kind, help: f.help, ...(f.placeholder ? { placeholder: f.placeholder } : {}), ...(f.repeatable ? { repeatable: true } : {}) })),
-  description: ctlHelp(),
+  description: ['Verbs:', ...verbLines(), '', 'Short flags (-n, -l, -o, -A, -w, -f, -c) need the raw words: see `vigil ctl --help`.'].join('\n'),
   run: (args, io) => runCtl(toArgv(args), io),
 };
