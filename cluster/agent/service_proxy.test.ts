@@ -101,3 +101,22 @@ test('service proxy refuses connections when there is no endpoint, and closes th
   assert.equal(px.proxy(`default/web:${port}`), undefined);
   await assert.rejects(fetch(`http://127.0.0.1:${port}/`));
 });
+
+test('service proxy: a taken Service port is reported once and bound by the periodic retry once it is free', async (t) => {
+  const a = await backend(t, 'a');
+  const { port } = await proxier(t);
+  const first = new ServiceProxier();
+  const logs: string[] = [];
+  const second = new ServiceProxier({ log: (m) => logs.push(m), rebindMs: 30 });
+  t.after(() => second.close());
+  await first.setService(svc(port));
+  await second.setService(svc(port));
+  await second.setEndpoints(endpoints([['pa', a]]));
+  assert.equal(second.proxy(`default/web:${port}`), undefined);
+  assert.equal(logs.length, 1);
+  assert.match(logs[0] ?? '', /cannot listen for a service port/);
+  await first.close();
+  for (let i = 0; i < 100 && second.proxy(`default/web:${port}`) === undefined; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(await hit(port, 2), ['a', 'a']);
+  assert.equal(logs.length, 1);
+});

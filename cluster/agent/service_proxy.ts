@@ -145,6 +145,8 @@ export function backendsFor(svcPortName: string | undefined, ep: Endpoints | und
 export interface ServiceProxierOptions {
   /** Address the listeners bind. Default 127.0.0.1. */
   bindAddress?: string;
+  /** How often ports that could not be bound are tried again. Default 5000 ms. */
+  rebindMs?: number;
   log?: ProxyLogger;
 }
 
@@ -154,11 +156,18 @@ export class ServiceProxier {
   private readonly endpoints = new Map<string, Endpoints>();
   private readonly proxies = new Map<string, PortProxy>();
   private readonly excluded = new Set<string>();
+  private readonly unbound = new Set<string>();
   private syncing: Promise<void> = Promise.resolve();
   readonly bindAddress: string;
 
+  private readonly rebindTimer: NodeJS.Timeout;
+
   constructor(private readonly o: ServiceProxierOptions = {}) {
     this.bindAddress = o.bindAddress ?? '127.0.0.1';
+    this.rebindTimer = setInterval(() => {
+      if (this.unbound.size > 0) void this.sync();
+    }, o.rebindMs ?? 5000);
+    this.rebindTimer.unref();
   }
 
   private static key(o: { metadata: { namespace?: string; name: string } }): string {
@@ -238,14 +247,22 @@ export class ServiceProxier {
       try {
         await px.listen();
         this.proxies.set(k, px);
+        this.unbound.delete(k);
       } catch (e) {
-        this.o.log?.('cannot listen for a service port', { service: k, err: e instanceof Error ? e.message : String(e) });
+        // Retried on every sync, logged once: e.g. several agents on one machine share a bind address.
+        if (!this.unbound.has(k))
+          this.o.log?.('cannot listen for a service port (retried every few seconds; give each agent on one machine its own --proxy.bind-address)', {
+            service: k,
+            err: e instanceof Error ? e.message : String(e),
+          });
+        this.unbound.add(k);
       }
     }
     this.refreshBackends();
   }
 
   async close(): Promise<void> {
+    clearInterval(this.rebindTimer);
     await this.syncing;
     for (const px of this.proxies.values()) await px.close();
     this.proxies.clear();
