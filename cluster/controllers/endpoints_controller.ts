@@ -90,6 +90,7 @@ export class EndpointsController extends Controller {
   readonly name = 'endpoints';
   private readonly registry: Registry;
   private services: Informer<Service> | null = null;
+  private pods: Informer<Pod> | null = null;
 
   constructor(registry: Registry, opts: { logger?: ControllerLogger } = {}) {
     super(opts.logger);
@@ -99,6 +100,7 @@ export class EndpointsController extends Controller {
   /** Feeds the queue: Services themselves, and for a pod change every Service of its namespace whose selector matches it (before or after). */
   watch(services: Informer<Service>, pods: Informer<Pod>): void {
     this.services = services;
+    this.pods = pods;
     services.addHandlers({ onAdd: (s) => this.queue.add(objectKey(s)), onUpdate: (_, s) => this.queue.add(objectKey(s)), onDelete: (s) => this.queue.add(objectKey(s)) });
     const touch = (p: Pod) => {
       for (const s of services.list()) {
@@ -138,7 +140,9 @@ export class EndpointsController extends Controller {
       return undefined;
     }
     if (svc.spec.selector === undefined || svc.metadata.deletionTimestamp !== undefined) return undefined;
-    const pods = (await this.registry.list(PODS, namespace)).items as Pod[];
+    // The pod cache when there is one (it is what the watch just told us); else a fresh list.
+    const cache = this.pods;
+    const pods = cache?.hasSynced() ? cache.list().filter((p) => p.metadata.namespace === namespace) : ((await this.registry.list(PODS, namespace)).items as Pod[]);
     const subsets = endpointSubsets(svc, pods);
     if (cur === null) {
       const ep = { apiVersion: 'v1', kind: 'Endpoints', metadata: { name, namespace, labels: { ...(svc.metadata.labels ?? {}) } }, subsets };

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
-import type { Event, Pod } from '../api/objects.js';
+import type { Event, Node, Pod } from '../api/objects.js';
 import { EventRecorder } from '../controllers/event_recorder.js';
+import { Informer } from '../controllers/informer.js';
 import { EVENTS, NODES, PODS } from '../controllers/resources.js';
 import { type TestCluster, testCluster } from '../controllers/test_env.js';
 import { Scheduler } from './scheduler.js';
@@ -126,4 +127,22 @@ test('binding uses the pod resourceVersion as read: a pod bound meanwhile is not
   assert.deepEqual(await sched.scheduleOne('default/x'), { skipped: 'already bound' });
   // A stale read cannot overwrite: the API refuses a second binding.
   await assert.rejects(c.registry.update(PODS, 'default', 'x', { ...p, spec: { ...p.spec, nodeName: 'n1' } }), (e: Error & { code?: number }) => e.code === 409 || e.code === 422);
+});
+
+test('with informer caches, back-to-back decisions count bindings the cache may not show yet', async (t) => {
+  const { c, sched } = await setup(t);
+  await c.addNode('n1', { cpu: '1' });
+  const pods = new Informer<Pod>(c.registry, PODS);
+  const nodes = new Informer<Node>(c.registry, NODES);
+  sched.watch(pods, nodes);
+  await Promise.all([pods.start(), nodes.start()]);
+  t.after(() => {
+    pods.stop();
+    nodes.stop();
+  });
+  sched.queue.shutDown();
+  await c.registry.create(PODS, 'default', pod('a', { cpu: '600m' }));
+  await c.registry.create(PODS, 'default', pod('b', { cpu: '600m' }));
+  assert.deepEqual(await sched.scheduleOne('default/a'), { bound: 'n1' });
+  assert.deepEqual(await sched.scheduleOne('default/b'), { unschedulable: '0/1 nodes are available: 1 Insufficient cpu.' });
 });
