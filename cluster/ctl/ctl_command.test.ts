@@ -98,6 +98,28 @@ test('get pods: READY, STATUS, RESTARTS, -o wide, -A, -l, and the empty-namespac
   assert.equal(names.out, 'pod/alpha\npod/beta-with-long-name');
 });
 
+test('create generators: secret generic, service clusterip, namespace; run --dry-run=client prints without creating', async () => {
+  const file = join(s.dir, 'token.txt');
+  writeFileSync(file, 'abc');
+  assert.deepEqual(await s.ctl(['create', 'secret', 'generic', 'creds', '--from-literal=user=admin', `--from-file=${file}`]), { code: 0, out: 'secret/creds created', err: '' });
+  const sec = (await s.api2('GET', '/api/v1/namespaces/default/secrets/creds')).json as { data: Record<string, string>; type: string };
+  assert.deepEqual(sec.data, { user: Buffer.from('admin').toString('base64'), 'token.txt': Buffer.from('abc').toString('base64') });
+  assert.deepEqual(cells((await s.ctl(['get', 'secrets'])).out).map((r) => r.slice(0, 3)), [['NAME', 'TYPE', 'DATA'], ['creds', 'Opaque', '2']]);
+
+  assert.equal((await s.ctl(['create', 'service', 'clusterip', 'front', '--tcp=8080:http'])).out, 'service/front created');
+  const svc = (await s.api2('GET', '/api/v1/namespaces/default/services/front')).json as Obj;
+  assert.deepEqual(svc.spec.selector, { app: 'front' });
+  assert.deepEqual((svc.spec.ports as Record<string, unknown>[])[0], { name: '8080-http', port: 8080, targetPort: 'http', protocol: 'TCP' });
+  assert.equal((await s.ctl(['delete', 'svc', 'front'])).code, 0);
+
+  const dry = await s.ctl(['run', 'ghost', '--image', 'sleep 1', '-n', 'podns', '--dry-run=client', '-o', 'yaml']);
+  assert.equal(dry.code, 0);
+  const obj = parse(dry.out) as Obj;
+  assert.equal(obj.kind, 'Deployment');
+  assert.deepEqual(obj.metadata, { name: 'ghost', namespace: 'podns', labels: { run: 'ghost' } });
+  assert.equal((await s.api2('GET', '/apis/apps/v1/namespaces/podns/deployments/ghost')).status, 404);
+});
+
 test('get -o yaml and -o json round-trip the stored object; a missing name is NotFound with exit 1', async () => {
   await s.ctl(['create', 'configmap', 'settings', '--from-literal', 'a=1', '--from-literal=b=two']);
   const stored = (await s.api2('GET', '/api/v1/namespaces/default/configmaps/settings')).json;

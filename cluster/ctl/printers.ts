@@ -5,7 +5,7 @@
  *   pods         NAME READY STATUS RESTARTS AGE             (+ IP NODE with -o wide)
  *   deployments  NAME READY UP-TO-DATE AVAILABLE AGE        (+ CONTAINERS IMAGES SELECTOR)
  *   replicasets  NAME DESIRED CURRENT READY AGE             (+ CONTAINERS IMAGES SELECTOR)
- *   nodes        NAME STATUS ROLES AGE VERSION              (+ INTERNAL-IP OS-IMAGE KERNEL-VERSION CONTAINER-RUNTIME)
+ *   nodes        NAME STATUS ROLES AGE VERSION              (+ INTERNAL-IP EXTERNAL-IP OS-IMAGE KERNEL-VERSION CONTAINER-RUNTIME)
  *   services     NAME TYPE CLUSTER-IP EXTERNAL-IP PORT(S) AGE (+ SELECTOR)
  *   events       LAST SEEN TYPE REASON OBJECT MESSAGE
  *   others       per kind below, else NAME AGE
@@ -180,7 +180,7 @@ const COLUMNS: Readonly<Record<string, Columns>> = {
   },
   Node: {
     header: ['NAME', 'STATUS', 'ROLES', 'AGE', 'VERSION'],
-    wide: ['INTERNAL-IP', 'OS-IMAGE', 'KERNEL-VERSION', 'CONTAINER-RUNTIME'],
+    wide: ['INTERNAL-IP', 'EXTERNAL-IP', 'OS-IMAGE', 'KERNEL-VERSION', 'CONTAINER-RUNTIME'],
     row: (o, now) => {
       const n = o as Node;
       return [n.metadata.name, nodeStatus(n), nodeRoles(n), age(n, now), n.status?.nodeInfo?.agentVersion || NONE];
@@ -189,7 +189,7 @@ const COLUMNS: Readonly<Record<string, Columns>> = {
       const n = o as Node;
       const ip = n.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
       const info = n.status?.nodeInfo;
-      return [ip ?? NONE, info?.operatingSystem || NONE, NONE, info ? `process (${info.isolation})` : NONE];
+      return [ip ?? NONE, NONE, info?.operatingSystem || NONE, NONE, info ? `process (${info.isolation})` : NONE];
     },
   },
   Service: {
