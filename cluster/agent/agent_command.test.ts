@@ -50,7 +50,7 @@ test('vigil agent as a process: registers, runs a bound pod, reaps it after a SI
   await app.listen({ host: '127.0.0.1', port: 0 });
   const a = app.server.address();
   const url = `http://127.0.0.1:${typeof a === 'object' && a !== null ? a.port : 0}`;
-  const args = [VIGIL, 'agent', `--server=${url}`, '--node-name=proc-node', `--data-dir=${join(dir, 'agent')}`, '--listen-address=127.0.0.1:0', '--port-range=46000-46999', '--labels=role=test'];
+  const args = [VIGIL, 'agent', `--server=${url}`, '--node-name=proc-node', `--data-dir=${join(dir, 'agent')}`, '--listen-address=127.0.0.1:0', '--port-range=46000-46999', '--labels=role=test', '--pod.drain-delay=200ms'];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (b: Buffer) => {

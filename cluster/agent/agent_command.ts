@@ -12,6 +12,7 @@ import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { UsageError, type Command, type ParsedArgs } from '../../cmd/cli.js';
 import { isLogLevel, StructuredLogger } from '../../cmd/logger.js';
+import { DurationError, parseDuration } from '../../tsdb/duration.js';
 import { dns1123Subdomain, labelValue, qualifiedName } from '../api/names.js';
 import { parseQuantity } from '../api/quantity.js';
 import { ApiClient } from './api_client.js';
@@ -72,6 +73,7 @@ export const agentCommand: Command = {
     { name: 'port-range', kind: 'string', help: 'Host ports handed to pods.', default: '30000-32767', placeholder: 'LOW-HIGH' },
     { name: 'node-ip', kind: 'string', help: "This node's address for other machines (Node InternalIP, pods' podIP).", default: '127.0.0.1', placeholder: 'IP' },
     { name: 'proxy.bind-address', kind: 'string', help: 'Address the Service proxies listen on.', default: '127.0.0.1', placeholder: 'IP' },
+    { name: 'pod.drain-delay', kind: 'string', help: 'Time between taking a stopping pod out of Service endpoints and sending it SIGTERM (bounded by its grace period).', default: '1s', placeholder: 'DURATION' },
     { name: 'log.level', kind: 'string', help: 'Only log messages with the given severity or above: debug, info, warn, error.', default: 'info', placeholder: 'LEVEL' },
   ],
   description: 'Pods run as local process groups (or cgroup v2 groups where available; the start-up log says which).',
@@ -93,6 +95,13 @@ export const agentCommand: Command = {
     }
     const nodeIP = str(a, 'node-ip', '127.0.0.1');
     if (isIP(nodeIP) === 0) throw new UsageError(`flag --node-ip: expected an IP address, got "${nodeIP}"`);
+    let drainMs: number;
+    try {
+      drainMs = parseDuration(str(a, 'pod.drain-delay', '1s'));
+    } catch (e) {
+      if (e instanceof DurationError) throw new UsageError(`flag --pod.drain-delay: ${e.message}`);
+      throw e;
+    }
     const logger = new StructuredLogger({ level });
     const agent = new NodeAgent({
       client: new ApiClient(server),
@@ -104,6 +113,7 @@ export const agentCommand: Command = {
       portRange,
       proxyBindAddress: str(a, 'proxy.bind-address', '127.0.0.1'),
       nodeIP,
+      drainMs,
       logger,
     });
     try {
