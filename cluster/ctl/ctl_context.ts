@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import type { CommandIo } from '../../cmd/cli.js';
 import { objectPath } from '../api/http.js';
 import { resolveResourceName, type ResourceInfo } from '../api/resources.js';
-import { type CtlArgs, flagBool, flagString } from './ctl_args.js';
+import type { CtlArgs } from './ctl_args.js';
 import type { CtlClient } from './ctl_client.js';
 
 /** A mistake the user can fix that is not a command-line syntax error (kubectl's `error: …`, exit code 1). */
@@ -65,9 +65,4 @@ export function pathOf(info: ResourceInfo, namespace: string, name = ''): string
 /** Default file reader (`-` = stdin). */
 export function readManifestFile(path: string): string {
   return readFileSync(path === '-' ? 0 : path, 'utf8');
-}
-
-/** The common flags of the context. */
-export function namespaceFlags(a: CtlArgs): { namespace: string; all: boolean } {
-  return { namespace: flagString(a, 'namespace'), all: flagBool(a, 'all-namespaces') };
 }
