@@ -302,7 +302,7 @@ test('rollout history, undo to the previous and to a chosen revision, pause/resu
   await makeRevision(dep, 2, 'app v2', 0);
   await makeRevision(dep, 3, 'app v3', 1);
   const h = await s.ctl(['rollout', 'history', 'deployment/roll']);
-  assert.equal(h.out, 'deployment.apps/roll\nREVISION   CHANGE-CAUSE\n1          <none>\n2          image v2\n3          <none>\n');
+  assert.equal(h.out, 'deployment.apps/roll\nREVISION  CHANGE-CAUSE\n1         <none>\n2         image v2\n3         <none>\n');
   const h2 = await s.ctl(['rollout', 'history', 'deploy/roll', '--revision', '2']);
   assert.match(h2.out, /Image:\tapp v2/);
 

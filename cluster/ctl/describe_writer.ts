@@ -8,6 +8,7 @@
 import { ageOf } from './age.js';
 import type { Event } from '../api/objects.js';
 import { eventTime } from './printers.js';
+import { formatTabbed } from './table.js';
 
 type Line = { kind: 'pair'; indent: number; key: string; values: string[] } | { kind: 'text'; text: string } | { kind: 'table'; indent: number; rows: string[][] };
 
@@ -45,9 +46,7 @@ export class DescribeWriter {
         continue;
       }
       if (l.kind === 'table') {
-        const w: number[] = [];
-        for (const r of l.rows) for (const [j, c] of r.entries()) w[j] = Math.max(w[j] ?? 0, c.length + 2);
-        for (const r of l.rows) out.push(' '.repeat(l.indent * 2) + r.map((c, j) => (j === r.length - 1 ? c : c.padEnd(w[j]!))).join(''));
+        for (const line of formatTabbed(l.rows)) out.push(' '.repeat(l.indent * 2) + line);
         i++;
         continue;
       }

@@ -21,7 +21,7 @@ import { flagInt, flagString, parseDurationFlag } from './ctl_args.js';
 import { type CtlContext, CtlError, nsFor, pathOf, resolveKind } from './ctl_context.js';
 import { follow } from './get.js';
 import { selectorText } from './printers.js';
-import { formatTable } from './table.js';
+import { formatTabbed } from './table.js';
 import { kindAndName } from './scale.js';
 
 const DEPLOYMENTS = resolveResourceName('deployments')!;
@@ -123,12 +123,12 @@ async function history(ctx: CtlContext, d: Deployment, ref: string): Promise<num
     return 0;
   }
   if (revs.length === 0) {
-    ctx.io.log(`No rollout history found in deployment "${d.metadata.name}"`);
+    ctx.io.log('No rollout history found.');
     return 0;
   }
   ctx.io.log(ref);
   const rows = [['REVISION', 'CHANGE-CAUSE'], ...revs.map((r) => [String(revisionOf(r)), r.metadata.annotations?.[CHANGE_CAUSE] ?? '<none>'])];
-  for (const line of formatTable(rows)) ctx.io.log(line);
+  for (const line of formatTabbed(rows)) ctx.io.log(line);
   ctx.io.log('');
   return 0;
 }

@@ -21,3 +21,13 @@ export function columnWidths(rows: readonly (readonly string[])[]): number[] {
   }
   return w;
 }
+
+/**
+ * Layout of kubectl's tabbed text outside `get` (rollout history, describe
+ * sections): Go's tabwriter with padding 2 and no minimum width.
+ */
+export function formatTabbed(rows: readonly (readonly string[])[]): string[] {
+  const w: number[] = [];
+  for (const r of rows) for (let i = 0; i < r.length - 1; i++) w[i] = Math.max(w[i] ?? 0, (r[i] ?? '').length + 2);
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(w[i] ?? 0))).join(''));
+}
