@@ -259,6 +259,9 @@ test('describe shows the fields and the Events about the object at the bottom', 
   assert.match(lines[0]!, /^Name: +dpod$/);
   assert.equal(lines[1]!.indexOf('default'), lines[0]!.indexOf('dpod'), 'values share one column');
   assert.ok(lines.some((l) => /^Status: +Pending$/.test(l)));
+  const created = new Date(String(pod.metadata.creationTimestamp));
+  const day = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'][created.getUTCDay()];
+  assert.ok(lines.some((l) => l.startsWith('CreationTimestamp:') && l.includes(`${day}, `) && l.endsWith(`${created.toISOString().slice(11, 19)} +0000`)), 'RFC 1123 times');
   assert.ok(lines.some((l) => /^ {4}Image: +node app\.js$/.test(l)));
   const at = lines.indexOf('Events:');
   assert.ok(at > 0);

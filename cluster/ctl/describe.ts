@@ -9,7 +9,7 @@ import { resolveResourceName, type ResourceInfo } from '../api/resources.js';
 import { flagString } from './ctl_args.js';
 import { ServerError } from './ctl_client.js';
 import { type CtlContext, nsFor, pathOf, resolveKind, splitKindName } from './ctl_context.js';
-import { DescribeWriter, writeEvents } from './describe_writer.js';
+import { DescribeWriter, describeTime, writeEvents } from './describe_writer.js';
 import { nodeStatus, podStatus, selectorText } from './printers.js';
 import { revisionsOf } from './rollout.js';
 import { toYaml } from './output.js';
@@ -33,7 +33,7 @@ function head(w: DescribeWriter, o: ApiObject, info: ResourceInfo): void {
   if (info.namespaced) w.pair(0, 'Namespace', o.metadata.namespace ?? '');
   w.pair(0, 'Labels', mapLines(o.metadata.labels));
   w.pair(0, 'Annotations', annotationLines(o.metadata.annotations));
-  w.pair(0, 'CreationTimestamp', o.metadata.creationTimestamp ?? '');
+  w.pair(0, 'CreationTimestamp', describeTime(o.metadata.creationTimestamp));
 }
 
 function containers(w: DescribeWriter, cs: readonly Container[], indent: number, pod?: Pod): void {
@@ -52,7 +52,7 @@ function containers(w: DescribeWriter, cs: readonly Container[], indent: number,
       else if (s.waiting) w.pair(indent + 2, 'State', 'Waiting').pair(indent + 3, 'Reason', s.waiting.reason);
       else if (s.terminated) w.pair(indent + 2, 'State', 'Terminated').pair(indent + 3, 'Reason', s.terminated.reason).pair(indent + 3, 'Exit Code', String(s.terminated.exitCode));
       const last = st.lastState?.terminated;
-      if (last) w.pair(indent + 2, 'Last State', 'Terminated').pair(indent + 3, 'Reason', last.reason).pair(indent + 3, 'Exit Code', String(last.exitCode)).pair(indent + 3, 'Finished', last.finishedAt);
+      if (last) w.pair(indent + 2, 'Last State', 'Terminated').pair(indent + 3, 'Reason', last.reason).pair(indent + 3, 'Exit Code', String(last.exitCode)).pair(indent + 3, 'Finished', describeTime(last.finishedAt));
       w.pair(indent + 2, 'Ready', st.ready ? 'True' : 'False');
       w.pair(indent + 2, 'Restart Count', String(st.restartCount));
     }
@@ -70,7 +70,7 @@ function containers(w: DescribeWriter, cs: readonly Container[], indent: number,
 
 function describePod(w: DescribeWriter, p: Pod): void {
   w.pair(0, 'Node', p.spec.nodeName ? `${p.spec.nodeName}/${p.status?.hostIP ?? ''}` : '<none>');
-  w.pair(0, 'Start Time', p.status?.startTime ?? '');
+  w.pair(0, 'Start Time', describeTime(p.status?.startTime));
   w.pair(0, 'Status', podStatus(p));
   if (p.status?.reason) w.pair(0, 'Reason', p.status.reason);
   if (p.status?.message) w.pair(0, 'Message', p.status.message);

@@ -70,6 +70,18 @@ export class DescribeWriter {
   }
 }
 
+const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** An RFC 3339 time as describe prints times (RFC 1123 with a numeric zone, UTC): `Thu, 01 Feb 2024 17:03:39 +0000`. */
+export function describeTime(ts: string | undefined): string {
+  if (ts === undefined) return '<unset>';
+  const t = new Date(ts);
+  if (Number.isNaN(t.getTime())) return ts;
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${DAYS[t.getUTCDay()]}, ${two(t.getUTCDate())} ${MONTHS[t.getUTCMonth()]} ${t.getUTCFullYear()} ${two(t.getUTCHours())}:${two(t.getUTCMinutes())}:${two(t.getUTCSeconds())} +0000`;
+}
+
 /** The `Events:` section: a table of Type/Reason/Age/From/Message, or `<none>`. */
 export function writeEvents(w: DescribeWriter, events: readonly Event[], nowMs: number): void {
   if (events.length === 0) {
