@@ -5,6 +5,7 @@
  *   vigil_deployment_spec_replicas{namespace,deployment}                    gauge
  *   vigil_deployment_spec_paused{namespace,deployment}                      gauge 0/1
  *   vigil_deployment_status_replicas{namespace,deployment}                  gauge
+ *   vigil_deployment_status_replicas_ready{namespace,deployment}            gauge
  *   vigil_deployment_status_replicas_available{namespace,deployment}        gauge
  *   vigil_deployment_status_replicas_unavailable{namespace,deployment}      gauge
  *   vigil_deployment_status_replicas_updated{namespace,deployment}          gauge
@@ -77,6 +78,7 @@ export function registerClusterStateMetrics(reg: PromRegistry, src: ClusterState
   dg('vigil_deployment_spec_replicas', 'Desired pods of a deployment.', (d) => d.spec.replicas ?? 1);
   dg('vigil_deployment_spec_paused', 'Whether the deployment is paused (1) or not (0).', (d) => (d.spec.paused === true ? 1 : 0));
   dg('vigil_deployment_status_replicas', 'Pods of the deployment (all revisions).', (d) => d.status?.replicas ?? 0);
+  dg('vigil_deployment_status_replicas_ready', 'Ready pods of the deployment.', (d) => d.status?.readyReplicas ?? 0);
   dg('vigil_deployment_status_replicas_available', 'Available pods of the deployment.', (d) => d.status?.availableReplicas ?? 0);
   dg('vigil_deployment_status_replicas_unavailable', 'Unavailable pods of the deployment.', (d) => d.status?.unavailableReplicas ?? 0);
   dg('vigil_deployment_status_replicas_updated', 'Pods of the deployment at the current template.', (d) => d.status?.updatedReplicas ?? 0);

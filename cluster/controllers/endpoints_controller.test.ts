@@ -3,7 +3,9 @@ import { test } from 'node:test';
 import { HOST_PORTS_ANNOTATION as AGENT_ANNOTATION } from '../agent/service_proxy.js';
 import type { Endpoints, Pod } from '../api/objects.js';
 import { EndpointsController, HOST_PORTS_ANNOTATION } from './endpoints_controller.js';
-import { ENDPOINTS, PODS, SERVICES } from './resources.js';
+import { DeploymentController } from './deployment_controller.js';
+import { ReplicaSetController } from './replicaset_controller.js';
+import { DEPLOYMENTS, ENDPOINTS, PODS, REPLICASETS, SERVICES } from './resources.js';
 import { type TestCluster, testCluster } from './test_env.js';
 
 async function boundPod(c: TestCluster, name: string, labels: Record<string, string>, ports: Record<string, number> | null): Promise<Pod> {
@@ -80,4 +82,41 @@ test('a numeric targetPort resolves through the published containerPort, else a 
   await c.setPodReady(p, true);
   await ec.sync('default/web');
   assert.deepEqual(ready(await endpoints(c)), ['web-a@127.0.0.1:31500']);
+});
+
+test('canary pattern: one Service over two Deployments lists the Ready pods of both', async (t) => {
+  const c = await testCluster(t);
+  const dc = new DeploymentController(c.registry, { now: c.now });
+  const rc = new ReplicaSetController(c.registry, { now: c.now });
+  const ec = new EndpointsController(c.registry);
+  await c.registry.create(SERVICES, 'default', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] } });
+  const deploy = (name: string, track: string, image: string, replicas: number) =>
+    c.registry.create(DEPLOYMENTS, 'default', {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name },
+      spec: {
+        replicas,
+        selector: { matchLabels: { app: 'web', track } },
+        template: { metadata: { labels: { app: 'web', track } }, spec: { containers: [{ name: 'app', image, ports: [{ name: 'http' }] }] } },
+      },
+    });
+  await deploy('web-stable', 'stable', 'node v1.js', 3);
+  await deploy('web-canary', 'canary', 'node v2.js', 1);
+  for (const d of ['web-stable', 'web-canary']) await dc.sync(`default/${d}`);
+  for (const r of (await c.registry.list(REPLICASETS, 'default')).items) await rc.sync(`default/${r.metadata.name}`);
+  let port = 32000;
+  for (const p of await c.pods()) {
+    const bound = (await c.registry.update(PODS, 'default', p.metadata.name, {
+      ...p,
+      metadata: { ...p.metadata, annotations: { [HOST_PORTS_ANNOTATION]: JSON.stringify({ http: port++ }) } },
+      spec: { ...p.spec, nodeName: 'n1' },
+    })) as Pod;
+    await c.setPodReady(bound, true);
+  }
+  await ec.sync('default/web');
+  const ep = await endpoints(c);
+  const names = ready(ep).map((s) => s.split('@')[0] ?? '');
+  assert.equal(names.length, 4);
+  assert.equal(names.filter((n) => n.startsWith('web-canary-')).length, 1, 'one canary among four endpoints: a quarter of the traffic');
 });

@@ -15,6 +15,14 @@
  *   with no `targetPort` the Service `port` is used the same way. A pod
  *   without the port (not yet published) is left out until it has it.
  *
+ * Canary pattern (no object of its own, as in Kubernetes): two Deployments whose
+ * pods share the label the Service selects (`app: web`) and differ in another
+ * (`track: stable` / `track: canary`). The Endpoints list the Ready pods of
+ * both, so the proxies' round-robin sends each Deployment a share of the
+ * connections equal to its share of Ready replicas (3 stable + 1 canary ≈ 25 %
+ * to the canary). Promote by updating the stable Deployment's template and
+ * scaling the canary to 0; abort by scaling the canary to 0 alone.
+ *
  * Each pod gets its own subset, since every pod listens on its own ports.
  * Subsets are ordered by pod name, so the object changes only when the set
  * changes. Services without a selector keep hand-written Endpoints.

@@ -46,8 +46,8 @@ test('work queue: a waiting get() receives the next key; shutDown releases waite
   assert.equal(q.isShutDown(), true);
 });
 
-test('work queue addAfter delivers the key after the delay', async (t) => {
-  t.mock.timers.enable({ apis: ['setTimeout'] });
+test('work queue addAfter delivers the key after the delay; a sooner delay replaces a later one', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
   const q = new WorkQueue();
   q.addAfter('later', 1000);
   assert.equal(q.length, 0);
@@ -55,5 +55,12 @@ test('work queue addAfter delivers the key after the delay', async (t) => {
   assert.equal(q.length, 0);
   t.mock.timers.tick(1);
   assert.equal(q.length, 1);
+  await q.get();
+  q.done('later');
+  q.addAfter('k', 5000);
+  q.addAfter('k', 100);
+  q.addAfter('k', 3000);
+  t.mock.timers.tick(100);
+  assert.equal(q.length, 1, 'the sooner delay won');
   q.shutDown();
 });

@@ -24,7 +24,7 @@ export class WorkQueue {
   /** Keys added while processing: re-queued on `done`. */
   private readonly dirty = new Set<string>();
   private readonly failures = new Map<string, number>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly timers = new Map<string, { timer: NodeJS.Timeout; due: number }>();
   private readonly waiters: Array<(key: string | null) => void> = [];
   private readonly baseDelayMs: number;
   private readonly maxDelayMs: number;
@@ -70,13 +70,18 @@ export class WorkQueue {
       this.add(key);
       return;
     }
-    if (this.timers.has(key)) return;
-    const t = setTimeout(() => {
+    const due = Date.now() + ms;
+    const pending = this.timers.get(key);
+    if (pending !== undefined) {
+      if (pending.due <= due) return;
+      clearTimeout(pending.timer);
+    }
+    const timer = setTimeout(() => {
       this.timers.delete(key);
       this.add(key);
     }, ms);
-    t.unref();
-    this.timers.set(key, t);
+    timer.unref();
+    this.timers.set(key, { timer, due });
   }
 
   /** Queues `key` after its backoff delay and counts a failure. Returns the delay used (ms). */
@@ -119,7 +124,7 @@ export class WorkQueue {
   /** Stops handing out keys; pending `get()`s resolve null; delayed keys are dropped. */
   shutDown(): void {
     this.closed = true;
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const t of this.timers.values()) clearTimeout(t.timer);
     this.timers.clear();
     for (const w of this.waiters.splice(0)) w(null);
   }
