@@ -266,3 +266,34 @@ test('a client-side rollback (the old revision template written back, as `vigil 
   assert.equal(rss.find((r) => r.metadata.uid === v1.metadata.uid)?.spec.replicas, 2);
   assert.equal(rss.find((r) => r.metadata.uid === v1.metadata.uid)?.metadata.annotations?.[REVISION_ANNOTATION], '3');
 });
+
+test('scaling a deployment paused mid-rollout shares the change between both revisions', async (t) => {
+  const s = await setup(t);
+  await s.c.registry.create(DEPLOYMENTS, 'default', deployment('web', 'node v1.js', 4));
+  await settle(s, 'web');
+  let d = await getD(s.c, 'web');
+  await s.c.registry.update(DEPLOYMENTS, 'default', 'web', { ...d, spec: { ...d.spec, template: { ...d.spec.template, spec: { containers: [{ name: 'app', image: 'node v2.js' }] } } } });
+  // Two rounds without readiness: the new revision surged, the old one gave up what it may.
+  await round(s, 'web');
+  await round(s, 'web');
+  d = await getD(s.c, 'web');
+  await s.c.registry.update(DEPLOYMENTS, 'default', 'web', { ...d, spec: { ...d.spec, paused: true } });
+  await round(s, 'web');
+  const before = new Map((await replicaSets(s.c)).map((r) => [r.metadata.name, r.spec.replicas ?? 0]));
+  const total = [...before.values()].reduce((a, b) => a + b, 0);
+  assert.ok([...before.values()].every((n) => n > 0), `both revisions have pods: ${JSON.stringify([...before])}`);
+  d = await getD(s.c, 'web');
+  await s.c.registry.update(DEPLOYMENTS, 'default', 'web', { ...d, spec: { ...d.spec, replicas: 8 } });
+  await round(s, 'web');
+  const after = new Map((await replicaSets(s.c)).map((r) => [r.metadata.name, r.spec.replicas ?? 0]));
+  const allowed = 8 + 2; // maxSurge 25% of 8
+  assert.equal([...after.values()].reduce((a, b) => a + b, 0), allowed);
+  for (const [name, n] of before) {
+    const got = after.get(name) ?? 0;
+    assert.ok(got >= n, `${name} grew (${n} → ${got})`);
+    assert.ok(Math.abs(got - (n * allowed) / total) <= 1, `${name}: ${got} is its proportional share of ${allowed} (${n}/${total})`);
+  }
+  // Still paused: no rollout step, so the sizes hold.
+  await round(s, 'web');
+  assert.deepEqual(new Map((await replicaSets(s.c)).map((r) => [r.metadata.name, r.spec.replicas ?? 0])), after);
+});

@@ -13,8 +13,10 @@
  * - **New ReplicaSet** for the current template when missing, with revision
  *   max(old revisions) + 1 (`deployment.kubernetes.io/revision` on the
  *   ReplicaSet and the Deployment).
- * - **Paused** (`spec.paused`): no rollout step; only a change of `replicas` is
- *   applied (to the newest active ReplicaSet when there is one).
+ * - **Scaling** (only `replicas` changed, or the Deployment is paused): the
+ *   active ReplicaSets are resized without a rollout step — proportionally when
+ *   several have pods (proportional_scaling.ts), as Kubernetes does.
+ * - **Paused** (`spec.paused`): no rollout step and no new ReplicaSet; scaling only.
  * - **RollingUpdate**: scale the new ReplicaSet up while the sum of all
  *   ReplicaSets' replicas stays ≤ replicas + maxSurge; scale old ones down
  *   (unhealthy pods first, then oldest ReplicaSets first) while the available
@@ -35,6 +37,7 @@ import { computeStatus, type ProgressReason, statusChanged } from './deployment_
 import type { EventRecorder } from './event_recorder.js';
 import { type Informer, objectKey, splitKey } from './informer.js';
 import { isControlledBy } from './pod_state.js';
+import { DESIRED_REPLICAS_ANNOTATION, isScalingEvent, proportionalSizes } from './proportional_scaling.js';
 import { DEPLOYMENTS, PODS, REPLICASETS } from './resources.js';
 import { resolveFenceposts } from './rollout_math.js';
 
@@ -114,13 +117,20 @@ export class DeploymentController extends Controller {
     let progress: ProgressReason = '';
     let requeue: number | null = null;
 
-    if (d.spec.paused === true) {
-      const active = all.filter((rs) => (rs.spec.replicas ?? 0) > 0).sort((a, b) => revisionOf(b) - revisionOf(a));
-      const target = active[0] ?? newRS;
-      const others = active.slice(1).reduce((n, rs) => n + (rs.spec.replicas ?? 0), 0);
-      if (target !== undefined && (target.spec.replicas ?? 0) + others !== want) {
-        all = this.replace(all, await this.scale(d, target, Math.max(0, want - others)));
-      }
+    const active = () => all.filter((rs) => (rs.spec.replicas ?? 0) > 0 && rs.metadata.deletionTimestamp === undefined);
+    let scaledOnly = false;
+    if (d.spec.paused === true || isScalingEvent(active(), want)) {
+      // Only `replicas` changed (or the rollout is paused): resize, do not roll.
+      scaledOnly = await this.scaleToReplicas(d, () => all, (rs) => {
+        all = this.replace(all, rs);
+      }, newRS);
+    }
+    if (newRS !== undefined) {
+      const uid = newRS.metadata.uid;
+      newRS = all.find((rs) => rs.metadata.uid === uid);
+    }
+    if (d.spec.paused === true || scaledOnly) {
+      // Nothing else this round; the rollout continues on the next sync.
     } else {
       if (newRS === undefined) {
         newRS = await this.createNewRS(d, hash, maxOldRevision + 1);
@@ -170,6 +180,35 @@ export class DeploymentController extends Controller {
     let out = all;
     for (const rs of changed) out = this.replace(out, rs);
     return out;
+  }
+
+  /**
+   * Brings the active ReplicaSets to the Deployment's `replicas` without rolling: one active
+   * ReplicaSet (or none: the newest) takes the full count; several share the change
+   * proportionally (proportional_scaling.ts), within replicas + maxSurge. Returns whether it scaled.
+   */
+  private async scaleToReplicas(d: Deployment, all: () => ReplicaSet[], set: (rs: ReplicaSet) => void, newRS: ReplicaSet | undefined): Promise<boolean> {
+    const want = d.spec.replicas ?? 1;
+    const active = all().filter((rs) => (rs.spec.replicas ?? 0) > 0 && rs.metadata.deletionTimestamp === undefined);
+    let acted = false;
+    if (active.length <= 1) {
+      const target = active[0] ?? newRS ?? [...all()].sort((a, b) => revisionOf(b) - revisionOf(a))[0];
+      if (target !== undefined && ((target.spec.replicas ?? 0) !== want || target.metadata.annotations?.[DESIRED_REPLICAS_ANNOTATION] !== String(want))) {
+        set(await this.scale(d, target, want));
+        acted = true;
+      }
+      return acted;
+    }
+    const surge = d.spec.strategy?.type === 'Recreate' ? 0 : resolveFenceposts(d).maxSurge;
+    const sizes = proportionalSizes(active, want + surge, revisionOf);
+    for (const rs of active) {
+      const n = sizes.get(rs.metadata.name) ?? (rs.spec.replicas ?? 0);
+      if (n !== (rs.spec.replicas ?? 0) || rs.metadata.annotations?.[DESIRED_REPLICAS_ANNOTATION] !== String(want)) {
+        set(await this.scale(d, rs, n));
+        acted = true;
+      }
+    }
+    return acted;
   }
 
   /** One RollingUpdate step; returns whether it scaled anything. */
@@ -250,7 +289,7 @@ export class DeploymentController extends Controller {
       metadata: {
         name: `${d.metadata.name}-${hash}`,
         labels,
-        annotations: { [REVISION_ANNOTATION]: String(revision) },
+        annotations: { [REVISION_ANNOTATION]: String(revision), [DESIRED_REPLICAS_ANNOTATION]: String(d.spec.replicas ?? 1) },
         ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: d.metadata.name, uid: d.metadata.uid ?? '', controller: true, blockOwnerDeletion: true }],
       },
       spec: {
@@ -277,7 +316,9 @@ export class DeploymentController extends Controller {
 
   private async scale(d: Deployment, rs: ReplicaSet, replicas: number): Promise<ReplicaSet> {
     const from = rs.spec.replicas ?? 0;
-    const out = await this.updateRS({ ...rs, spec: { ...rs.spec, replicas } });
+    const annotations = { ...(rs.metadata.annotations ?? {}), [DESIRED_REPLICAS_ANNOTATION]: String(d.spec.replicas ?? 1) };
+    const out = await this.updateRS({ ...rs, metadata: { ...rs.metadata, annotations }, spec: { ...rs.spec, replicas } });
+    if (from === replicas) return out;
     this.log?.info('scaled replica set', { deployment: `${d.metadata.namespace}/${d.metadata.name}`, replicaSet: rs.metadata.name, from, to: replicas });
     await this.events?.record(d, 'Normal', 'ScalingReplicaSet', `Scaled ${replicas > from ? 'up' : 'down'} replica set ${rs.metadata.name} to ${replicas} from ${from}`);
     return out;
