@@ -9,7 +9,10 @@
  *   create service clusterip NAME --tcp PORT[:TARGET]...
  *
  * `run` creates a Deployment (as kubectl's old `deployment/apps.v1` generator
- * did) labelled `run=NAME` unless `--labels` says otherwise. `--dry-run=client`
+ * did) labelled `run=NAME` unless `--labels` says otherwise. Its container
+ * declares one port named `http`: allocated per replica by the node agent and
+ * passed as `$PORT` (Vigil pods are processes sharing the node's network), or
+ * the fixed `--port P` (then two replicas cannot share a node). `--dry-run=client`
  * prints the object (`-o yaml|json`) instead of creating it.
  */
 import { readFileSync } from 'node:fs';
@@ -51,7 +54,11 @@ function deploymentOf(ctx: CtlContext, name: string, labels: StringMap): Deploym
   const port = flagString(ctx.args, 'port');
   if (port !== '') {
     if (!/^[0-9]{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535) throw new UsageError(`invalid argument "${port}" for "--port" flag: expected a port 1-65535`);
-    container.ports = [{ containerPort: Number(port) }];
+    container.ports = [{ name: 'http', containerPort: Number(port) }];
+  } else {
+    // Pods share the node's network, so each replica needs its own port: the agent allocates
+    // one and passes it as $PORT; Services reach it by the name (expose targets it).
+    container.ports = [{ name: 'http' }];
   }
   return {
     apiVersion: 'apps/v1',

@@ -340,6 +340,14 @@ test('rollout history, undo to the previous and to a chosen revision, pause/resu
   assert.equal(sections.length, 2);
   assert.deepEqual(cells(sections[0]!)[1]!.slice(0, 2), ['deployment.apps/roll', '0/1']);
   assert.deepEqual(cells(sections[1]!).map((r) => r[0]), ['NAME', 'replicaset.apps/roll-h1', 'replicaset.apps/roll-h2', 'replicaset.apps/roll-h3']);
+  const badSet = await s.ctl(['set', 'image', 'deployment/roll', 'nope=x']);
+  assert.deepEqual(badSet, { code: 1, out: '', err: 'error: unable to find container named "nope"' });
+  assert.equal((await s.ctl(['expose', 'deployment/roll'])).code, 2, 'the template (rolled back to v1) declares no port: --port is needed');
+  assert.equal((await s.ctl(['expose', 'deploy/roll', '--port=9999', '--name=roll-svc'])).out, 'service/roll-svc exposed');
+  const rs = (await s.api2('GET', '/api/v1/namespaces/default/services/roll-svc')).json as Obj;
+  assert.deepEqual(rs.spec.selector, { app: 'roll' });
+  assert.deepEqual((rs.spec.ports as Record<string, unknown>[])[0], { port: 9999, targetPort: 9999, protocol: 'TCP' });
+  await s.ctl(['delete', 'svc', 'roll-svc']);
   const allNames = await s.ctl(['get', 'all', '-l', 'app=roll', '-o', 'name']);
   assert.equal(allNames.out, 'deployment.apps/roll\nreplicaset.apps/roll-h1\nreplicaset.apps/roll-h2\nreplicaset.apps/roll-h3');
 });

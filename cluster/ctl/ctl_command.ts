@@ -18,11 +18,13 @@ import { type CtlContext, CtlError, readManifestFile } from './ctl_context.js';
 import { runCreateGenerator, runRun } from './create.js';
 import { runDelete } from './delete.js';
 import { runDescribe } from './describe.js';
+import { runExpose } from './expose.js';
 import { runGet } from './get.js';
 import { runLogs } from './logs.js';
 import { runCordon, runDrain } from './node_ops.js';
 import { runRollout } from './rollout.js';
 import { runScale } from './scale.js';
+import { runSetImage } from './set_image.js';
 import { runTop } from './top.js';
 
 /** Injected by tests (and usable by embedders); everything defaults to the real process. */
@@ -46,6 +48,8 @@ const VERBS: Readonly<Record<string, string>> = {
   create: 'Create resources from a file (-f) or a generator (namespace, configmap, secret generic, deployment, service clusterip).',
   apply: 'Create or update resources from a file (-f), printing created/configured/unchanged.',
   delete: 'Delete resources by name, label selector (-l) or file (-f).',
+  expose: 'Create a Service for a Deployment\'s pods: expose deployment/NAME --port P [--target-port T].',
+  set: 'Change the command line of containers: set image deployment/NAME CONTAINER="CMD" (a rolling update).',
   scale: 'Set the replicas of a Deployment: scale deployment/NAME --replicas N.',
   rollout: 'Manage a Deployment rollout: status|history|undo|pause|resume deployment/NAME.',
   logs: 'Print the logs of a pod container (-c, -f, --previous, --tail).',
@@ -186,6 +190,10 @@ function dispatch(ctx: CtlContext): Promise<number> {
       return runDelete(ctx);
     case 'scale':
       return runScale(ctx);
+    case 'expose':
+      return runExpose(ctx);
+    case 'set':
+      return runSetImage(ctx);
     case 'rollout':
       return runRollout(ctx);
     case 'logs':
