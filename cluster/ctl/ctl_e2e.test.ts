@@ -40,7 +40,7 @@ test('ctl drives a real cluster: run, rollout status, get pods, expose, apply v2
     labels: {},
     capacity: { cpu: '4', memory: '8Gi', pods: '20' },
     listenAddress: '127.0.0.1:0',
-    portRange: { low: 47000, high: 47999 },
+    portRange: { low: 51000, high: 51499 },
     leaseRenewMs: 100,
     probeSecondMs: 50,
     drainMs: 50,

@@ -37,7 +37,7 @@ test('logs reads a running pod\'s output from its node agent; -f follows until t
     labels: {},
     capacity: { cpu: '2', memory: '4Gi', pods: '10' },
     listenAddress: '127.0.0.1:0',
-    portRange: { low: 45000, high: 45999 },
+    portRange: { low: 50000, high: 50499 },
     leaseRenewMs: 100,
     probeSecondMs: 50,
     drainMs: 50,

@@ -49,7 +49,7 @@ test(
       labels: {},
       capacity: { cpu: '2', memory: '4Gi', pods: '10' },
       listenAddress: '127.0.0.1:0',
-      portRange: { low: 46000, high: 46999 },
+      portRange: { low: 50500, high: 50999 },
       leaseRenewMs: 100,
       probeSecondMs: 50,
       drainMs: 50,
