@@ -3,8 +3,8 @@
  * agents running real processes (test/fixtures/http_app.mjs): a Deployment is
  * scheduled across both nodes, its pods become Ready, the endpoints controller
  * lists them from the ports the agents publish, and the agents' Service proxy
- * spreads requests over them; then a rolling update v1 → v2 under a bounded
- * request loop fails no request.
+ * spreads requests over them; then a rolling update v1 → v2 and a rollback to
+ * v1, each under a bounded request loop, fail no request.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,6 +21,7 @@ import { NodeAgent } from './agent/node_agent.js';
 import { PortAllocator } from './agent/ports.js';
 import type { Deployment, Endpoints, Pod, Service } from './api/objects.js';
 import { clusterPart } from './cluster_part.js';
+import { ROLLBACK_ANNOTATION } from './controllers/deployment_controller.js';
 
 const DEPLOYMENTS = (namespace: string): ResourceRef => ({ prefix: '/apis/apps/v1', resource: 'deployments', namespace });
 const APP = fileURLToPath(new URL('../../test/fixtures/http_app.mjs', import.meta.url));
@@ -106,44 +107,49 @@ test('control plane and two node agents: placement, readiness, endpoints, proxyi
   });
   assert.ok([...seen].every((b) => b.startsWith('v1 ')));
 
-  // Rolling update under a bounded request loop.
-  let failures = 0;
-  let requests = 0;
-  const versions = new Set<string>();
-  let loading = true;
-  const load = (async () => {
-    while (loading && requests < 20_000) {
-      requests++;
-      try {
-        const r = await fetch(`http://127.0.0.1:${svcPort}/`);
-        if (r.status !== 200) failures++;
-        versions.add((await r.text()).split(' ')[0] ?? '');
-      } catch {
-        failures++;
+  // Rolling update v1 → v2, then a rollback (the `vigil.dev/rollback-to` annotation) to v1, each under a bounded request loop.
+  const rollUnderLoad = async (change: (d: Deployment) => Deployment, to: string) => {
+    let failures = 0;
+    let requests = 0;
+    const versions = new Set<string>();
+    let loading = true;
+    const load = (async () => {
+      while (loading && requests < 20_000) {
+        requests++;
+        try {
+          const r = await fetch(`http://127.0.0.1:${svcPort}/`);
+          if (r.status !== 200) failures++;
+          versions.add((await r.text()).split(' ')[0] ?? '');
+        } catch {
+          failures++;
+        }
       }
-    }
-  })();
-  const d = await client.get<Deployment>(DEPLOYMENTS('default'), 'web');
-  await client.update<Deployment>(DEPLOYMENTS('default'), { ...d, spec: { ...d.spec, template: template('v2') } });
-  await waitFor(
-    'rollout to v2',
-    async () => {
-      const dd = await client.get<Deployment>(DEPLOYMENTS('default'), 'web');
-      const ps = (await client.list<Pod>(PODS('default'))).items;
-      return (
-        dd.status?.updatedReplicas === 3 &&
-        dd.status.availableReplicas === 3 &&
-        ps.length === 3 &&
-        ps.every((p) => p.spec.containers[0]?.image.endsWith('v2')) &&
-        (await readyAddresses()).length === 3
-      );
-    },
-    40_000,
-  );
-  loading = false;
-  await load;
-  assert.equal(failures, 0, `${failures} of ${requests} requests failed during the rollout`);
-  assert.ok(versions.has('v1') && versions.has('v2'), `served both versions during the rollout: ${[...versions]}`);
-  const after = await (await fetch(`http://127.0.0.1:${svcPort}/`)).text();
-  assert.ok(after.startsWith('v2 '));
+    })();
+    const d = await client.get<Deployment>(DEPLOYMENTS('default'), 'web');
+    await client.update<Deployment>(DEPLOYMENTS('default'), change(d));
+    await waitFor(
+      `rollout to ${to}`,
+      async () => {
+        const dd = await client.get<Deployment>(DEPLOYMENTS('default'), 'web');
+        const ps = (await client.list<Pod>(PODS('default'))).items;
+        return (
+          dd.status?.updatedReplicas === 3 &&
+          dd.status.availableReplicas === 3 &&
+          ps.length === 3 &&
+          ps.every((p) => p.spec.containers[0]?.image.endsWith(to)) &&
+          (await readyAddresses()).length === 3
+        );
+      },
+      40_000,
+    );
+    loading = false;
+    await load;
+    assert.equal(failures, 0, `${failures} of ${requests} requests failed during the rollout to ${to}`);
+    assert.ok(versions.has(to), `served ${to} during the rollout: ${[...versions]}`);
+    assert.ok((await (await fetch(`http://127.0.0.1:${svcPort}/`)).text()).startsWith(`${to} `));
+  };
+  await rollUnderLoad((d) => ({ ...d, spec: { ...d.spec, template: template('v2') } }), 'v2');
+  await rollUnderLoad((d) => ({ ...d, metadata: { ...d.metadata, annotations: { ...d.metadata.annotations, [ROLLBACK_ANNOTATION]: '0' } } }), 'v1');
+  const final = await client.get<Deployment>(DEPLOYMENTS('default'), 'web');
+  assert.equal(final.metadata.annotations?.['deployment.kubernetes.io/revision'], '3');
 });
