@@ -52,6 +52,9 @@ test('the cluster part serves the API, runs the controllers on the default SQLit
   }
   assert.match(text, /vigil_deployment_spec_replicas\{namespace="default",deployment="web"\} 2/);
   assert.match(text, /vigil_node_status_condition\{node="n1",condition="Ready",status="true"\} 1/);
+  assert.match(text, /vigil_cluster_leader\{identity="[^"]+"\} 1/);
+  assert.match(text, /vigil_cluster_controller_syncs_total\{controller="scheduler"\} [1-9]/);
+  assert.match(text, /vigil_scheduler_pending_unschedulable_pods 0/);
   await s.close();
   assert.equal(part.manager()?.isLeading(), false, 'closing the server stops the controllers');
 });

@@ -25,6 +25,7 @@ import { Registry as PromRegistry } from 'prom-client';
 import type { PartContext, ServerPart } from '../cmd/server.js';
 import { type ClusterApi, openClusterApi, type OpenClusterApiOptions } from './api/api_server.js';
 import { type ControllerManagerOptions, ControllerManager } from './controllers/manager.js';
+import { registerManagerMetrics } from './controllers/manager_metrics.js';
 import { informerSource, registerClusterStateMetrics } from './state_metrics.js';
 import { defaultStoreUrl } from './store/open_store.js';
 
@@ -77,6 +78,7 @@ export function clusterPart(opts: ClusterPartOptions = {}): ClusterPart {
         });
         manager = m;
         registerClusterStateMetrics(metrics, informerSource(m.informers));
+        registerManagerMetrics(metrics, m);
         await m.start();
         log.info('cluster controller manager started', { identity: m.identity, leading: m.isLeading(), store: url });
       }

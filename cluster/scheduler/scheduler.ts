@@ -106,6 +106,11 @@ export class Scheduler extends Controller {
     });
   }
 
+  /** Pods that fit no node at their last attempt. */
+  unschedulableCount(): number {
+    return this.unschedulable.size;
+  }
+
   /** Queues every unschedulable pod now (the cluster changed). */
   retryUnschedulable(): void {
     for (const k of this.unschedulable.keys()) this.queue.add(k);
