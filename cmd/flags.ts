@@ -43,6 +43,8 @@ export interface ServerFlags {
   readonly walSyncIntervalMs: number;
   /** `--storage.tsdb.no-lockfile`: do not take `lock` in the data directory. */
   readonly noLockfile: boolean;
+  /** `--cluster.store`: `sqlite://PATH` or `etcd://HOST:PORT`; '' = `sqlite://<storage.tsdb.path>/cluster.db`. */
+  readonly clusterStore: string;
   /** `--web.listen-address`. */
   readonly listenAddress: ListenAddress;
   /** `--web.enable-lifecycle`: allow `/-/reload` and `/-/quit`. */
@@ -105,6 +107,12 @@ export const SERVER_FLAGS: readonly FlagSpec[] = [
     help: 'How often the write-ahead log is fsynced (bounds what a power loss can take; a killed process loses nothing committed). 0s syncs on every commit.',
   },
   { name: 'storage.tsdb.no-lockfile', kind: 'bool', help: 'Do not create a lockfile in the data directory.' },
+  {
+    name: 'cluster.store',
+    kind: 'string',
+    placeholder: 'URL',
+    help: 'Cluster manager store: sqlite://PATH or etcd://HOST:PORT. Default: sqlite://<storage.tsdb.path>/cluster.db.',
+  },
   {
     name: 'web.listen-address',
     kind: 'string',
@@ -222,6 +230,7 @@ export function serverFlagsFrom(args: ParsedArgs): ServerFlags {
     outOfOrderWindowMs: durationFlag('storage.tsdb.out-of-order-time-window', str('storage.tsdb.out-of-order-time-window')),
     walSyncIntervalMs: durationFlag('storage.tsdb.wal-sync-interval', str('storage.tsdb.wal-sync-interval')),
     noLockfile: bool('storage.tsdb.no-lockfile'),
+    clusterStore: str('cluster.store'),
     listenAddress,
     enableLifecycle: bool('web.enable-lifecycle'),
     enableAdminApi: bool('web.enable-admin-api'),

@@ -33,8 +33,16 @@ function tempDir(t: After): string {
   return dir;
 }
 
+// Each server gets its own data directory, so parts that write there (TSDB, cluster store) never share one.
+const scratch = mkdtempSync(join(tmpdir(), 'vigil-server-flags-'));
+process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
+let scratchN = 0;
+
 function serverFlags(...argv: string[]): ServerFlags {
-  return serverFlagsFrom(parseCommandArgs(['--web.listen-address=127.0.0.1:0', ...argv], SERVER_FLAGS, { min: 0, max: 0 }));
+  const data = join(scratch, String(scratchN++));
+  return serverFlagsFrom(
+    parseCommandArgs(['--web.listen-address=127.0.0.1:0', `--storage.tsdb.path=${data}`, ...argv], SERVER_FLAGS, { min: 0, max: 0 }),
+  );
 }
 
 function quietLogger(lines: string[] = []): StructuredLogger {
@@ -43,7 +51,7 @@ function quietLogger(lines: string[] = []): StructuredLogger {
 
 async function start(t: After, flags: ServerFlags, opts: StartServerOptions = {}): Promise<RunningServer> {
   // In-memory storage unless a test asks otherwise: these tests are about the server, not the TSDB.
-  const s = await startServer(flags, { logger: quietLogger(), openStorage: async () => new MemoryStorage(), ...opts });
+  const s = await startServer(flags, { logger: quietLogger(), openStorage: async () => new MemoryStorage(), baseParts: [], ...opts });
   t.after(() => s.close());
   return s;
 }

@@ -15,8 +15,10 @@ import { versionText } from './build_info.js';
 import { checkRuleFileContent } from '../alert/check_rules.js';
 import { runCheckConfig } from './check_config.js';
 import { type Command, type CommandIo, commandHelp, parseCommandArgs, UsageError } from './cli.js';
+import { agentCommand } from '../cluster/agent/agent_command.js';
 import { serverCommand } from './server_command.js';
 import { TSDB_COMMANDS } from './tsdb_commands.js';
+import { ctlCommand, runCtl } from '../cluster/ctl/ctl_command.js';
 import { runPromqltest } from '../query/promqltest/promqltest_command.js';
 
 /** `vigil promqltest FILE...`: runs Prometheus's PromQL test scripts (the conformance README's language). */
@@ -43,7 +45,16 @@ export const checkConfigCommand: Command = {
 };
 
 /** Every subcommand, in the order `vigil --help` lists them. */
-export const COMMANDS: readonly Command[] = [serverCommand, checkRulesCommand, checkConfigCommand, testRulesCommand, promqltestCommand, ...TSDB_COMMANDS];
+export const COMMANDS: readonly Command[] = [
+  serverCommand,
+  agentCommand,
+  ctlCommand,
+  checkRulesCommand,
+  checkConfigCommand,
+  testRulesCommand,
+  promqltestCommand,
+  ...TSDB_COMMANDS,
+];
 
 const PROGRAM = 'vigil';
 
@@ -103,6 +114,7 @@ export async function main(argv: readonly string[], io: CommandIo, commands: rea
       io.log(programHelp(commands));
       return 0;
     }
+    if (rest[0] === 'ctl' && commands.includes(ctlCommand)) return runCtl([...rest.slice(1), '--help'], io);
     const found = findCommand(rest, commands);
     if (found === null || found.rest.length > 0) return usageFailure(io, unknownCommand(rest, commands));
     io.log(commandHelp(found.command, PROGRAM));
@@ -112,6 +124,8 @@ export async function main(argv: readonly string[], io: CommandIo, commands: rea
     return usageFailure(io, new UsageError(`unknown flag ${first} (expected a command first, e.g. ${PROGRAM} server ${first})`));
   }
 
+  // kubectl-style short flags (-n, -l, -o, -A, -w, -f) need ctl's own argument parser.
+  if (first === 'ctl' && commands.includes(ctlCommand)) return runCtl(argv.slice(1), io);
   const found = findCommand(argv, commands);
   if (found === null) return usageFailure(io, unknownCommand(argv, commands));
   const { command, rest } = found;

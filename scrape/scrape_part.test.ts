@@ -32,7 +32,7 @@ test('vigil server scrapes itself and the demo, serves the targets API, and appl
     }`;
   writeFileSync(cfg, jobs(true));
   const storage = new MemoryStorage();
-  const flags = serverFlagsFrom(parseCommandArgs(['--web.listen-address=127.0.0.1:0', `--config.file=${cfg}`], SERVER_FLAGS, { min: 0, max: 0 }));
+  const flags = serverFlagsFrom(parseCommandArgs(['--web.listen-address=127.0.0.1:0', `--config.file=${cfg}`, `--storage.tsdb.path=${join(dir, 'data')}`], SERVER_FLAGS, { min: 0, max: 0 }));
   const s = await startServer(flags, { logger: new StructuredLogger({ level: 'error', caller: false, sink: { write: () => {} } }), openStorage: async () => storage });
   t.after(() => s.close());
   writeFileSync(sd, JSON.stringify([{ targets: [`127.0.0.1:${s.port}`] }]));

@@ -124,7 +124,7 @@ export async function startVigil(
 ): Promise<{ server: RunningServer; storage: RemoteStorage }> {
   const cfg = join(dir, 'vigil.yml');
   writeFileSync(cfg, config);
-  const flags = serverFlagsFrom(parseCommandArgs(['--web.listen-address=127.0.0.1:0', `--config.file=${cfg}`, ...args], SERVER_FLAGS, { min: 0, max: 0 }));
+  const flags = serverFlagsFrom(parseCommandArgs(['--web.listen-address=127.0.0.1:0', `--config.file=${cfg}`, `--storage.tsdb.path=${join(dir, 'data')}`, ...args], SERVER_FLAGS, { min: 0, max: 0 }));
   let storage: RemoteStorage | null = null;
   const lines: string[] = [];
   const server = await startServer(flags, {

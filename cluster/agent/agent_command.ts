@@ -1,0 +1,136 @@
+/**
+ * `vigil agent`: runs the node agent for this machine against a cluster API server.
+ *
+ *   vigil agent --server URL [--node-name N] [--data-dir D] [--labels k=v,...]
+ *               [--capacity cpu=2,memory=4Gi] [--listen-address 127.0.0.1:10250]
+ *               [--port-range 30000-32767] [--node-ip 127.0.0.1] [--proxy.bind-address 127.0.0.1]
+ *
+ * SIGTERM/SIGINT stop the agent: its pods are stopped gracefully and the node is
+ * reported not Ready.
+ */
+import { isIP } from 'node:net';
+import { hostname } from 'node:os';
+import { UsageError, type Command, type ParsedArgs } from '../../cmd/cli.js';
+import { isLogLevel, StructuredLogger } from '../../cmd/logger.js';
+import { DurationError, parseDuration } from '../../tsdb/duration.js';
+import { dns1123Subdomain, labelValue, qualifiedName } from '../api/names.js';
+import { parseQuantity } from '../api/quantity.js';
+import { ApiClient } from './api_client.js';
+import { machineCapacity, NodeAgent } from './node_agent.js';
+import { parsePortRange, PortRangeError } from './ports.js';
+
+/** Parses `k=v,k2=v2` (empty string = none); `what` names the flag in errors. */
+export function parseKeyValues(s: string, what: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (s.trim() === '') return out;
+  for (const part of s.split(',')) {
+    const i = part.indexOf('=');
+    if (i <= 0) throw new UsageError(`flag --${what}: expected key=value pairs separated by commas, got "${part}"`);
+    out[part.slice(0, i).trim()] = part.slice(i + 1).trim();
+  }
+  return out;
+}
+
+/** Parses `--labels k=v,...` and checks keys and values as Kubernetes label syntax. */
+export function parseLabels(s: string): Record<string, string> {
+  const labels = parseKeyValues(s, 'labels');
+  for (const [k, v] of Object.entries(labels)) {
+    const errs = [...qualifiedName(k).map((e) => `key "${k}": ${e}`), ...labelValue(v).map((e) => `value "${v}" of "${k}": ${e}`)];
+    if (errs.length > 0) throw new UsageError(`flag --labels: ${errs.join('; ')}`);
+  }
+  return labels;
+}
+
+/** Parses `--capacity cpu=2,memory=4Gi` over the machine's defaults. */
+export function parseCapacity(s: string): Record<string, string> {
+  const cap = machineCapacity();
+  for (const [k, v] of Object.entries(parseKeyValues(s, 'capacity'))) {
+    if (k !== 'cpu' && k !== 'memory' && k !== 'pods') throw new UsageError(`flag --capacity: unknown resource "${k}" (expected cpu, memory or pods)`);
+    const q = parseQuantity(v);
+    if (q === null || q < 0) throw new UsageError(`flag --capacity: ${k}="${v}" is not a quantity (e.g. cpu=2, memory=4Gi)`);
+    cap[k] = v;
+  }
+  return cap;
+}
+
+const str = (a: ParsedArgs, k: string, d: string) => {
+  const v = a.values.get(k);
+  return typeof v === 'string' ? v : d;
+};
+
+export const agentCommand: Command = {
+  path: ['agent'],
+  summary: 'Run the node agent: register this machine and run the pods bound to it.',
+  args: '',
+  positionals: { min: 0, max: 0 },
+  flags: [
+    { name: 'server', kind: 'string', help: 'URL of the cluster API server.', placeholder: 'URL' },
+    { name: 'node-name', kind: 'string', help: 'Name of this node.', default: 'the host name', placeholder: 'NAME' },
+    { name: 'data-dir', kind: 'string', help: 'Directory for pod directories and logs.', default: 'data/agent', placeholder: 'DIR' },
+    { name: 'labels', kind: 'string', help: 'Node labels, k=v,...', default: '', placeholder: 'LABELS' },
+    { name: 'capacity', kind: 'string', help: 'Node capacity, e.g. cpu=2,memory=4Gi (default: the machine).', default: '', placeholder: 'RESOURCES' },
+    { name: 'listen-address', kind: 'string', help: 'Address of the agent HTTP server (/metrics, logs).', default: '127.0.0.1:10250', placeholder: 'ADDR' },
+    { name: 'port-range', kind: 'string', help: 'Host ports handed to pods.', default: '30000-32767', placeholder: 'LOW-HIGH' },
+    { name: 'node-ip', kind: 'string', help: "This node's address for other machines (Node InternalIP, pods' podIP).", default: '127.0.0.1', placeholder: 'IP' },
+    { name: 'proxy.bind-address', kind: 'string', help: 'Address the Service proxies listen on.', default: '127.0.0.1', placeholder: 'IP' },
+    { name: 'pod.drain-delay', kind: 'string', help: 'Time between taking a stopping pod out of Service endpoints and sending it SIGTERM (bounded by its grace period).', default: '1s', placeholder: 'DURATION' },
+    { name: 'log.level', kind: 'string', help: 'Only log messages with the given severity or above: debug, info, warn, error.', default: 'info', placeholder: 'LEVEL' },
+  ],
+  description: 'Pods run as local process groups (or cgroup v2 groups where available; the start-up log says which).',
+  async run(a: ParsedArgs, io): Promise<number> {
+    const server = str(a, 'server', '');
+    if (server === '') throw new UsageError('flag --server is required (e.g. --server http://127.0.0.1:9090)');
+    if (!/^https?:\/\//.test(server)) throw new UsageError(`flag --server: expected an http:// or https:// URL, got "${server}"`);
+    const nodeName = str(a, 'node-name', hostname().toLowerCase());
+    const nameErrors = dns1123Subdomain(nodeName);
+    if (nameErrors.length > 0) throw new UsageError(`flag --node-name: "${nodeName}" is not a valid node name: ${nameErrors.join('; ')}`);
+    const level = str(a, 'log.level', 'info');
+    if (!isLogLevel(level)) throw new UsageError(`flag --log.level: expected debug, info, warn or error, got "${level}"`);
+    let portRange: { low: number; high: number };
+    try {
+      portRange = parsePortRange(str(a, 'port-range', '30000-32767'));
+    } catch (e) {
+      if (e instanceof PortRangeError) throw new UsageError(`flag --port-range: ${e.message}`);
+      throw e;
+    }
+    const nodeIP = str(a, 'node-ip', '127.0.0.1');
+    if (isIP(nodeIP) === 0) throw new UsageError(`flag --node-ip: expected an IP address, got "${nodeIP}"`);
+    let drainMs: number;
+    try {
+      drainMs = parseDuration(str(a, 'pod.drain-delay', '1s'));
+    } catch (e) {
+      if (e instanceof DurationError) throw new UsageError(`flag --pod.drain-delay: ${e.message}`);
+      throw e;
+    }
+    const logger = new StructuredLogger({ level });
+    const agent = new NodeAgent({
+      client: new ApiClient(server),
+      nodeName,
+      dataDir: str(a, 'data-dir', 'data/agent'),
+      labels: parseLabels(str(a, 'labels', '')),
+      capacity: parseCapacity(str(a, 'capacity', '')),
+      listenAddress: str(a, 'listen-address', '127.0.0.1:10250'),
+      portRange,
+      proxyBindAddress: str(a, 'proxy.bind-address', '127.0.0.1'),
+      nodeIP,
+      drainMs,
+      logger,
+    });
+    try {
+      await agent.start();
+    } catch (e) {
+      io.err(`vigil agent: cannot start: ${e instanceof Error ? e.message : String(e)}`);
+      await agent.stop().catch(() => undefined);
+      return 1;
+    }
+    logger.info('node agent running', { node: nodeName, server, port: agent.port });
+    await new Promise<void>((resolve) => {
+      const done = () => resolve();
+      process.once('SIGTERM', done);
+      process.once('SIGINT', done);
+    });
+    logger.info('stopping node agent: stopping pods');
+    await agent.stop();
+    return 0;
+  },
+};

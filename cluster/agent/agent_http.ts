@@ -1,0 +1,49 @@
+/**
+ * The agent's own HTTP endpoints, as a fastify plugin:
+ *
+ *   GET /metrics                                   per-pod metrics (metrics.ts), Prometheus text format
+ *   GET /healthz                                   200 "ok"
+ *   GET /logs/<namespace>/<pod>/<container>        the container's log (`?previous=true`: the last run's;
+ *                                                  `?tailBytes=N`: the last N bytes, default all up to 10 MiB)
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { logPaths } from './logs.js';
+import type { AgentMetrics } from './metrics.js';
+import type { PodSupervisor } from './pod_supervisor.js';
+
+export interface AgentHttpOptions {
+  metrics: AgentMetrics;
+  /** The supervisor of `namespace/name`, if the pod runs here. */
+  findPod: (namespace: string, name: string) => PodSupervisor | undefined;
+}
+
+const MAX_LOG_BYTES = 10 * 1024 * 1024;
+
+export async function agentHttp(app: FastifyInstance, opts: AgentHttpOptions): Promise<void> {
+  app.get('/metrics', async (_req, reply) => {
+    const text = await opts.metrics.registry.metrics();
+    return reply.type(opts.metrics.registry.contentType).send(text);
+  });
+  app.get('/healthz', async (_req, reply) => reply.type('text/plain').send('ok\n'));
+  app.get<{ Params: { ns: string; pod: string; container: string }; Querystring: { previous?: string; tailBytes?: string } }>(
+    '/logs/:ns/:pod/:container',
+    async (req, reply) => {
+      const { ns, pod, container } = req.params;
+      const sup = opts.findPod(ns, pod);
+      if (sup === undefined || sup.dir === '') return reply.code(404).type('text/plain').send(`pod ${ns}/${pod} does not run on this node\n`);
+      if (!sup.pod.spec.containers.some((c) => c.name === container))
+        return reply.code(404).type('text/plain').send(`container "${container}" is not in pod ${ns}/${pod}\n`);
+      const paths = logPaths(join(sup.dir, 'logs'), container);
+      const previous = req.query.previous === 'true' || req.query.previous === '1';
+      const files = previous ? [paths.previous] : [paths.rotated, paths.current];
+      if (previous && !existsSync(paths.previous))
+        return reply.code(400).type('text/plain').send(`previous terminated container "${container}" in pod "${pod}" not found\n`);
+      let data = Buffer.concat(files.filter((f) => existsSync(f)).map((f) => readFileSync(f)));
+      const tail = Math.min(Number(req.query.tailBytes ?? MAX_LOG_BYTES) || MAX_LOG_BYTES, MAX_LOG_BYTES);
+      if (data.length > tail) data = data.subarray(data.length - tail);
+      return reply.type('text/plain').send(data);
+    },
+  );
+}

@@ -1,0 +1,95 @@
+/**
+ * The cluster manager as a part of `vigil server`: opens the cluster store
+ * (`--cluster.store`, default `sqlite://<--storage.tsdb.path>/cluster.db`),
+ * mounts the REST API (`/api`, `/apis`, Kubernetes' paths), starts the
+ * controller manager (scheduler and controllers under leader election, so of
+ * several servers on one store only one acts) and registers the cluster-state
+ * metrics on a prom-client registry. Everything stops when the server closes
+ * (fastify `onClose`): the manager first (releasing leadership at once), then
+ * the store.
+ *
+ * Wiring (cmd/server.ts):
+ *
+ *   import { clusterPart } from '../cluster/cluster_part.js';
+ *   export const SERVER_PARTS: readonly ServerPart[] = [ …, clusterPart() ];
+ *
+ * and a flag `--cluster.store=URL` (`sqlite://PATH` or `etcd://HOST:PORT`) parsed
+ * into `ServerFlags.clusterStore?: string`. Options override it for tests and
+ * embedding. The metrics registry: pass the server's own prom-client registry
+ * as `metrics`, or read `part.metrics` (created by the part when none is given)
+ * and serve it on the server's `/metrics`.
+ */
+import { hostname } from 'node:os';
+import type { FastifyInstance } from 'fastify';
+import { Registry as PromRegistry } from 'prom-client';
+import type { PartContext, ServerPart } from '../cmd/server.js';
+import { type ClusterApi, openClusterApi, type OpenClusterApiOptions } from './api/api_server.js';
+import { type ControllerManagerOptions, ControllerManager } from './controllers/manager.js';
+import { registerManagerMetrics } from './controllers/manager_metrics.js';
+import { informerSource, registerClusterStateMetrics } from './state_metrics.js';
+import { defaultStoreUrl } from './store/open_store.js';
+
+export interface ClusterPartOptions {
+  /** Store URL; default the `--cluster.store` flag, else `sqlite://<tsdb path>/cluster.db`. */
+  storeUrl?: string;
+  /** Registry for the cluster-state metrics; default a new one, exposed as `part.metrics`. */
+  metrics?: PromRegistry;
+  /** Passed to `openClusterApi` (auth hooks, compaction, …). */
+  api?: Omit<OpenClusterApiOptions, 'logger'>;
+  /** Passed to the controller manager (identity, grace periods, disabled controllers, …). */
+  manager?: Omit<ControllerManagerOptions, 'logger'>;
+  /** Do not run controllers here (API only). Default false. */
+  noControllers?: boolean;
+}
+
+/** The part plus what it opened (set once `register` ran), for the composition root and tests. */
+export interface ClusterPart extends ServerPart {
+  readonly metrics: PromRegistry;
+  api(): ClusterApi | null;
+  manager(): ControllerManager | null;
+}
+
+/** The store URL for the server's flags: `--cluster.store`, else SQLite next to the TSDB. */
+export function clusterStoreUrl(flags: PartContext['flags'] & { clusterStore?: string }): string {
+  const s = flags.clusterStore;
+  return s !== undefined && s !== '' ? s : defaultStoreUrl(flags.storagePath);
+}
+
+export function clusterPart(opts: ClusterPartOptions = {}): ClusterPart {
+  // The server's registry unless the caller supplies one (then it is also what `metrics` returns).
+  let metrics = opts.metrics ?? new PromRegistry();
+  let api: ClusterApi | null = null;
+  let manager: ControllerManager | null = null;
+  return {
+    name: 'cluster',
+    get metrics() {
+      return metrics;
+    },
+    api: () => api,
+    manager: () => manager,
+    async register(app: FastifyInstance, ctx: PartContext): Promise<void> {
+      if (opts.metrics === undefined) metrics = ctx.metrics;
+      const url = opts.storeUrl ?? clusterStoreUrl(ctx.flags);
+      const log = ctx.logger;
+      const opened = await openClusterApi(url, { ...(opts.api ?? {}), logger: log });
+      api = opened;
+      await opened.register(app);
+      if (opts.noControllers !== true) {
+        const m = new ControllerManager(opened.registry, {
+          identity: `${hostname()}_${process.pid}`,
+          ...(opts.manager ?? {}),
+          logger: log.child({ component: 'cluster-controllers' }),
+        });
+        manager = m;
+        registerClusterStateMetrics(metrics, informerSource(m.informers));
+        registerManagerMetrics(metrics, m);
+        await m.start();
+        log.info('cluster controller manager started', { identity: m.identity, leading: m.isLeading(), store: url });
+      }
+      app.addHook('onClose', async () => {
+        if (manager !== null) await manager.stop();
+        await opened.close();
+      });
+    },
+  };
+}

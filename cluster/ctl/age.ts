@@ -1,0 +1,45 @@
+/**
+ * kubectl's short human durations for AGE / LAST SEEN columns: `45s`, `3m2s`,
+ * `15m`, `5h30m`, `20h`, `3d4h`, `12d`, `2y5d`. Exact seconds below two minutes,
+ * minutes-and-seconds below ten minutes, then ever coarser units, as
+ * apimachinery's HumanDuration prints them.
+ */
+
+/** Formats a duration in milliseconds; up to 2 s in the future is "0s" (clock skew), beyond that `<invalid>`. */
+export function humanDuration(ms: number): string {
+  const seconds = Math.trunc(ms / 1000);
+  if (seconds < -1) return '<invalid>';
+  if (seconds < 0) return '0s';
+  if (seconds < 120) return `${seconds}s`;
+  const minutes = Math.trunc(seconds / 60);
+  if (minutes < 10) {
+    const s = seconds % 60;
+    return s === 0 ? `${minutes}m` : `${minutes}m${s}s`;
+  }
+  if (minutes < 180) return `${minutes}m`;
+  const hours = Math.trunc(minutes / 60);
+  if (hours < 8) {
+    const m = minutes % 60;
+    return m === 0 ? `${hours}h` : `${hours}h${m}m`;
+  }
+  if (hours < 48) return `${hours}h`;
+  const days = Math.trunc(hours / 24);
+  if (hours < 24 * 8) {
+    const h = hours % 24;
+    return h === 0 ? `${days}d` : `${days}d${h}h`;
+  }
+  if (hours < 24 * 365 * 2) return `${days}d`;
+  const years = Math.trunc(days / 365);
+  if (hours < 24 * 365 * 8) {
+    const d = days % 365;
+    return d === 0 ? `${years}y` : `${years}y${d}d`;
+  }
+  return `${years}y`;
+}
+
+/** The age of an RFC 3339 timestamp at `nowMs`; `<unknown>` when absent or unparsable. */
+export function ageOf(timestamp: string | undefined, nowMs: number): string {
+  if (timestamp === undefined) return '<unknown>';
+  const t = Date.parse(timestamp);
+  return Number.isNaN(t) ? '<unknown>' : humanDuration(nowMs - t);
+}
