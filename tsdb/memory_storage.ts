@@ -7,16 +7,16 @@
 import { Labels } from './labels.js';
 import type { Matcher } from './matcher.js';
 import { StorageError, duplicateSampleForTimestamp, invalidSeries, outOfOrderSample } from './errors.js';
-import {
-  type Appender,
-  type LabelHints,
-  type Querier,
-  type SampleIterator,
-  type SelectHints,
-  type Series,
-  type SeriesRef,
-  type SeriesSet,
-  type Storage,
+import type {
+  Appender,
+  LabelHints,
+  Querier,
+  SampleIterator,
+  SelectHints,
+  Series,
+  SeriesRef,
+  SeriesSet,
+  Storage,
 } from './storage.js';
 import { ArraySampleIterator, ListSeriesSet } from './series_set.js';
 
@@ -245,7 +245,9 @@ class MemoryQuerier implements Querier {
 
   async labelNames(matchers: readonly Matcher[], hints?: LabelHints): Promise<string[]> {
     const names = new Set<string>();
-    for (const { s } of this.matching(matchers)) s.labels.forEach((n) => names.add(n));
+    for (const { s } of this.matching(matchers)) s.labels.forEach((n) => {
+        names.add(n);
+      });
     return limitSorted(names, hints);
   }
 

@@ -1,0 +1,352 @@
+/**
+ * The composition root of `vigil server`: loads the configuration, builds the
+ * fastify app from the parts' plugins, listens, opens storage, and then marks
+ * the server ready. It only wires; each part owns its routes and logic.
+ *
+ * Adding a part: write a `ServerPart` (a name and a `register(app, ctx)` that
+ * registers the part's fastify plugin and, if the part reads the configuration,
+ * a reload hook via `ctx.onConfigReload`) and add it to `SERVER_PARTS`.
+ *
+ * Order of start-up, chosen so that probes behave like Prometheus's:
+ * config (fail fast) → routes → listen (`/-/healthy` answers 200 from here) →
+ * open storage → apply the configuration to every reload hook → ready
+ * (`/-/ready` 200; `/api/v1/*` outside `/status/` answers 503 `unavailable` before).
+ */
+import { stat } from 'node:fs/promises';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
+import type { Storage } from '../tsdb/storage.js';
+import { formatDuration } from '../tsdb/duration.js';
+import { MemoryStorage } from '../tsdb/memory_storage.js';
+import { buildInfo } from './build_info.js';
+import { configToYaml, embeddedDefaultConfig, loadConfigFile, type VigilConfig } from './config.js';
+import { effectiveExternalUrl, type ServerFlags } from './flags.js';
+import { ApiError, apiErrorHandler, notFoundHandler } from './http/api_envelope.js';
+import { registerFormBody } from './http/form_body.js';
+import { lifecycleRoutes, type ReloadOutcome } from './http/lifecycle.js';
+import { createServerRegistry, metricsRoutes } from './http/metrics.js';
+import { retentionText, statusRoutes } from './http/status.js';
+import { type Logger, StructuredLogger } from './logger.js';
+
+/** Called with the new configuration on start-up and on every reload that parsed. Throw to report failure. */
+export type ConfigReloadHook = (cfg: VigilConfig) => void | Promise<void>;
+
+/** What a part's wiring receives. */
+export interface PartContext {
+  readonly flags: ServerFlags;
+  /** A logger already tagged with `component=<part name>`. */
+  readonly logger: StructuredLogger;
+  /** The external URL (no trailing slash), for links such as alert `generatorURL`. */
+  readonly externalUrl: () => string;
+  /** The storage once open; throws `ApiError('unavailable')` before (route handlers may let it propagate). */
+  storage(): Storage;
+  /** The configuration in use. */
+  config(): VigilConfig;
+  /** Runs `hook` on start-up (after storage opens) and after every successfully parsed reload, in registration order. */
+  onConfigReload(name: string, hook: ConfigReloadHook): void;
+  isReady(): boolean;
+  /** The registry behind `/metrics`; parts register their own metrics on it (Prometheus names where they exist). */
+  readonly metrics: Registry;
+}
+
+/** One part of the server: registers its routes and hooks. */
+export interface ServerPart {
+  readonly name: string;
+  register(app: FastifyInstance, ctx: PartContext): Promise<void>;
+}
+
+/**
+ * The parts assembled into the server, in registration order. Later issues add
+ * one line each (query API, scrape, rules, remote read/write, UI, ...).
+ */
+export const SERVER_PARTS: readonly ServerPart[] = [];
+
+/** Options of `startServer`; all optional. */
+export interface StartServerOptions {
+  /** Default: a `StructuredLogger` at `--log.level`/`--log.format` writing to stderr. */
+  logger?: StructuredLogger;
+  /** Opens the storage. Default: a `MemoryStorage` (until the TSDB replaces it via `--storage.tsdb.path`). */
+  openStorage?: (flags: ServerFlags, logger: Logger) => Promise<Storage>;
+  /** Called when `/-/quit` is requested. Default: `close()`. The CLI passes its shutdown path. */
+  onQuit?: () => void;
+  /** Extra parts registered after `SERVER_PARTS` (tests, embedding). */
+  parts?: readonly ServerPart[];
+  /** Clock (ms since epoch). Default `Date.now`. */
+  now?: () => number;
+}
+
+/** A started server. */
+export interface RunningServer {
+  /** `http://host:port` with the real port (host 127.0.0.1 when listening on all interfaces). */
+  readonly url: string;
+  readonly port: number;
+  readonly app: FastifyInstance;
+  readonly logger: StructuredLogger;
+  config(): VigilConfig;
+  /** Whether the last (re)load of the configuration succeeded. */
+  lastReloadSuccessful(): boolean;
+  /** Re-reads `--config.file` and applies it (serialised with other reloads). Never throws. */
+  reload(): Promise<ReloadOutcome>;
+  /** Stops accepting requests, waits for in-flight ones, closes storage. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Request body limit (bytes) for routes that do not set their own. */
+export const DEFAULT_BODY_LIMIT = 1 << 20;
+/** Longest time to receive request headers (slowloris bound), capped by `--web.read-timeout`. */
+export const HEADERS_TIMEOUT_MS = 10_000;
+/** How often Node checks connections against the header and request timeouts (its default is 30 s). */
+export const CONNECTION_CHECK_INTERVAL_MS = 1_000;
+/** Idle keep-alive connections are closed after this. */
+export const KEEP_ALIVE_TIMEOUT_MS = 30_000;
+
+/** How long shutdown waits for in-flight requests before closing their connections. */
+export const SHUTDOWN_GRACE_MS = 10_000;
+
+/** Starts `vigil server` with `flags`. Rejects (after cleaning up) when config, listen or storage fail. */
+export async function startServer(flags: ServerFlags, opts: StartServerOptions = {}): Promise<RunningServer> {
+  const now = opts.now ?? Date.now;
+  const logger = opts.logger ?? new StructuredLogger({ level: flags.logLevel, format: flags.logFormat });
+  const startTimeMs = now();
+  const info = buildInfo();
+  logger.info('Starting Vigil', { version: info.vigilVersion, prometheus_api: info.version, revision: info.revision });
+
+  // Configuration first: a broken file must stop start-up before anything listens.
+  let port = flags.listenAddress.port;
+  const initial = await readConfig(flags, port, logger);
+  let current: VigilConfig = initial.config;
+  let lastConfigTimeMs = now();
+  let lastSuccessTimeMs = lastConfigTimeMs;
+  let reloadSuccess = true;
+
+  let storage: Storage | null = null;
+  let ready = false;
+  let closing: Promise<void> | null = null;
+  const hooks: { name: string; hook: ConfigReloadHook }[] = [];
+
+  const app = Fastify({
+    logger: false,
+    bodyLimit: DEFAULT_BODY_LIMIT,
+    // Node's requestTimeout bounds receiving a whole request, as Go's ReadTimeout does.
+    requestTimeout: flags.readTimeoutMs,
+    // Socket inactivity: long enough for the slowest allowed query to answer.
+    connectionTimeout: flags.readTimeoutMs + flags.queryTimeoutMs,
+    keepAliveTimeout: Math.min(KEEP_ALIVE_TIMEOUT_MS, flags.readTimeoutMs),
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    http: {
+      // Slowloris bound; Node checks these timeouts every connectionsCheckingInterval.
+      headersTimeout: Math.min(HEADERS_TIMEOUT_MS, flags.readTimeoutMs),
+      connectionsCheckingInterval: CONNECTION_CHECK_INTERVAL_MS,
+    },
+  });
+  if (flags.maxConnections > 0) app.server.maxConnections = flags.maxConnections;
+  const webLogger = logger.child({ component: 'web' });
+  app.setErrorHandler(apiErrorHandler(webLogger));
+  app.setNotFoundHandler(notFoundHandler);
+  registerFormBody(app);
+  if (webLogger.enabled('debug')) {
+    app.addHook('onResponse', async (req, reply) => {
+      webLogger.debug('request', { method: req.method, url: req.url, status: reply.statusCode, duration_ms: reply.elapsedTime.toFixed(1) });
+    });
+  }
+
+  let reloadChain: Promise<unknown> = Promise.resolve();
+  const applyHooks = async (cfg: VigilConfig): Promise<string[]> => {
+    const errors: string[] = [];
+    for (const { name, hook } of hooks) {
+      try {
+        await hook(cfg);
+      } catch (e) {
+        errors.push(`${name}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    return errors;
+  };
+  const reload = (): Promise<ReloadOutcome> => {
+    const run = async (): Promise<ReloadOutcome> => {
+      if (closing !== null) return { ok: false, error: 'server is shutting down' };
+      logger.info('Loading configuration file', { filename: flags.configFile });
+      let next: VigilConfig;
+      try {
+        next = (await readConfig(flags, port, logger)).config;
+      } catch (e) {
+        reloadSuccess = false;
+        const error = e instanceof Error ? e.message : String(e);
+        logger.error('Error reloading config; keeping the previous configuration', { filename: flags.configFile, err: error });
+        return { ok: false, error };
+      }
+      // As in Prometheus, parts that accepted the new configuration keep it even if another part failed.
+      current = next;
+      lastConfigTimeMs = now();
+      const errors = await applyHooks(next);
+      if (errors.length > 0) {
+        reloadSuccess = false;
+        const error = `one or more errors occurred while applying the new configuration (--config.file=${flags.configFile}): ${errors.join('; ')}`;
+        logger.error('Error applying reloaded config', { filename: flags.configFile, err: error });
+        return { ok: false, error };
+      }
+      reloadSuccess = true;
+      lastSuccessTimeMs = now();
+      logger.info('Completed loading of configuration file', { filename: flags.configFile });
+      return { ok: true };
+    };
+    const p = reloadChain.then(run, run);
+    reloadChain = p;
+    return p;
+  };
+
+  const close = (): Promise<void> => {
+    if (closing !== null) return closing;
+    closing = (async () => {
+      logger.info('Stopping Vigil');
+      ready = false;
+      // In-flight requests get a grace period; then slow clients are cut off so shutdown is bounded.
+      const force = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+      force.unref();
+      await app.close();
+      clearTimeout(force);
+      if (storage !== null) {
+        await storage.close();
+        logger.info('Storage closed');
+      }
+      logger.info('See you next time!');
+    })();
+    return closing;
+  };
+
+  const externalUrl = () => effectiveExternalUrl(flags, port);
+  const metrics = createServerRegistry({
+    buildInfo: info,
+    lastReloadSuccessful: () => reloadSuccess,
+    lastReloadSuccessTimeMs: () => lastSuccessTimeMs,
+    isReady: () => ready,
+  });
+  const partCtx = (name: string): PartContext => ({
+    flags,
+    logger: logger.child({ component: name }),
+    externalUrl,
+    storage: () => {
+      if (storage === null) throw new ApiError('unavailable', 'Vigil is starting up: storage is not open yet');
+      return storage;
+    },
+    config: () => current,
+    onConfigReload: (hookName, hook) => {
+      hooks.push({ name: hookName, hook });
+    },
+    isReady: () => ready,
+    metrics,
+  });
+
+  const prefix = flags.routePrefix === '/' ? '' : flags.routePrefix;
+  const parts = [...SERVER_PARTS, ...(opts.parts ?? [])];
+  try {
+    await app.register(
+      async (scope) => {
+        // Like Prometheus, the data API answers 503 until storage is open; status and lifecycle always answer.
+        scope.addHook('onRequest', async (req) => {
+          if (ready) return;
+          const path = req.url.slice(prefix.length);
+          if (path.startsWith('/api/') && !path.startsWith('/api/v1/status/')) {
+            throw new ApiError('unavailable', 'Vigil is starting up and not ready yet');
+          }
+        });
+        await lifecycleRoutes(scope, {
+          enableLifecycle: flags.enableLifecycle,
+          isReady: () => ready,
+          reload,
+          quit: opts.onQuit ?? (() => void close()),
+        });
+        await metricsRoutes(scope, metrics);
+        await statusRoutes(scope, {
+          buildInfo: info,
+          flags: flags.asStrings,
+          now,
+          configYaml: () => configToYaml(current),
+          runtimeState: () => ({
+            startTimeMs,
+            reloadConfigSuccess: reloadSuccess,
+            lastConfigTimeMs,
+            corruptionCount: 0,
+            storageRetention: retentionText(
+              flags.retentionTimeMs > 0 ? formatDuration(flags.retentionTimeMs) : '',
+              flags.retentionSizeBytes,
+            ),
+          }),
+        });
+        for (const part of parts) await part.register(scope, partCtx(part.name));
+      },
+      { prefix },
+    );
+    if (prefix !== '') app.get('/', async (_req, reply) => reply.redirect(`${prefix}/`, 302));
+
+    const host = flags.listenAddress.host === '' ? '0.0.0.0' : flags.listenAddress.host;
+    await app.listen({ host, port: flags.listenAddress.port });
+    const addr = app.server.address();
+    if (addr !== null && typeof addr === 'object') port = addr.port;
+    logger.info('Start listening for connections', { address: `${host}:${port}` });
+
+    if (initial.embedded) current = embeddedDefaultConfig(port);
+    logger.info('Opening storage', { path: flags.storagePath });
+    const openStorage = opts.openStorage ?? (async () => new MemoryStorage());
+    storage = await openStorage(flags, logger.child({ component: 'tsdb' }));
+    logger.info('Storage started');
+
+    const errors = await applyHooks(current);
+    if (errors.length > 0) throw new Error(`applying the configuration failed: ${errors.join('; ')}`);
+    logger.info('Completed loading of configuration file', { filename: initial.embedded ? '(embedded default)' : flags.configFile });
+  } catch (e) {
+    logger.error('Start-up failed', { err: e instanceof Error ? e.message : String(e) });
+    await close();
+    throw e;
+  }
+  ready = true;
+  logger.info('Server is ready to receive web requests.');
+
+  const host = flags.listenAddress.host;
+  const urlHost = host === '' || host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
+  return {
+    url: `http://${urlHost}:${port}${prefix}`,
+    port,
+    app,
+    logger,
+    config: () => current,
+    lastReloadSuccessful: () => reloadSuccess,
+    reload,
+    close,
+  };
+}
+
+/**
+ * Reads the configuration named by the flags. An explicit `--config.file` must
+ * exist; the default `prometheus.yml`, when absent, yields the embedded default
+ * (`embedded: true`) so that `vigil server` starts on a fresh checkout.
+ * Throws the config part's `ConfigError` (message `FILE:LINE:COL: …`) when invalid.
+ */
+async function readConfig(
+  flags: ServerFlags,
+  port: number,
+  logger: Logger,
+): Promise<{ config: VigilConfig; embedded: boolean }> {
+  if (!flags.configFileGiven && !(await exists(flags.configFile))) {
+    logger.info('No configuration file found at the default path; using the embedded default configuration', {
+      filename: flags.configFile,
+    });
+    return { config: embeddedDefaultConfig(port), embedded: true };
+  }
+  const { config, warnings } = await loadConfigFile(flags.configFile);
+  for (const w of warnings) logger.warn('Configuration field is not implemented yet and is ignored', { warning: w.message });
+  return { config, embedded: false };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (e) {
+    if (e instanceof Error && 'code' in e && e.code === 'ENOENT') return false;
+    return true; // let the loader report permission and other errors with its own message
+  }
+}

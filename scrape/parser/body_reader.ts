@@ -1,0 +1,93 @@
+/**
+ * Reading a scrape response body with a size bound, decompressing gzip on the fly.
+ *
+ * As in Prometheus (`targetScraper.readResponse`), the limit applies to the
+ * decompressed bytes and a body of `limit` bytes or more fails the scrape with
+ * "body size limit exceeded"; decompression and reading stop as soon as the limit is
+ * reached, so a gzip bomb costs at most `limit` bytes of memory.
+ */
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+
+export type BodyErrorCode = 'body_too_large' | 'invalid_gzip' | 'unsupported_encoding';
+
+/** A body that could not be read: too large, corrupt gzip, or an encoding Vigil did not ask for. */
+export class BodyError extends Error {
+  readonly code: BodyErrorCode;
+  constructor(code: BodyErrorCode, message: string) {
+    super(message);
+    this.name = 'BodyError';
+    this.code = code;
+  }
+}
+
+export interface ReadBodyOptions {
+  /** The response's `Content-Encoding` (`gzip` or absent/`identity`). Default: none. */
+  contentEncoding?: string | null;
+  /** Maximum body size in bytes after decompression; 0 or absent means unlimited (Prometheus: `body_size_limit`). */
+  limit?: number;
+  /** Aborts reading (e.g. the scrape timeout); the promise then rejects with the signal's AbortError. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Reads `source` (an HTTP response, a stream, or an array of chunks) to one `Uint8Array`.
+ * Rejects with `BodyError` when the decompressed size reaches `limit`, the gzip stream is
+ * corrupt, or the encoding is neither gzip nor identity. On rejection the source is destroyed.
+ */
+export async function readBody(
+  source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  opts: ReadBodyOptions = {},
+): Promise<Uint8Array> {
+  const limit = opts.limit !== undefined && opts.limit > 0 ? opts.limit : Number.POSITIVE_INFINITY;
+  const enc = (opts.contentEncoding ?? '').trim().toLowerCase();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  // pipeline() may reject with an AbortError from another stage once collect() throws; keep ours.
+  let tooLarge: BodyError | null = null;
+  const collect = async (src: AsyncIterable<Uint8Array>): Promise<void> => {
+    for await (const c of src) {
+      total += c.byteLength;
+      if (total >= limit) {
+        tooLarge = new BodyError('body_too_large', `body size limit exceeded: the body reached ${limit} bytes${enc === 'gzip' ? ' after decompression' : ''}`);
+        throw tooLarge;
+      }
+      chunks.push(c);
+    }
+  };
+  const popts = opts.signal === undefined ? {} : { signal: opts.signal };
+  const input = source instanceof Readable ? source : Readable.from(source, { objectMode: false });
+  if (enc === '' || enc === 'identity') {
+    try {
+      await pipeline(input, collect, popts);
+    } catch (e) {
+      throw tooLarge ?? e;
+    }
+  } else if (enc === 'gzip' || enc === 'x-gzip') {
+    try {
+      await pipeline(input, createGunzip(), collect, popts);
+    } catch (e) {
+      if (tooLarge !== null) throw tooLarge;
+      if (opts.signal?.aborted) throw e;
+      const msg = e instanceof Error ? e.message : String(e);
+      throw new BodyError('invalid_gzip', `cannot decompress gzip body: ${msg}`);
+    }
+  } else {
+    input.destroy();
+    throw new BodyError('unsupported_encoding', `unsupported Content-Encoding ${JSON.stringify(opts.contentEncoding)} (only gzip is requested)`);
+  }
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.byteLength;
+  }
+  return out;
+}
+
+/** Decompresses a complete gzip body, failing with `BodyError` once `limit` bytes are reached. */
+export function gunzipBounded(data: Uint8Array, limit: number): Promise<Uint8Array> {
+  return readBody([data], { contentEncoding: 'gzip', limit });
+}
