@@ -229,7 +229,11 @@ describe('web UI in Chromium', { skip: haveChromium ? false : `${CHROMIUM} is no
     assert.ok(rendered > 5 && rendered < 200, `only visible rows are in the DOM (${rendered})`);
     assert.equal(await page.textContent('.pool-row .pool-name'), 'bulk');
     assert.equal(await page.textContent('.pool-row .badge'), `${BULK_TARGETS - BULK_TARGETS / 100} / ${BULK_TARGETS} up`);
+    // Collapse the bulk pool for the screenshot, so the small pools and the failing target show.
+    await page.click('.pool-row[data-pool="bulk"]');
+    await page.waitForSelector('.pool-row[data-pool="node"]');
     await shot(page, 'targets');
+    await page.click('.pool-row[data-pool="bulk"]');
     // Health filter: down only (every 100th bulk target from index 7, plus node-2).
     await page.check('.toolbar .health-down input');
     const down = BULK_TARGETS / 100 + 1;
@@ -296,5 +300,34 @@ describe('web UI in Chromium', { skip: haveChromium ? false : `${CHROMIUM} is no
       noProblems(p);
       await p.close();
     }
+  });
+});
+
+describe('web UI under --web.route-prefix in Chromium', { skip: haveChromium ? false : `${CHROMIUM} is not installed` }, () => {
+  test('assets, API calls and navigation stay under the prefix', async (t) => {
+    const s = await startUiServer(['--web.route-prefix=/monitoring']);
+    t.after(() => s.close());
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    t.after(() => browser.close());
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    assert.match(s.server.url, /\/monitoring$/);
+    await page.goto(`${s.server.url}/graph?g0.expr=up&g0.tab=1`);
+    await page.waitForSelector('.result-table tbody tr');
+    assert.equal(new URL(page.url()).pathname, '/monitoring/query');
+    assert.equal(await page.textContent('.result-table td.value'), '1');
+    // Client-side navigation keeps the prefix.
+    await page.click('nav a[data-path="/rules"]');
+    await page.waitForSelector('.rules-table');
+    assert.equal(new URL(page.url()).pathname, '/monitoring/rules');
+    // Back returns to the expression browser with its query.
+    await page.goBack();
+    await page.waitForSelector('.result-table tbody tr');
+    assert.equal(await page.inputValue('textarea.expr'), 'up');
+    assert.deepEqual(errors, []);
   });
 });

@@ -168,7 +168,7 @@ export const queryPart: ServerPart = {
 };
 
 /** A started server with seeded data, the fixture API and the UI; `close` stops it and removes the bundle. */
-export async function startUiServer(): Promise<{ server: RunningServer; close: () => Promise<void> }> {
+export async function startUiServer(extraFlags: readonly string[] = []): Promise<{ server: RunningServer; close: () => Promise<void> }> {
   const bundle = buildBundle();
   let storage: Storage | null = null;
   const grab: ServerPart = {
@@ -181,7 +181,7 @@ export async function startUiServer(): Promise<{ server: RunningServer; close: (
       });
     },
   };
-  const flags = serverFlagsFrom(parseCommandArgs(['--web.listen-address=127.0.0.1:0'], SERVER_FLAGS, { min: 0, max: 0 }));
+  const flags = serverFlagsFrom(parseCommandArgs(['--web.listen-address=127.0.0.1:0', ...extraFlags], SERVER_FLAGS, { min: 0, max: 0 }));
   const logger = new StructuredLogger({ level: 'error', caller: false, sink: { write: () => {} } });
   const server = await startServer(flags, { logger, parts: [queryPart, fixtureApiPart, grab, createUiServerPart(bundle.dir)] });
   return {

@@ -7,6 +7,8 @@ import { kvTable, loadInto } from './page_loader.js';
 const RUNTIME_NAMES: Readonly<Record<string, string>> = {
   startTime: 'Start time',
   CWD: 'Working directory',
+  hostname: 'Hostname',
+  serverTime: 'Server time',
   reloadConfigSuccess: 'Configuration reload',
   lastConfigTime: 'Last successful configuration reload',
   corruptionCount: 'WAL corruptions',
@@ -16,6 +18,16 @@ const RUNTIME_NAMES: Readonly<Record<string, string>> = {
   GOGC: 'GOGC',
   GODEBUG: 'GODEBUG',
   storageRetention: 'Storage retention',
+};
+
+const BUILD_NAMES: Readonly<Record<string, string>> = {
+  version: 'Prometheus API version',
+  vigilVersion: 'Vigil version',
+  revision: 'Revision',
+  branch: 'Branch',
+  buildUser: 'Build user',
+  buildDate: 'Build date',
+  goVersion: 'Runtime',
 };
 
 function section(root: HTMLElement, title: string, path: string, names: Readonly<Record<string, string>>): () => void {
@@ -31,7 +43,7 @@ function section(root: HTMLElement, title: string, path: string, names: Readonly
 
 export function statusPage(root: HTMLElement, _ctx: PageContext): () => void {
   const a = section(root, 'Runtime information', 'api/v1/status/runtimeinfo', RUNTIME_NAMES);
-  const b = section(root, 'Build information', 'api/v1/status/buildinfo', {});
+  const b = section(root, 'Build information', 'api/v1/status/buildinfo', BUILD_NAMES);
   return () => {
     a();
     b();
