@@ -13,7 +13,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { BULK_TARGETS, CHROMIUM, CHROMIUM_ARGS, HTML_VALUE, REPO_ROOT, REQUEST_INSTANCES, startUiServer, TEMPERATURES } from './ui_fixtures.js';
+import { BULK_TARGETS, CHROMIUM, CHROMIUM_ARGS, HTML_VALUE, REPO_ROOT, REQUEST_INSTANCES, startUiServer, TEMPERATURES, TSDB_STATUS, tsdbStatusFixturePart } from './ui_fixtures.js';
 
 const SHOTS = join(REPO_ROOT, 'docs', 'screenshots');
 const haveChromium = existsSync(CHROMIUM);
@@ -294,7 +294,6 @@ describe('web UI in Chromium', { skip: haveChromium ? false : `${CHROMIUM} is no
     const tsdb = await open('/tsdb-status');
     await tsdb.waitForSelector('.not-available');
     assert.match((await tsdb.textContent('.not-available')) ?? '', /Not available/);
-    await shot(tsdb, 'tsdb_status');
 
     for (const p of [sd, alerts, rules, config, flags, status, tsdb]) {
       noProblems(p);
@@ -305,7 +304,7 @@ describe('web UI in Chromium', { skip: haveChromium ? false : `${CHROMIUM} is no
 
 describe('web UI under --web.route-prefix in Chromium', { skip: haveChromium ? false : `${CHROMIUM} is not installed` }, () => {
   test('assets, API calls and navigation stay under the prefix', async (t) => {
-    const s = await startUiServer(['--web.route-prefix=/monitoring']);
+    const s = await startUiServer(['--web.route-prefix=/monitoring'], [tsdbStatusFixturePart]);
     t.after(() => s.close());
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     t.after(() => browser.close());
@@ -328,6 +327,15 @@ describe('web UI under --web.route-prefix in Chromium', { skip: haveChromium ? f
     await page.goBack();
     await page.waitForSelector('.result-table tbody tr');
     assert.equal(await page.inputValue('textarea.expr'), 'up');
+    // Where the storage provides TSDB statistics, the page shows the head and the top lists.
+    await page.click('nav a[data-path="/tsdb-status"]');
+    await page.waitForSelector('.top-seriesCountByMetricName');
+    assert.match((await page.textContent('table.kv')) ?? '', /Number of series8/);
+    assert.deepEqual(
+      await page.$$eval('.top-seriesCountByMetricName tbody tr', (trs) => trs.map((tr) => tr.textContent)),
+      TSDB_STATUS.seriesCountByMetricName.map((e) => `${e.name}${e.value}`),
+    );
+    await page.screenshot({ path: join(SHOTS, 'tsdb_status.png') });
     assert.deepEqual(errors, []);
   });
 });

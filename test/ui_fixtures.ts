@@ -152,6 +152,26 @@ export const fixtureApiPart: ServerPart = {
   },
 };
 
+/** TSDB statistics in Prometheus's `/api/v1/status/tsdb` shape (for servers whose storage will provide them). */
+export const TSDB_STATUS = {
+  headStats: { numSeries: 8, numLabelPairs: 14, chunkCount: 8, minTime: 1_700_000_000_000, maxTime: 1_700_003_600_000 },
+  seriesCountByMetricName: [
+    { name: 'demo_requests_total', value: 3 },
+    { name: 'demo_temperature_celsius', value: 3 },
+  ],
+  labelValueCountByLabelName: [{ name: 'instance', value: 4 }],
+  memoryInBytesByLabelName: [{ name: 'instance', value: 120 }],
+  seriesCountByLabelValuePair: [{ name: 'job=demo', value: 3 }],
+};
+
+/** Serves `TSDB_STATUS` at `/api/v1/status/tsdb`. */
+export const tsdbStatusFixturePart: ServerPart = {
+  name: 'ui-fixture-tsdb-status',
+  async register(app: FastifyInstance): Promise<void> {
+    app.get('/api/v1/status/tsdb', async () => ({ status: 'success', data: TSDB_STATUS }));
+  },
+};
+
 /** The query API over the server's storage (opened after the routes are registered). */
 export const queryPart: ServerPart = {
   name: 'query',
@@ -168,7 +188,7 @@ export const queryPart: ServerPart = {
 };
 
 /** A started server with seeded data, the fixture API and the UI; `close` stops it and removes the bundle. */
-export async function startUiServer(extraFlags: readonly string[] = []): Promise<{ server: RunningServer; close: () => Promise<void> }> {
+export async function startUiServer(extraFlags: readonly string[] = [], extraParts: readonly ServerPart[] = []): Promise<{ server: RunningServer; close: () => Promise<void> }> {
   const bundle = buildBundle();
   let storage: Storage | null = null;
   const grab: ServerPart = {
@@ -183,7 +203,7 @@ export async function startUiServer(extraFlags: readonly string[] = []): Promise
   };
   const flags = serverFlagsFrom(parseCommandArgs(['--web.listen-address=127.0.0.1:0', ...extraFlags], SERVER_FLAGS, { min: 0, max: 0 }));
   const logger = new StructuredLogger({ level: 'error', caller: false, sink: { write: () => {} } });
-  const server = await startServer(flags, { logger, parts: [queryPart, fixtureApiPart, grab, createUiServerPart(bundle.dir)] });
+  const server = await startServer(flags, { logger, parts: [queryPart, fixtureApiPart, ...extraParts, grab, createUiServerPart(bundle.dir)] });
   return {
     server,
     close: async () => {
