@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -40,6 +40,14 @@ describe('ui http', () => {
     }
     const unknown = await a.inject({ method: 'GET', url: '/no-such-page' });
     assert.equal(unknown.statusCode, 404);
+  });
+
+  test("the server serves every page of the browser app's router (ui/app/routes.ts)", () => {
+    const routes = readFileSync(join(ROOT, 'ui', 'app', 'routes.ts'), 'utf8');
+    const paths = [...routes.matchAll(/\bpath: '(\/[^']*)'/g)].map((m) => m[1]);
+    const aliases = [...routes.matchAll(/'(\/[^']*)': '\/[^']*'/g)].map((m) => m[1]);
+    assert.ok(paths.length >= 9, `found the page table (${paths.length} paths)`);
+    for (const p of [...paths, ...aliases]) assert.ok(UI_PAGES.includes(p ?? '') || (p ?? '').startsWith('/cluster/'), `${p} is served`);
   });
 
   test('hashed assets are immutable, served pre-compressed when accepted, and nothing else under /assets/', async (t) => {
