@@ -114,6 +114,7 @@ export function alertsPage(root: HTMLElement, ctx: PageContext): () => void {
     const shown = rules.filter((r) => (wanted.size === 0 || wanted.has(r.state)) && (needle === '' || `${r.name} ${JSON.stringify(r.labels)}`.toLowerCase().includes(needle)));
     replaceChildren(body);
     if (rules.length === 0) body.appendChild(h('div', { class: 'empty' }, 'No alerting rules are configured.'));
+    else if (shown.length === 0) body.appendChild(h('div', { class: 'empty' }, 'No alerting rules match the filter.'));
     let group = '';
     for (const r of shown) {
       if (`${r.file}/${r.group}` !== group) {
