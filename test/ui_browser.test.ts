@@ -6,16 +6,21 @@
  * autocomplete offers metrics and label values, label values containing HTML
  * render as text, `/graph?g0.expr=…` links open the expression browser, and the
  * targets list stays virtualised with thousands of targets. Screenshots of the
- * main pages are written to docs/screenshots/.
+ * main pages are written to docs/screenshots/ with VIGIL_UPDATE_SCREENSHOTS=1.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { BULK_TARGETS, CHROMIUM, CHROMIUM_ARGS, HTML_VALUE, REPO_ROOT, REQUEST_INSTANCES, startUiServer, TEMPERATURES, TSDB_STATUS, tsdbStatusFixturePart } from './ui_fixtures.js';
 
-const SHOTS = join(REPO_ROOT, 'docs', 'screenshots');
+/**
+ * Screenshots go to docs/screenshots/ (the README shows them) when VIGIL_UPDATE_SCREENSHOTS=1,
+ * otherwise to a temp dir, so that a plain `npm test` does not rewrite tracked files.
+ */
+const SHOTS = process.env.VIGIL_UPDATE_SCREENSHOTS === '1' ? join(REPO_ROOT, 'docs', 'screenshots') : join(tmpdir(), 'vigil-ui-screenshots');
 const haveChromium = existsSync(CHROMIUM);
 
 describe('web UI in Chromium', { skip: haveChromium ? false : `${CHROMIUM} is not installed (test/debian-packages.txt lists it)` }, () => {
