@@ -32,6 +32,7 @@ import { type Logger, StructuredLogger } from './logger.js';
 import { openTsdbStorage } from './tsdb_storage.js';
 import { alertServerPart } from '../alert/server_part.js';
 import { clusterPart } from '../cluster/cluster_part.js';
+import { uiServerPart } from '../ui/http.js';
 import { queryPart } from '../query/query_part.js';
 import { relabel } from '../scrape/relabel.js';
 import { scrapePart } from '../scrape/scrape_part.js';
@@ -69,7 +70,7 @@ export interface ServerPart {
  * The parts assembled into the server, in registration order. Later issues add
  * one line each (query API, scrape, rules, remote read/write, UI, ...).
  */
-export const SERVER_PARTS: readonly ServerPart[] = [queryPart, scrapePart, alertServerPart({ relabel }), remotePart, clusterPart()];
+export const SERVER_PARTS: readonly ServerPart[] = [queryPart, scrapePart, alertServerPart({ relabel }), remotePart, clusterPart(), uiServerPart];
 
 /** Options of `startServer`; all optional. */
 export interface StartServerOptions {

@@ -9,15 +9,16 @@ test('parsePortRange accepts LOW-HIGH and rejects anything else saying what was 
     assert.throws(() => parsePortRange(bad), (e: unknown) => e instanceof PortRangeError && e.message.includes(`"${bad}"`) && e.message.includes('LOW-HIGH'));
 });
 
+// Ports below Linux's ephemeral range (32768+), so outgoing connections of other tests never hold them.
 test('port allocator skips ports in use on the machine and reserved ones, round-robin, and says when the range is exhausted', async (t) => {
   const busy = createServer();
-  await new Promise<void>((r) => busy.listen(49101, '127.0.0.1', r));
+  await new Promise<void>((r) => busy.listen(21101, '127.0.0.1', r));
   t.after(() => new Promise<void>((r) => busy.close(() => r())));
-  const a = new PortAllocator(49100, 49103);
-  a.reserve(49102);
-  assert.equal(await a.allocate(), 49100);
-  assert.equal(await a.allocate(), 49103); // 49101 busy, 49102 reserved
-  a.release(49100);
-  await assert.rejects(a.allocate().then(() => a.allocate()), (e: unknown) => e instanceof PortRangeError && /no free port in 49100-49103/.test(e.message));
+  const a = new PortAllocator(21100, 21103);
+  a.reserve(21102);
+  assert.equal(await a.allocate(), 21100);
+  assert.equal(await a.allocate(), 21103); // 21101 busy, 21102 reserved
+  a.release(21100);
+  await assert.rejects(a.allocate().then(() => a.allocate()), (e: unknown) => e instanceof PortRangeError && /no free port in 21100-21103/.test(e.message));
   assert.equal(portEnvName('http-alt'), 'PORT_HTTP_ALT');
 });
