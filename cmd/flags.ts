@@ -44,6 +44,8 @@ export interface ServerFlags {
   readonly noLockfile: boolean;
   /** `--web.listen-address`. */
   readonly listenAddress: ListenAddress;
+  /** `--web.config.file`: TLS and authentication (cmd/web_config.ts); '' = plain HTTP, no authentication. */
+  readonly webConfigFile: string;
   /** `--web.enable-lifecycle`: allow `/-/reload` and `/-/quit`. */
   readonly enableLifecycle: boolean;
   /** `--web.enable-admin-api`. */
@@ -108,6 +110,13 @@ export const SERVER_FLAGS: readonly FlagSpec[] = [
     placeholder: 'HOST:PORT',
     default: '0.0.0.0:9090',
     help: 'Address to listen on for the UI, API and telemetry.',
+  },
+  {
+    name: 'web.config.file',
+    kind: 'string',
+    placeholder: 'FILE',
+    default: '',
+    help: '[EXPERIMENTAL] Path to a configuration file that can enable TLS or authentication (exporter-toolkit format, plus bearer tokens and scopes).',
   },
   { name: 'web.enable-lifecycle', kind: 'bool', help: 'Enable shutdown and reload via HTTP request.' },
   { name: 'web.enable-admin-api', kind: 'bool', help: 'Enable API endpoints for admin control actions.' },
@@ -218,6 +227,7 @@ export function serverFlagsFrom(args: ParsedArgs): ServerFlags {
     walSyncIntervalMs: durationFlag('storage.tsdb.wal-sync-interval', str('storage.tsdb.wal-sync-interval')),
     noLockfile: bool('storage.tsdb.no-lockfile'),
     listenAddress,
+    webConfigFile: str('web.config.file'),
     enableLifecycle: bool('web.enable-lifecycle'),
     enableAdminApi: bool('web.enable-admin-api'),
     externalUrl,

@@ -28,6 +28,9 @@ import { retentionText, statusRoutes } from './http/status.js';
 import { type Logger, StructuredLogger } from './logger.js';
 import { openTsdbStorage } from './tsdb_storage.js';
 import { scrapePart } from '../scrape/scrape_part.js';
+import { registerWebAuth, WebConfigSource } from './web_auth.js';
+import { httpsOptions, installTlsReload } from './web_tls.js';
+import type { Server as HttpsServer } from 'node:https';
 
 /** Called with the new configuration on start-up and on every reload that parsed. Throw to report failure. */
 export type ConfigReloadHook = (cfg: VigilConfig) => void | Promise<void>;
@@ -80,7 +83,7 @@ export interface StartServerOptions {
 
 /** A started server. */
 export interface RunningServer {
-  /** `http://host:port` with the real port (host 127.0.0.1 when listening on all interfaces). */
+  /** `http(s)://host:port` with the real port (host 127.0.0.1 when listening on all interfaces). */
   readonly url: string;
   readonly port: number;
   readonly app: FastifyInstance;
@@ -127,7 +130,16 @@ export async function startServer(flags: ServerFlags, opts: StartServerOptions =
   let closing: Promise<void> | null = null;
   const hooks: { name: string; hook: ConfigReloadHook }[] = [];
 
+  // The web config (TLS, users, tokens) is checked before anything listens, like the main config.
+  const webConfig = flags.webConfigFile === '' ? null : await WebConfigSource.open(flags.webConfigFile, logger.child({ component: 'web' }));
+  const tls = webConfig?.last().tls ?? null;
+  const httpOptions = {
+    // Slowloris bound; Node checks these timeouts every connectionsCheckingInterval.
+    headersTimeout: Math.min(HEADERS_TIMEOUT_MS, flags.readTimeoutMs),
+    connectionsCheckingInterval: CONNECTION_CHECK_INTERVAL_MS,
+  };
   const app = Fastify({
+    ...(tls === null ? {} : { https: { ...httpsOptions(tls), ...httpOptions, handshakeTimeout: HEADERS_TIMEOUT_MS } }),
     logger: false,
     bodyLimit: DEFAULT_BODY_LIMIT,
     // Node's requestTimeout bounds receiving a whole request, as Go's ReadTimeout does.
@@ -139,14 +151,17 @@ export async function startServer(flags: ServerFlags, opts: StartServerOptions =
     forceCloseConnections: 'idle',
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
-    http: {
-      // Slowloris bound; Node checks these timeouts every connectionsCheckingInterval.
-      headersTimeout: Math.min(HEADERS_TIMEOUT_MS, flags.readTimeoutMs),
-      connectionsCheckingInterval: CONNECTION_CHECK_INTERVAL_MS,
-    },
-  });
+    http: httpOptions,
+  }) as unknown as FastifyInstance;
   if (flags.maxConnections > 0) app.server.maxConnections = flags.maxConnections;
   const webLogger = logger.child({ component: 'web' });
+  const prefix = flags.routePrefix === '/' ? '' : flags.routePrefix;
+  if (webConfig !== null) {
+    // Before every route: authentication, scopes and the configured security headers.
+    registerWebAuth(app, { source: webConfig, prefix, logger: webLogger });
+    if (tls !== null) installTlsReload(app.server as unknown as HttpsServer, webConfig, webLogger);
+    webLogger.info('Web config loaded', { file: flags.webConfigFile, tls: tls !== null, users: webConfig.last().users.size, tokens: webConfig.last().tokens.length });
+  }
   app.setErrorHandler(apiErrorHandler(webLogger));
   app.setNotFoundHandler(notFoundHandler);
   registerFormBody(app);
@@ -250,7 +265,6 @@ export async function startServer(flags: ServerFlags, opts: StartServerOptions =
     },
   });
 
-  const prefix = flags.routePrefix === '/' ? '' : flags.routePrefix;
   const parts = [...SERVER_PARTS, ...(opts.parts ?? [])];
   try {
     await app.register(
@@ -318,7 +332,7 @@ export async function startServer(flags: ServerFlags, opts: StartServerOptions =
   const host = flags.listenAddress.host;
   const urlHost = host === '' || host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
   return {
-    url: `http://${urlHost}:${port}${prefix}`,
+    url: `${tls === null ? 'http' : 'https'}://${urlHost}:${port}${prefix}`,
     port,
     app,
     logger,

@@ -12,6 +12,7 @@ import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { versionText } from './build_info.js';
 import { runCheckConfig } from './check_config.js';
+import { checkWebConfigCommand } from './check_web_config.js';
 import { type Command, type CommandIo, commandHelp, parseCommandArgs, UsageError } from './cli.js';
 import { serverCommand } from './server_command.js';
 import { TSDB_COMMANDS } from './tsdb_commands.js';
@@ -28,7 +29,7 @@ export const checkConfigCommand: Command = {
 };
 
 /** Every subcommand, in the order `vigil --help` lists them. */
-export const COMMANDS: readonly Command[] = [serverCommand, checkConfigCommand, ...TSDB_COMMANDS];
+export const COMMANDS: readonly Command[] = [serverCommand, checkConfigCommand, checkWebConfigCommand, ...TSDB_COMMANDS];
 
 const PROGRAM = 'vigil';
 
