@@ -21,6 +21,7 @@ export async function runCheckWebConfig(files: readonly string[], out: CheckWebC
     try {
       const cfg = await loadWebConfig(file);
       out.log(`${file} SUCCESS`);
+      for (const w of cfg.warnings) out.log(`  WARNING: ${w}`);
       if (cfg.tls === null && (cfg.users.size > 0 || cfg.tokens.length > 0)) {
         out.log(`  WARNING: ${file}: credentials are configured without tls_server_config; they travel in clear text`);
       }

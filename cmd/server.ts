@@ -160,6 +160,7 @@ export async function startServer(flags: ServerFlags, opts: StartServerOptions =
     // Before every route: authentication, scopes and the configured security headers.
     registerWebAuth(app, { source: webConfig, prefix, logger: webLogger });
     if (tls !== null) installTlsReload(app.server as unknown as HttpsServer, webConfig, webLogger);
+    for (const w of webConfig.last().warnings) webLogger.warn('Web config field is not implemented yet and is ignored', { warning: w });
     webLogger.info('Web config loaded', { file: flags.webConfigFile, tls: tls !== null, users: webConfig.last().users.size, tokens: webConfig.last().tokens.length });
   }
   app.setErrorHandler(apiErrorHandler(webLogger));

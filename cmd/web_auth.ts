@@ -128,7 +128,7 @@ async function stampOf(files: readonly string[]): Promise<string> {
 export class Authenticator {
   private readonly cache: Map<string, AuthScope>;
   private queue: Promise<unknown>;
-  private dummyHash: string | null;
+  private dummyHash: Promise<string> | null;
 
   constructor() {
     this.cache = new Map();
@@ -168,7 +168,7 @@ export class Authenticator {
     const user = decoded.slice(0, colon);
     const pass = decoded.slice(colon + 1);
     const entry = cfg.users.get(user);
-    const hash = entry?.hash ?? this.dummy();
+    const hash = entry?.hash ?? (await this.dummy());
     const key = cacheKey(user, hash, pass);
     if (entry !== undefined && this.cache.has(key)) {
       // Refresh recency (LRU).
@@ -191,8 +191,9 @@ export class Authenticator {
     return this.cache.size;
   }
 
-  private dummy(): string {
-    if (this.dummyHash === null) this.dummyHash = bcrypt.hashSync(randomBytes(18).toString('base64'), 10);
+  /** A hash of a random password (cost 10, like typical user hashes), made once without blocking the event loop. */
+  private dummy(): Promise<string> {
+    if (this.dummyHash === null) this.dummyHash = bcrypt.hash(randomBytes(18).toString('base64'), 10);
     return this.dummyHash;
   }
 
@@ -222,9 +223,20 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * Decides whether `principal` may call the route `path` (the route pattern below the
+ * prefix) with `method`. The default is `scopeAuthorizer`; the cluster API can plug in RBAC.
+ */
+export type Authorizer = (principal: Principal, path: string, method: string) => boolean;
+
+/** The default authorizer: `ADMIN_PATHS` need the admin scope, everything else read. */
+export const scopeAuthorizer: Authorizer = (principal, path) => requiredScope(path) !== 'admin' || principal.scope === 'admin';
+
 /** Options of `registerWebAuth`. */
 export interface WebAuthOptions {
   readonly source: WebConfigSource;
+  /** Default `scopeAuthorizer`. */
+  readonly authorize?: Authorizer;
   /** The route prefix ('' for '/'), stripped before matching `ADMIN_PATHS`. */
   readonly prefix: string;
   readonly logger: Logger;
@@ -235,6 +247,7 @@ const TEXT = 'text/plain; charset=utf-8';
 /** Adds the auth hook to `app` (call before registering routes, on the root instance). */
 export function registerWebAuth(app: FastifyInstance, opts: WebAuthOptions): Authenticator {
   const auth = new Authenticator();
+  const authorize = opts.authorize ?? scopeAuthorizer;
   app.decorateRequest('principal', null);
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     let cfg: WebConfig;
@@ -255,7 +268,7 @@ export function registerWebAuth(app: FastifyInstance, opts: WebAuthOptions): Aut
     req.principal = principal;
     // The matched route's pattern, not the raw URL: percent-encoding (`/-/%72eload`) cannot dodge it.
     const path = routePath(req).slice(opts.prefix.length);
-    if (requiredScope(path) === 'admin' && principal.scope !== 'admin') {
+    if (!authorize(principal, path, req.method)) {
       opts.logger.debug('request refused: admin scope needed', { url: req.url, who: principal.name });
       return reply.code(403).type(TEXT).send('Forbidden: this endpoint needs the admin scope\n');
     }

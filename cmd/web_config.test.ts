@@ -117,8 +117,16 @@ http_server_config:
     writeFileSync(join(dir, 'short.token'), 'abc\n');
     rejects(`bearer_tokens:\n  - {token_file: short.token, scope: read}\n`, 'bad_value', /3 characters long; at least 16/);
     rejects(`bearer_tokens:\n  - {token_sha256: abcd, scope: read}\n`, 'bad_value', /64 hexadecimal digits/);
+    rejects(`tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_allowed_sans: [a]\n`, 'bad_value', /web\.yml:4:3: tls_server_config\.client_allowed_sans is not supported by Vigil yet/);
+    rejects(`tls_server_config:\n  cert: "-----BEGIN"\n`, 'bad_value', /tls_server_config\.cert is not supported by Vigil yet \(use cert_file\)/);
     rejects(`bearer_tokens:\n  - {scope: read}\n`, 'invalid', /exactly one of token_file and token_sha256/);
     rejects(`bearer_tokens:\n  - {token_sha256: ${'a'.repeat(64)}}\n`, 'missing_field', /web\.yml:2:5: bearer_tokens\[0\]: scope is required/);
+  });
+
+  test('rate_limit is accepted with a located warning (it only bounds load)', () => {
+    const c = parse('rate_limit:\n  interval: 1s\n  burst: 5\n');
+    assert.equal(c.warnings.length, 1);
+    assert.match(c.warnings[0] ?? '', /web\.yml:1:1: rate_limit: is not implemented/);
   });
 
   test('loadWebConfig reports a missing file', async () => {

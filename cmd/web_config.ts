@@ -137,6 +137,8 @@ export interface WebConfig {
   readonly tokens: readonly BearerToken[];
   /** Every file the configuration depends on (itself, certificates, token files), for change detection. */
   readonly files: readonly string[];
+  /** Fields accepted but not implemented (`rate_limit`), located. */
+  readonly warnings: readonly string[];
 }
 
 /** Whether requests must carry credentials. */
@@ -236,7 +238,7 @@ export function parseWebConfig(text: string, file: string): WebConfig {
     }
   });
 
-  return { file, tls, http2, headers, users, tokens, files };
+  return { file, tls, http2, headers, users, tokens, files, warnings: doc.warnings.map((w) => w.message) };
 }
 
 function parseTls(r: MapReader, dir: string): TlsServerConfig | null {
@@ -251,9 +253,19 @@ function parseTls(r: MapReader, dir: string): TlsServerConfig | null {
       'cipher_suites',
       'curve_preferences',
       'prefer_server_cipher_suites',
+      'cert',
+      'key',
+      'client_ca',
+      'client_allowed_sans',
     ],
-    ['cert', 'key', 'client_ca', 'client_allowed_sans'],
   );
+  // Ignoring these would silently weaken security (no TLS, or no SAN allow-list): refuse them.
+  for (const k of ['cert', 'key', 'client_ca', 'client_allowed_sans']) {
+    if (r.keys().includes(k)) {
+      const hint = k === 'client_allowed_sans' ? '' : ` (use ${k}_file)`;
+      throw r.errorAt(k, 'bad_value', `is not supported by Vigil yet${hint}`, true);
+    }
+  }
   const certFile = joinDir(dir, r.str('cert_file'));
   const keyFile = joinDir(dir, r.str('key_file'));
   const authText = r.str('client_auth_type');
