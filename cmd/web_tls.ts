@@ -71,7 +71,8 @@ export function installTlsReload(server: HttpsServer, source: WebConfigSource, l
       socket.unshift(first);
       if (first[0] !== TLS_HANDSHAKE_RECORD) {
         // Go answers requests that look like HTTP; anything else is simply closed.
-        if (first[0]! >= 0x41 && first[0]! <= 0x5a) socket.end(PLAIN_HTTP_ANSWER);
+        // Destroy once flushed: the unread request would otherwise keep the socket half open.
+        if (first[0]! >= 0x41 && first[0]! <= 0x5a) socket.end(PLAIN_HTTP_ANSWER, () => socket.destroy());
         else socket.destroy();
         return;
       }
