@@ -56,7 +56,7 @@ const FRAGMENTS = [
   'a', '"b"', '    static_configs:\n', '      - targets: [', "'x:1'", ']\n', '    relabel_configs:\n', '      - action: ',
   'replace', 'keep', 'drop', 'hashmod', 'labelmap', 'labeldrop', 'keepequal', 'lowercase', '        regex: ', '(.*)', '(a+)+$',
   '[', '\\', '(?P<n>x)', '        source_labels: [a, b]\n', '        modulus: ', '0', '18446744073709551616', '        target_label: ',
-  '${1}', '$$', '        replacement: ', '&a ', '*a', '<<: *a\n', '!!binary ', 'AAAA', '~', 'null', 'true', 'yes', '{', '}',
+  '$' + '{1}', '$$', '        replacement: ', '&a ', '*a', '<<: *a\n', '!!binary ', 'AAAA', '~', 'null', 'true', 'yes', '{', '}',
   '- ', ': ', '  ', '    ', '#c\n', '---\n', '...\n', '%YAML 1.1\n', '"\\u0000"', "'", 'remote_write:\n', '  - url: ', 'http://x',
   'alerting:\n', '  alertmanagers:\n', 'rule_files: [', 'body_size_limit: ', '1KB', '10XB', 'scrape_timeout: ',
 ];
