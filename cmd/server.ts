@@ -236,7 +236,11 @@ export async function startServer(flags: ServerFlags, opts: StartServerOptions =
     return closing;
   };
 
-  const externalUrl = () => effectiveExternalUrl(flags, port);
+  // With TLS on and no --web.external-url, the derived URL must say https.
+  const externalUrl = () => {
+    const u = effectiveExternalUrl(flags, port);
+    return tls !== null && flags.externalUrl === '' ? u.replace(/^http:/, 'https:') : u;
+  };
   const metricsText: (() => string)[] = [
     // Storage that keeps its own counters (the TSDB) exposes them as text.
     () => (storage !== null && hasMetricsText(storage) ? storage.metricsText() : ''),

@@ -35,8 +35,9 @@ export class SlowCallError extends Error {}
  */
 export function fuzzTarget<T>(name: string, fn: (input: T) => unknown, arbitrary: fc.Arbitrary<T>, expected: readonly ErrorClass[] = []): void {
   const budget = fuzzBudgetMs();
-  test(`fuzz: ${name}`, { timeout: budget + 120_000 }, () => {
+  test(`fuzz: ${name}`, { timeout: budget + 120_000 }, (t) => {
     const runs = runFuzz(fn, arbitrary, expected, budget);
+    t.diagnostic(`${runs} inputs in ${budget} ms`);
     if (runs < 10) throw new Error(`only ${runs} inputs ran within ${budget} ms`);
   });
 }
