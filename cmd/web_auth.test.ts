@@ -135,6 +135,28 @@ describe('web auth', () => {
     assert.equal((await req('GET', '/-/healthy', basic('dave', 'd4ve'))).statusCode, 401, 'the removed user is gone');
   });
 
+  test('the route table walk: every route of every part answers 401 without credentials, admin routes 403 with read scope', async (t) => {
+    const dir = tempDir(t);
+    const web = join(dir, 'web.yml');
+    writeFileSync(web, USERS);
+    writeFileSync(join(dir, 'prometheus.yml'), '');
+    const flags = parseServerFlags([`--config.file=${join(dir, 'prometheus.yml')}`, `--web.config.file=${web}`, '--web.listen-address=127.0.0.1:0', '--web.enable-lifecycle', '--web.enable-admin-api']);
+    const s = await startServer(flags, { logger: new StructuredLogger({ level: 'error', sink: { write: () => {} } }), openStorage: async () => new MemoryStorage() });
+    t.after(() => s.close());
+    const routes = routeTable(s.app.printRoutes({ commonPrefix: false }));
+    assert.ok(routes.length >= 10, `found ${routes.length} routes`);
+    for (const { path, methods } of routes) {
+      for (const method of methods) {
+        const r = await s.app.inject({ method: method as 'GET', url: path });
+        assert.equal(r.statusCode, 401, `${method} ${path} without credentials`);
+        if (requiredScope(path) === 'admin') {
+          const ro = await s.app.inject({ method: method as 'GET', url: path, headers: { authorization: `Bearer ${READ_TOKEN}` } });
+          assert.equal(ro.statusCode, 403, `${method} ${path} with a read token`);
+        }
+      }
+    }
+  });
+
   test('an invalid web config stops start-up with its location', async (t) => {
     const dir = tempDir(t);
     const web = join(dir, 'web.yml');
@@ -144,3 +166,19 @@ describe('web auth', () => {
     await assert.rejects(startServer(flags, { logger: new StructuredLogger({ level: 'error', sink: { write: () => {} } }) }), /web\.yml:2:10: basic_auth_users\.alice: expected a bcrypt hash/);
   });
 });
+
+/** Routes from fastify's `printRoutes({commonPrefix: false})` tree, with parameters filled in. */
+function routeTable(tree: string): { path: string; methods: string[] }[] {
+  const out: { path: string; methods: string[] }[] = [];
+  const stack: string[] = [];
+  for (const line of tree.split('\n')) {
+    const m = /^([│ ]*)[├└]── (\S+) \(([^)]*)\)/.exec(line);
+    if (m === null) continue;
+    const depth = m[1]!.length / 4;
+    stack.length = depth;
+    const path = (stack[depth - 1] ?? '') + m[2]!;
+    stack.push(path);
+    out.push({ path: path.replace(/:[^/]+/g, 'x').replace(/\*/g, 'x'), methods: m[3]!.split(', ') });
+  }
+  return out;
+}
