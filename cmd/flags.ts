@@ -47,6 +47,8 @@ export interface ServerFlags {
   readonly clusterStore: string;
   /** `--web.listen-address`. */
   readonly listenAddress: ListenAddress;
+  /** `--web.config.file`: TLS and authentication (cmd/web_config.ts); '' = plain HTTP, no authentication. */
+  readonly webConfigFile: string;
   /** `--web.enable-lifecycle`: allow `/-/reload` and `/-/quit`. */
   readonly enableLifecycle: boolean;
   /** `--web.enable-admin-api`. */
@@ -119,6 +121,13 @@ export const SERVER_FLAGS: readonly FlagSpec[] = [
     placeholder: 'HOST:PORT',
     default: '0.0.0.0:9090',
     help: 'Address to listen on for the UI, API and telemetry.',
+  },
+  {
+    name: 'web.config.file',
+    kind: 'string',
+    placeholder: 'FILE',
+    default: '',
+    help: '[EXPERIMENTAL] Path to a configuration file that can enable TLS or authentication (exporter-toolkit format, plus bearer tokens and scopes).',
   },
   { name: 'web.enable-lifecycle', kind: 'bool', help: 'Enable shutdown and reload via HTTP request.' },
   { name: 'web.enable-admin-api', kind: 'bool', help: 'Enable API endpoints for admin control actions.' },
@@ -232,6 +241,7 @@ export function serverFlagsFrom(args: ParsedArgs): ServerFlags {
     noLockfile: bool('storage.tsdb.no-lockfile'),
     clusterStore: str('cluster.store'),
     listenAddress,
+    webConfigFile: str('web.config.file'),
     enableLifecycle: bool('web.enable-lifecycle'),
     enableAdminApi: bool('web.enable-admin-api'),
     enableRemoteWriteReceiver: bool('web.enable-remote-write-receiver'),

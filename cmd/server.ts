@@ -36,6 +36,9 @@ import { uiServerPart } from '../ui/http.js';
 import { queryPart } from '../query/query_part.js';
 import { relabel } from '../scrape/relabel.js';
 import { scrapePart } from '../scrape/scrape_part.js';
+import { registerWebAuth, WebConfigSource } from './web_auth.js';
+import { httpsOptions, installTlsReload } from './web_tls.js';
+import type { Server as HttpsServer } from 'node:https';
 
 /** Called with the new configuration on start-up and on every reload that parsed. Throw to report failure. */
 export type ConfigReloadHook = (cfg: VigilConfig) => void | Promise<void>;
@@ -90,7 +93,7 @@ export interface StartServerOptions {
 
 /** A started server. */
 export interface RunningServer {
-  /** `http://host:port` with the real port (host 127.0.0.1 when listening on all interfaces). */
+  /** `http(s)://host:port` with the real port (host 127.0.0.1 when listening on all interfaces). */
   readonly url: string;
   readonly port: number;
   readonly app: FastifyInstance;
@@ -140,7 +143,16 @@ export async function startServer(flags: ServerFlags, opts: StartServerOptions =
   let closing: Promise<void> | null = null;
   const hooks: { name: string; hook: ConfigReloadHook }[] = [];
 
+  // The web config (TLS, users, tokens) is checked before anything listens, like the main config.
+  const webConfig = flags.webConfigFile === '' ? null : await WebConfigSource.open(flags.webConfigFile, logger.child({ component: 'web' }));
+  const tls = webConfig?.last().tls ?? null;
+  const httpOptions = {
+    // Slowloris bound; Node checks these timeouts every connectionsCheckingInterval.
+    headersTimeout: Math.min(HEADERS_TIMEOUT_MS, flags.readTimeoutMs),
+    connectionsCheckingInterval: CONNECTION_CHECK_INTERVAL_MS,
+  };
   const app = Fastify({
+    ...(tls === null ? {} : { https: { ...httpsOptions(tls), ...httpOptions, handshakeTimeout: HEADERS_TIMEOUT_MS } }),
     logger: false,
     bodyLimit: DEFAULT_BODY_LIMIT,
     // Node's requestTimeout bounds receiving a whole request, as Go's ReadTimeout does.
@@ -152,14 +164,18 @@ export async function startServer(flags: ServerFlags, opts: StartServerOptions =
     forceCloseConnections: 'idle',
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
-    http: {
-      // Slowloris bound; Node checks these timeouts every connectionsCheckingInterval.
-      headersTimeout: Math.min(HEADERS_TIMEOUT_MS, flags.readTimeoutMs),
-      connectionsCheckingInterval: CONNECTION_CHECK_INTERVAL_MS,
-    },
-  });
+    http: httpOptions,
+  }) as unknown as FastifyInstance;
   if (flags.maxConnections > 0) app.server.maxConnections = flags.maxConnections;
   const webLogger = logger.child({ component: 'web' });
+  const prefix = flags.routePrefix === '/' ? '' : flags.routePrefix;
+  if (webConfig !== null) {
+    // Before every route: authentication, scopes and the configured security headers.
+    registerWebAuth(app, { source: webConfig, prefix, logger: webLogger });
+    if (tls !== null) installTlsReload(app.server as unknown as HttpsServer, webConfig, webLogger);
+    for (const w of webConfig.last().warnings) webLogger.warn('Web config field is not implemented yet and is ignored', { warning: w });
+    webLogger.info('Web config loaded', { file: flags.webConfigFile, tls: tls !== null, users: webConfig.last().users.size, tokens: webConfig.last().tokens.length });
+  }
   app.setErrorHandler(apiErrorHandler(webLogger));
   app.setNotFoundHandler(notFoundHandler);
   registerFormBody(app);
@@ -233,7 +249,11 @@ export async function startServer(flags: ServerFlags, opts: StartServerOptions =
     return closing;
   };
 
-  const externalUrl = () => effectiveExternalUrl(flags, port);
+  // With TLS on and no --web.external-url, the derived URL must say https.
+  const externalUrl = () => {
+    const u = effectiveExternalUrl(flags, port);
+    return tls !== null && flags.externalUrl === '' ? u.replace(/^http:/, 'https:') : u;
+  };
   const metricsText: (() => string)[] = [
     // Storage that keeps its own counters (the TSDB) exposes them as text.
     () => (primary !== null && hasMetricsText(primary) ? primary.metricsText() : ''),
@@ -263,7 +283,6 @@ export async function startServer(flags: ServerFlags, opts: StartServerOptions =
     },
   });
 
-  const prefix = flags.routePrefix === '/' ? '' : flags.routePrefix;
   const parts = [...(opts.baseParts ?? SERVER_PARTS), ...(opts.parts ?? [])];
   try {
     await app.register(
@@ -343,7 +362,7 @@ export async function startServer(flags: ServerFlags, opts: StartServerOptions =
   const host = flags.listenAddress.host;
   const urlHost = host === '' || host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
   return {
-    url: `http://${urlHost}:${port}${prefix}`,
+    url: `${tls === null ? 'http' : 'https'}://${urlHost}:${port}${prefix}`,
     port,
     app,
     logger,

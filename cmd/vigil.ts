@@ -14,6 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { versionText } from './build_info.js';
 import { checkRuleFileContent } from '../alert/check_rules.js';
 import { runCheckConfig } from './check_config.js';
+import { checkWebConfigCommand } from './check_web_config.js';
 import { type Command, type CommandIo, commandHelp, parseCommandArgs, UsageError } from './cli.js';
 import { agentCommand } from '../cluster/agent/agent_command.js';
 import { serverCommand } from './server_command.js';
@@ -53,6 +54,7 @@ export const COMMANDS: readonly Command[] = [
   checkConfigCommand,
   testRulesCommand,
   promqltestCommand,
+  checkWebConfigCommand,
   ...TSDB_COMMANDS,
 ];
 
