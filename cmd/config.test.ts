@@ -290,8 +290,8 @@ test('external label values expand environment variables as Prometheus does', ()
 test('the embedded default scrapes Vigil itself and matches its dumped example', () => {
   const c = embeddedDefaultConfig(9123);
   assert.equal(c.file, EMBEDDED_CONFIG_FILE);
-  assert.equal(c.global.scrapeInterval, 60_000);
-  assert.equal(c.global.evaluationInterval, 60_000);
+  assert.equal(c.global.scrapeInterval, 15_000);
+  assert.equal(c.global.evaluationInterval, 15_000);
   assert.deepEqual(
     c.scrapeConfigs.map((j) => [j.jobName, j.metricsPath]),
     [

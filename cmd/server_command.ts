@@ -14,7 +14,7 @@ import { type RunningServer, startServer } from './server.js';
 /** The `vigil server` command. */
 export const serverCommand: Command = {
   path: ['server'],
-  summary: 'Run the Vigil server: storage, HTTP API, and (as parts land) scraping, rules and alerting.',
+  summary: 'Run the Vigil server: storage, scraping, PromQL API, rules and alerting, remote write/read, cluster manager and web UI.',
   args: '',
   positionals: { min: 0, max: 0 },
   flags: SERVER_FLAGS,
