@@ -36,7 +36,8 @@ test('catastrophic regexes in relabel_configs run in linear time on hostile labe
     });
     assert.ok(out !== null, 'the trailing "!" means no rule matched, so nothing is dropped');
     assert.equal((out as Labels).get('hit'), '', 'no rule matched');
-    assert.ok(ms < 1000 + n / 100, `${n} characters took ${ms.toFixed(0)} ms`);
+    // Generous: a backtracking engine would never finish; a loaded 2-core CI machine is slow but linear.
+    assert.ok(ms < 10_000 + n / 10, `${n} characters took ${ms.toFixed(0)} ms`);
   }
   // And the rules do work on matching input.
   assert.equal(relabel(Labels.from({ __name__: 'm', path: 'aaaa' }), configs), null);
@@ -48,6 +49,6 @@ test('catastrophic regexes in label matchers run in linear time', () => {
     const ms = timeMs(() => {
       for (let i = 0; i < 10; i++) assert.equal(m.matches(`${'a'.repeat(20_000)}!`), false);
     });
-    assert.ok(ms < 3000, `${re}: 10 × 20k characters took ${ms.toFixed(0)} ms`);
+    assert.ok(ms < 15_000, `${re}: 10 × 20k characters took ${ms.toFixed(0)} ms`);
   }
 });
