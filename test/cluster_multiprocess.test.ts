@@ -6,6 +6,8 @@
  * 1 → 4 → 2 with `ctl scale`; after each step the pods are Ready (`ctl get pods
  * -o json`) and the Service proxy on one agent answers from exactly the ready
  * replicas (each reply names its port), not from a removed one.
+ * Takes ~20 s on an idle 2-core machine; the waits are bounded generously (tens of
+ * seconds) because `npm test` runs three files at once next to other work.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
@@ -95,7 +97,7 @@ test('server, three agents and ctl as separate processes: run, scale 1 → 4 →
   const svcPort = await new PortAllocator(53500, 53999).allocate();
   const url = `http://127.0.0.1:${apiPort}`;
   procs.push(start('server', ['server', `--web.listen-address=127.0.0.1:${apiPort}`, `--config.file=${cfg}`, `--storage.tsdb.path=${join(dir, 'data')}`, '--log.level=warn']));
-  await waitFor('the server API', async () => (await fetch(`${url}/api/v1/nodes`)).ok, 15_000, diag);
+  await waitFor('the server API', async () => (await fetch(`${url}/api/v1/nodes`)).ok, 30_000, diag);
 
   const nodes = ['node-a', 'node-b', 'node-c'];
   for (const [i, name] of nodes.entries()) {
@@ -114,15 +116,18 @@ test('server, three agents and ctl as separate processes: run, scale 1 → 4 →
       ]),
     );
   }
-  const ctl = async (...args: string[]): Promise<string> => (await run(process.execPath, [VIGIL, 'ctl', `--server=${url}`, ...args], { timeout: 15_000 })).stdout;
+  const ctl = async (...args: string[]): Promise<string> => (await run(process.execPath, [VIGIL, 'ctl', `--server=${url}`, ...args], { timeout: 30_000 })).stdout;
+  let lastNodes = '(none yet)';
   await waitFor(
     'three Ready nodes',
     async () => {
-      const items = (JSON.parse(await ctl('get', 'nodes', '-o', 'json')) as { items: { status?: { conditions?: { type: string; status: string }[] } }[] }).items;
+      const out = await ctl('get', 'nodes', '-o', 'json');
+      lastNodes = out.slice(0, 3000);
+      const items = (JSON.parse(out) as { items: { status?: { conditions?: { type: string; status: string }[] } }[] }).items;
       return items.length === 3 && items.every((n) => (n.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'));
     },
-    15_000,
-    diag,
+    40_000,
+    () => `\nlast \`ctl get nodes -o json\`: ${lastNodes}${diag()}`,
   );
 
   assert.match(await ctl('run', 'web', `--image=${process.execPath} ${APP}`, '--replicas=1'), /deployment\.apps\/web created/);
@@ -152,13 +157,13 @@ test('server, three agents and ctl as separate processes: run, scale 1 → 4 →
         const ps = await pods();
         return ps.length === n && ps.every(readyOf) ? ps : undefined;
       },
-      20_000,
+      40_000,
       diag,
     );
     const ports = await waitFor(`${n} endpoints`, async () => {
       const p = await endpointPorts();
       return p.length === n ? p : undefined;
-    }, 10_000, diag);
+    }, 20_000, diag);
     let last: string[] = [];
     await waitFor(
       `the proxy on 127.0.0.2 answering from exactly the ${n} ready replicas ${ports.join(',')}`,
@@ -166,7 +171,7 @@ test('server, three agents and ctl as separate processes: run, scale 1 → 4 →
         last = [...(await through('127.0.0.2', 3 * n))].sort();
         return last.join(',') === ports.join(',');
       },
-      10_000,
+      20_000,
       () => `; last saw ${last.join(',')}${diag()}`,
     );
     return ready;
