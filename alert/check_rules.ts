@@ -8,6 +8,7 @@
  * Exit codes as promtool: 0 valid, 1 invalid, 3 lint problems with `--lint-fatal`.
  */
 import type { CommandIo } from '../cmd/cli.js';
+import { checkActionAnnotations } from '../cluster/actions/action_spec.js';
 import { Labels } from '../tsdb/labels.js';
 import { parseRuleFile, parseRules, type RuleGroupNode } from './rule_file.js';
 
@@ -56,6 +57,23 @@ function lintMessage(dups: readonly Dup[]): string {
   return `${s}Might cause inconsistency while recording expressions`;
 }
 
+/**
+ * Problems with the cluster `action` annotations of alerting rules (cluster/actions/action_spec.ts),
+ * each as `LINE:COL: group "G", rule N, "ALERT": annotation "action": …` (the rule's `alert:` line).
+ */
+export function checkRuleActions(groups: readonly RuleGroupNode[]): string[] {
+  const errs: string[] = [];
+  for (const g of groups) {
+    g.rules.forEach((r, i) => {
+      if (r.alert === '') return;
+      for (const m of checkActionAnnotations(r.annotations)) {
+        errs.push(`${r.alertPos.line}:${r.alertPos.col}: group ${JSON.stringify(g.name)}, rule ${i + 1}, ${JSON.stringify(r.alert)}: ${m}`);
+      }
+    });
+  }
+  return errs;
+}
+
 /** Runs the check over `files`; returns the exit code. */
 export async function runCheckRules(files: readonly string[], io: CommandIo, opts: CheckRulesOptions = {}): Promise<number> {
   let failed = false;
@@ -63,10 +81,11 @@ export async function runCheckRules(files: readonly string[], io: CommandIo, opt
   for (const f of files) {
     io.log(`Checking ${f}`);
     const parsed = await parseRuleFile(f, opts);
-    if (parsed.errors.length > 0) {
+    const actionErrors = parsed.errors.length > 0 ? [] : checkRuleActions(parsed.groups).map((e) => `${f}:${e}`);
+    if (parsed.errors.length > 0 || actionErrors.length > 0) {
       failed = true;
       hasErrors = true;
-      io.err(`  FAILED:\n${parsed.errors.join('\n')}`);
+      io.err(`  FAILED:\n${[...parsed.errors, ...actionErrors].join('\n')}`);
       continue;
     }
     const n = parsed.groups.reduce((s, g) => s + g.rules.length, 0);
@@ -91,5 +110,7 @@ export async function runCheckRules(files: readonly string[], io: CommandIo, opt
 export function checkRuleFileContent(_path: string, text: string): { ok: true; rules: number } | { ok: false; errors: string[] } {
   const r = parseRules(text);
   if (r.errors.length > 0) return { ok: false, errors: r.errors };
+  const actionErrors = checkRuleActions(r.groups);
+  if (actionErrors.length > 0) return { ok: false, errors: actionErrors };
   return { ok: true, rules: r.groups.reduce((s, g) => s + g.rules.length, 0) };
 }

@@ -45,6 +45,8 @@ export interface ServerFlags {
   readonly noLockfile: boolean;
   /** `--cluster.store`: `sqlite://PATH` or `etcd://HOST:PORT`; '' = `sqlite://<storage.tsdb.path>/cluster.db`. */
   readonly clusterStore: string;
+  /** `--cluster.actions.dry-run`: alert-driven cluster actions are recorded but change nothing. */
+  readonly clusterActionsDryRun: boolean;
   /** `--web.listen-address`. */
   readonly listenAddress: ListenAddress;
   /** `--web.config.file`: TLS and authentication (cmd/web_config.ts); '' = plain HTTP, no authentication. */
@@ -115,6 +117,7 @@ export const SERVER_FLAGS: readonly FlagSpec[] = [
     placeholder: 'URL',
     help: 'Cluster manager store: sqlite://PATH or etcd://HOST:PORT. Default: sqlite://<storage.tsdb.path>/cluster.db.',
   },
+  { name: 'cluster.actions.dry-run', kind: 'bool', help: 'Record the cluster actions of firing alerts (Events, audit log, metrics) without changing anything.' },
   {
     name: 'web.listen-address',
     kind: 'string',
@@ -240,6 +243,7 @@ export function serverFlagsFrom(args: ParsedArgs): ServerFlags {
     walSyncIntervalMs: durationFlag('storage.tsdb.wal-sync-interval', str('storage.tsdb.wal-sync-interval')),
     noLockfile: bool('storage.tsdb.no-lockfile'),
     clusterStore: str('cluster.store'),
+    clusterActionsDryRun: bool('cluster.actions.dry-run'),
     listenAddress,
     webConfigFile: str('web.config.file'),
     enableLifecycle: bool('web.enable-lifecycle'),

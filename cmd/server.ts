@@ -32,6 +32,7 @@ import { type Logger, StructuredLogger } from './logger.js';
 import { openTsdbStorage } from './tsdb_storage.js';
 import { alertServerPart } from '../alert/server_part.js';
 import { clusterPart } from '../cluster/cluster_part.js';
+import { actionsPart } from '../cluster/actions/actions_part.js';
 import { uiServerPart } from '../ui/http.js';
 import { queryPart } from '../query/query_part.js';
 import { relabel } from '../scrape/relabel.js';
@@ -73,7 +74,18 @@ export interface ServerPart {
  * The parts assembled into the server, in registration order. Later issues add
  * one line each (query API, scrape, rules, remote read/write, UI, ...).
  */
-export const SERVER_PARTS: readonly ServerPart[] = [queryPart, scrapePart, alertServerPart({ relabel }), remotePart, clusterPart(), uiServerPart];
+const cluster = clusterPart();
+/** Alert-driven cluster actions (cluster/actions/): fed by the rule manager and by `POST /api/v1/cluster/alerts`. */
+const clusterActions = actionsPart({ registry: () => cluster.api()?.registry ?? null });
+export const SERVER_PARTS: readonly ServerPart[] = [
+  queryPart,
+  scrapePart,
+  alertServerPart({ relabel, receivers: [clusterActions.receiver] }),
+  remotePart,
+  cluster,
+  clusterActions,
+  uiServerPart,
+];
 
 /** Options of `startServer`; all optional. */
 export interface StartServerOptions {
