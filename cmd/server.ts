@@ -5,7 +5,7 @@
  *
  * Adding a part: write a `ServerPart` (a name and a `register(app, ctx)` that
  * registers the part's fastify plugin and, if the part reads the configuration,
- * a reload hook via `ctx.onConfigReload`) and add it to `SERVER_PARTS`.
+ * a reload hook via `ctx.onConfigReload`) and add it to `serverParts()`.
  *
  * Order of start-up, chosen so that probes behave like Prometheus's:
  * config (fail fast) → routes → listen (`/-/healthy` answers 200 from here) →
@@ -71,21 +71,24 @@ export interface ServerPart {
 }
 
 /**
- * The parts assembled into the server, in registration order. Later issues add
- * one line each (query API, scrape, rules, remote read/write, UI, ...).
+ * The parts assembled into a server, in registration order: a fresh set per server
+ * (parts hold per-server state such as the cluster store), so two servers in one
+ * process never share one. Later issues add one line each.
  */
-const cluster = clusterPart();
-/** Alert-driven cluster actions (cluster/actions/): fed by the rule manager and by `POST /api/v1/cluster/alerts`. */
-const clusterActions = actionsPart({ registry: () => cluster.api()?.registry ?? null });
-export const SERVER_PARTS: readonly ServerPart[] = [
-  queryPart,
-  scrapePart,
-  alertServerPart({ relabel, receivers: [clusterActions.receiver] }),
-  remotePart,
-  cluster,
-  clusterActions,
-  uiServerPart,
-];
+export function serverParts(): readonly ServerPart[] {
+  const cluster = clusterPart();
+  // Alert-driven cluster actions (cluster/actions/): fed by the rule manager and by `POST /api/v1/cluster/alerts`.
+  const clusterActions = actionsPart({ registry: () => cluster.api()?.registry ?? null });
+  return [
+    queryPart,
+    scrapePart,
+    alertServerPart({ relabel, receivers: [clusterActions.receiver] }),
+    remotePart,
+    cluster,
+    clusterActions,
+    uiServerPart,
+  ];
+}
 
 /** Options of `startServer`; all optional. */
 export interface StartServerOptions {
@@ -95,7 +98,7 @@ export interface StartServerOptions {
   openStorage?: (flags: ServerFlags, logger: Logger) => Promise<Storage>;
   /** Called when `/-/quit` is requested. Default: `close()`. The CLI passes its shutdown path. */
   onQuit?: () => void;
-  /** The parts to assemble instead of `SERVER_PARTS` (tests that build a part with their own options). */
+  /** The parts to assemble instead of `serverParts()` (tests that build a part with their own options). */
   baseParts?: readonly ServerPart[];
   /** Extra parts registered after the base parts (tests, embedding). */
   parts?: readonly ServerPart[];
@@ -295,7 +298,7 @@ export async function startServer(flags: ServerFlags, opts: StartServerOptions =
     },
   });
 
-  const parts = [...(opts.baseParts ?? SERVER_PARTS), ...(opts.parts ?? [])];
+  const parts = [...(opts.baseParts ?? serverParts()), ...(opts.parts ?? [])];
   try {
     await app.register(
       async (scope) => {
