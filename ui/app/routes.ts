@@ -55,7 +55,7 @@ export const PAGES: readonly PageDef[] = [
 ];
 
 /** Paths that show another page: `/` and Prometheus 2's `/graph` open the expression browser. */
-export const ALIASES: Readonly<Record<string, string>> = { '/': '/query', '/graph': '/query', '/cluster': '/cluster/nodes' };
+export const ALIASES: Readonly<Record<string, string>> = { '/': '/query', '/graph': '/query' };
 
 /** The page for `path` (already relative to the prefix), or null. */
 export function findPage(path: string): PageDef | null {
