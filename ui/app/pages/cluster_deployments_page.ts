@@ -8,11 +8,11 @@
  * via `api/v1/query_range`, or "no data yet" while those are not stored.
  */
 import { apiGet } from '../api.js';
+import { replicasQuery, rolloutState } from '../cluster/deployment_state.js';
 import { age, condition, kubeList, objectKey, poll } from '../cluster/kube_api.js';
 import { badge, dataTable, liveView } from '../cluster/live_view.js';
 import { type Json, obj, str } from '../decode.js';
 import { h, replaceChildren } from '../dom.js';
-import { quote } from '../format.js';
 import { alignMatrix, GraphView } from '../query/graph_view.js';
 import type { PageContext } from '../routes.js';
 import { errorNote } from './page_loader.js';
@@ -23,23 +23,6 @@ const CHART_POLL_MS = 15_000;
 
 function count(v: unknown): string {
   return typeof v === 'number' ? String(v) : '0';
-}
-
-/** The rollout state from the conditions: `Complete`, `Progressing`, `Failed` (deadline exceeded), `Paused`. */
-export function rolloutState(d: Json): { text: string; tone: 'ok' | 'bad' | 'pending'; detail: string } {
-  const st = obj(d.status);
-  const spec = obj(d.spec);
-  const prog = condition(st, 'Progressing');
-  const avail = condition(st, 'Available');
-  const desired = typeof spec.replicas === 'number' ? spec.replicas : 1;
-  const detail = str(prog?.message) || str(avail?.message);
-  if (spec.paused === true) return { text: 'Paused', tone: 'pending', detail };
-  if (prog !== null && str(prog.status) === 'False') return { text: `Failed: ${str(prog.reason)}`, tone: 'bad', detail };
-  const upd = typeof st.updatedReplicas === 'number' ? st.updatedReplicas : 0;
-  const av = typeof st.availableReplicas === 'number' ? st.availableReplicas : 0;
-  const total = typeof st.replicas === 'number' ? st.replicas : 0;
-  if (upd === desired && av === desired && total === desired) return { text: 'Complete', tone: 'ok', detail };
-  return { text: 'Progressing', tone: 'pending', detail: detail || `${upd} of ${desired} updated, ${av} available` };
 }
 
 function deploymentRow(d: Json, selected: boolean, select: (key: string) => void): HTMLTableRowElement {
@@ -62,11 +45,6 @@ function deploymentRow(d: Json, selected: boolean, select: (key: string) => void
   );
   row.addEventListener('click', () => select(objectKey(d)));
   return row;
-}
-
-/** The PromQL for desired and available replicas of one deployment. */
-export function replicasQuery(namespace: string, name: string): string {
-  return `{__name__=~"vigil_deployment_spec_replicas|vigil_deployment_status_replicas_available", namespace=${quote(namespace)}, deployment=${quote(name)}}`;
 }
 
 export function clusterDeploymentsPage(root: HTMLElement, ctx: PageContext): () => void {
