@@ -4,6 +4,10 @@
  * is reserved for the cluster views, which add entries here with `section: 'cluster'`.
  */
 import { alertsPage } from './pages/alerts_page.js';
+import { clusterDeploymentsPage } from './pages/cluster_deployments_page.js';
+import { clusterNodesPage } from './pages/cluster_nodes_page.js';
+import { clusterPodsPage } from './pages/cluster_pods_page.js';
+import { clusterServicesPage } from './pages/cluster_services_page.js';
 import { configPage } from './pages/config_page.js';
 import { flagsPage } from './pages/flags_page.js';
 import { queryPage } from './pages/query_page.js';
@@ -44,6 +48,10 @@ export const PAGES: readonly PageDef[] = [
   { path: '/config', title: 'Configuration', section: 'status', mount: configPage },
   { path: '/flags', title: 'Flags', section: 'status', mount: flagsPage },
   { path: '/status', title: 'Runtime & build info', section: 'status', mount: statusPage },
+  { path: '/cluster/nodes', title: 'Nodes', section: 'cluster', mount: clusterNodesPage },
+  { path: '/cluster/deployments', title: 'Deployments', section: 'cluster', mount: clusterDeploymentsPage },
+  { path: '/cluster/pods', title: 'Pods', section: 'cluster', mount: clusterPodsPage },
+  { path: '/cluster/services', title: 'Services', section: 'cluster', mount: clusterServicesPage },
 ];
 
 /** Paths that show another page: `/` and Prometheus 2's `/graph` open the expression browser. */

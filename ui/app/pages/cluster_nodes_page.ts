@@ -1,0 +1,79 @@
+/**
+ * Cluster → Nodes (`/cluster/nodes`): each node's readiness, whether it is
+ * cordoned (`spec.unschedulable`), CPU and memory allocated (the sum of the
+ * requests of its pods that have not finished) against its allocatable
+ * capacity, and its pod count against its pod capacity. Live (polled).
+ */
+import { age, condition, formatBytes, formatCpu, kubeList, parseQuantity } from '../cluster/kube_api.js';
+import { badge, dataTable, liveView } from '../cluster/live_view.js';
+import { arr, type Json, obj, str } from '../decode.js';
+import { h } from '../dom.js';
+import type { PageContext } from '../routes.js';
+
+interface Usage {
+  cpu: number;
+  memory: number;
+  pods: number;
+}
+
+/** Sums container requests of the pods on each node (pods that are Succeeded or Failed hold nothing). */
+export function allocatedByNode(pods: readonly Json[]): Map<string, Usage> {
+  const out = new Map<string, Usage>();
+  for (const p of pods) {
+    const node = str(obj(p.spec).nodeName);
+    const phase = str(obj(p.status).phase);
+    if (node === '' || phase === 'Succeeded' || phase === 'Failed') continue;
+    const u = out.get(node) ?? { cpu: 0, memory: 0, pods: 0 };
+    u.pods++;
+    for (const c of arr(obj(p.spec).containers)) {
+      const req = obj(obj(obj(c).resources).requests);
+      const cpu = parseQuantity(str(req.cpu));
+      const mem = parseQuantity(str(req.memory));
+      if (Number.isFinite(cpu)) u.cpu += cpu;
+      if (Number.isFinite(mem)) u.memory += mem;
+    }
+    out.set(node, u);
+  }
+  return out;
+}
+
+function usageCell(used: number, capacity: number, fmt: (v: number) => string): HTMLElement {
+  const pct = capacity > 0 && Number.isFinite(capacity) ? Math.round((used / capacity) * 100) : Number.NaN;
+  return h(
+    'td',
+    { class: 'usage' },
+    `${fmt(used)} / ${Number.isFinite(capacity) ? fmt(capacity) : '—'}`,
+    Number.isFinite(pct) ? h('span', { class: 'meter' }, h('span', { class: `meter-fill${pct > 90 ? ' high' : ''}`, style: `width:${Math.min(100, pct)}%` })) : null,
+    Number.isFinite(pct) ? h('span', { class: 'note' }, ` ${pct}%`) : null,
+  );
+}
+
+function nodeRow(n: Json, used: Usage): HTMLTableRowElement {
+  const md = obj(n.metadata);
+  const status = obj(n.status);
+  const alloc = obj(Object.keys(obj(status.allocatable)).length > 0 ? status.allocatable : status.capacity);
+  const ready = condition(status, 'Ready');
+  const readyStatus = ready === null ? 'Unknown' : str(ready.status);
+  const cordoned = obj(n.spec).unschedulable === true;
+  return h(
+    'tr',
+    { class: 'node-row', 'data-name': str(md.name) },
+    h('td', { class: 'name' }, str(md.name)),
+    h('td', null, badge(readyStatus === 'True' ? 'Ready' : readyStatus === 'False' ? 'NotReady' : 'Unknown', readyStatus === 'True' ? 'ok' : readyStatus === 'False' ? 'bad' : 'pending'), ready !== null && str(ready.message) !== '' ? h('div', { class: 'note' }, str(ready.message)) : null),
+    h('td', null, cordoned ? badge('cordoned', 'pending') : 'no'),
+    usageCell(used.cpu, parseQuantity(str(alloc.cpu)), formatCpu),
+    usageCell(used.memory, parseQuantity(str(alloc.memory)), formatBytes),
+    usageCell(used.pods, parseQuantity(str(alloc.pods)), (v) => String(v)),
+    h('td', { title: str(md.creationTimestamp) }, age(str(md.creationTimestamp))),
+  );
+}
+
+export function clusterNodesPage(root: HTMLElement, _ctx: PageContext): () => void {
+  const view = liveView(root, 'api/v1/nodes', async (signal) => {
+    const [nodes, pods] = await Promise.all([kubeList('api/v1/nodes', signal), kubeList('api/v1/pods', signal)]);
+    const used = allocatedByNode(pods);
+    const rows = nodes.map((n) => nodeRow(n, used.get(str(obj(n.metadata).name)) ?? { cpu: 0, memory: 0, pods: 0 }));
+    return dataTable('nodes-table', ['Node', 'Ready', 'Cordoned', 'CPU requested / allocatable', 'Memory requested / allocatable', 'Pods', 'Age'], rows, 'No nodes have registered yet (start `vigil agent` on a machine).');
+  });
+  return () => view.stop();
+}
