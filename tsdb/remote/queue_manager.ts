@@ -304,7 +304,8 @@ export class QueueManager {
   }
 
   private async readLoop(): Promise<void> {
-    const batch = new SampleBatch(Math.max(this.maxPerSend, 1000));
+    // A durable source re-sends unsettled reads after a restart: reads of one batch bound the duplicates.
+    const batch = new SampleBatch(this.source.delivered !== undefined ? this.maxPerSend : Math.max(this.maxPerSend, 1000));
     const m = this.opts.metrics;
     while (!this.stopped) {
       const n = await this.source.read(batch, 200);

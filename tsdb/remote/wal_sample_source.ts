@@ -9,7 +9,8 @@
  * samples of that record already handed out — is written to a small JSON progress file
  * (atomically: temporary file + rename). On start the source reads the newest checkpoint
  * and every segment for series records, and hands out only samples after the recorded
- * position. Without a progress file (a new queue) it starts at the current end of the WAL.
+ * position. Without a progress file (a new queue) it starts at the end the WAL had when
+ * the source was constructed.
  * Delivery is at-least-once: reads in flight when Vigil stops are sent again.
  *
  * Segments are followed as they are cut (a newer segment existing means the older one is
@@ -99,6 +100,8 @@ export class WalSampleSource implements SampleSource {
   private wake: (() => void) | null;
   /** Samples before this position are not handed out. */
   private start: WalPosition;
+  /** The end of the WAL when the source was made: where a queue without progress starts. */
+  private readonly fallback: WalPosition;
   /** Segment being scanned, and the offset before which its records were taken. */
   private seg: number;
   private scanFrom: number;
@@ -140,6 +143,8 @@ export class WalSampleSource implements SampleSource {
     this.progressDirMade = false;
     this.segmentsMissed = 0;
     this.lastSaved = null;
+    const last = listSegments(this.walDir).pop();
+    this.fallback = last === undefined ? { segment: 0, offset: 0, skip: 0 } : { segment: last, offset: this.sizeOf(last), skip: 0 };
   }
 
   /** Reads the progress file and the checkpoint's series; positions the scan at the oldest segment. */
@@ -153,9 +158,7 @@ export class WalSampleSource implements SampleSource {
     } catch (e) {
       this.logger?.warn('Ignoring unreadable remote write progress; starting at the end of the WAL', { err: e instanceof Error ? e.message : String(e) });
     }
-    if (p === null || last === undefined || p.segment > last) {
-      p = last === undefined ? { segment: 0, offset: 0, skip: 0 } : { segment: last, offset: this.sizeOf(last), skip: 0 };
-    }
+    if (p === null || last === undefined || p.segment > last) p = this.fallback;
     this.start = p;
     this.pos = p;
     this.readCheckpointSeries();
