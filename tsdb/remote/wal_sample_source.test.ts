@@ -10,7 +10,10 @@ import { openDB, type TSDB } from '../db.js';
 import { Labels } from '../labels.js';
 import { NO_REF } from '../storage.js';
 import { deleteSegmentsBefore, writeCheckpoint } from '../wal/checkpoint.js';
+import { EncBuf } from '../encoding/encbuf.js';
+import { RecordType, encodeSamples, encodeSeries } from '../wal/records.js';
 import { listSegments } from '../wal/segment.js';
+import { WalWriter } from '../wal/wal_writer.js';
 import { decodeWriteRequest } from './codec.js';
 import { parseRemoteWriteConfigs } from './config.js';
 import { RemoteWriteMetrics } from './queue_metrics.js';
@@ -220,4 +223,25 @@ test('RemoteStorage on a TSDB: stop mid-stream and an outage lose nothing; dupli
   const dups = list.length - new Set(list).size;
   assert.ok(dups <= batch, `at most one batch resent (${dups} duplicates)`);
   for (let i = 0; i < 1200; i++) assert.ok(list.includes(i), `sample ${i} arrived`);
+});
+
+test('a record whose frame is intact but whose content does not decode is skipped and counted', async (t) => {
+  const dir = tempDir(t);
+  const walDir = join(dir, 'wal');
+  const w = new WalWriter(walDir, { syncIntervalMs: 0, every: noTimer });
+  t.after(() => w.close());
+  const src = new WalSampleSource({ walDir, progressPath: join(dir, 'q.json') });
+  assert.equal((await drain(src)).got.length, 0);
+  const buf = new EncBuf();
+  encodeSeries(buf, [7], [Labels.fromStrings('__name__', 'm0')]);
+  w.log([buf.get().slice()]);
+  // A samples record cut short: the CRC matches what was written, the decoder rejects it.
+  w.log([Uint8Array.of(RecordType.Samples, 0, 0, 0)]);
+  buf.reset();
+  const vs = new Float64Array([5, 6]);
+  encodeSamples(buf, Uint32Array.of(7, 7), Float64Array.of(5, 6), new Uint32Array(vs.buffer), 2);
+  w.log([buf.get().slice()]);
+  const { got } = await drain(src);
+  assert.deepEqual(got, ['m0@5', 'm0@6']);
+  assert.equal(src.recordsSkipped, 1);
 });

@@ -118,6 +118,8 @@ export class WalSampleSource implements SampleSource {
   private progressDirMade: boolean;
   /** Segments deleted before they were read (their samples are lost). */
   segmentsMissed: number;
+  /** Records whose frame was intact but whose content did not decode. */
+  recordsSkipped: number;
   /** Position last written to the progress file. */
   lastSaved: WalPosition | null;
 
@@ -142,6 +144,7 @@ export class WalSampleSource implements SampleSource {
     this.marks = [];
     this.progressDirMade = false;
     this.segmentsMissed = 0;
+    this.recordsSkipped = 0;
     this.lastSaved = null;
     const last = listSegments(this.walDir).pop();
     this.fallback = last === undefined ? { segment: 0, offset: 0, skip: 0 } : { segment: last, offset: this.sizeOf(last), skip: 0 };
@@ -184,10 +187,15 @@ export class WalSampleSource implements SampleSource {
     if (cp === null) return;
     const refs: number[] = [];
     const labels: Labels[] = [];
-    for (const s of listSegments(cp.path)) {
-      readSegment(cp.path, s, (rec) => {
-        if (recordType(rec) === RecordType.Series) decodeSeries(rec, refs, labels);
-      });
+    try {
+      for (const s of listSegments(cp.path)) {
+        const c = readSegment(cp.path, s, (rec) => {
+          if (recordType(rec) === RecordType.Series) decodeSeries(rec, refs, labels);
+        });
+        if (c !== null) this.logger?.warn('Corrupt WAL checkpoint; series after the damage are unknown', { err: c.toString() });
+      }
+    } catch (e) {
+      this.logger?.warn('Cannot read the WAL checkpoint', { path: cp.path, err: e instanceof Error ? e.message : String(e) });
     }
     for (let i = 0; i < refs.length; i++) if (!this.series.has(refs[i]!)) this.series.set(refs[i]!, labels[i]!);
   }
@@ -264,21 +272,44 @@ export class WalSampleSource implements SampleSource {
       if (this.recIdx >= this.recs.length) {
         this.recs = [];
         this.recIdx = 0;
-        if (!this.scan()) return n;
+        if (!this.safeScan()) return n;
       }
       const r = this.recs[this.recIdx++]!;
-      const typ = recordType(r.rec);
-      if (typ === RecordType.Series) {
-        const refs: number[] = [];
-        const labels: Labels[] = [];
-        decodeSeries(r.rec, refs, labels);
-        for (let i = 0; i < refs.length; i++) this.series.set(refs[i]!, labels[i]!);
-      } else if (typ === RecordType.Samples && !before(this.seg, r.offset, this.start)) {
-        decodeSamples(r.rec, d);
-        const atStart = this.seg === this.start.segment && r.offset === this.start.offset;
-        this.decPos = atStart ? Math.min(this.start.skip, d.n) : 0;
-        this.pos = { segment: this.seg, offset: r.offset, skip: this.decPos };
+      try {
+        this.process(r.offset, r.rec);
+      } catch (e) {
+        // The frame's checksum held but the record does not decode: skip it, keep tailing.
+        d.n = 0;
+        this.decPos = 0;
+        this.recordsSkipped++;
+        this.logger?.warn('Skipping undecodable WAL record', { segment: this.seg, offset: r.offset, err: e instanceof Error ? e.message : String(e) });
       }
+    }
+  }
+
+  /** Applies a series record, or makes a samples record after the start position the one being handed out. */
+  private process(offset: number, rec: Uint8Array): void {
+    const typ = recordType(rec);
+    if (typ === RecordType.Series) {
+      const refs: number[] = [];
+      const labels: Labels[] = [];
+      decodeSeries(rec, refs, labels);
+      for (let i = 0; i < refs.length; i++) this.series.set(refs[i]!, labels[i]!);
+    } else if (typ === RecordType.Samples && !before(this.seg, offset, this.start)) {
+      decodeSamples(rec, this.dec);
+      const atStart = this.seg === this.start.segment && offset === this.start.offset;
+      this.decPos = atStart ? Math.min(this.start.skip, this.dec.n) : 0;
+      this.pos = { segment: this.seg, offset, skip: this.decPos };
+    }
+  }
+
+  /** `scan`, with I/O failures logged (and retried on the next poll) instead of thrown. */
+  private safeScan(): boolean {
+    try {
+      return this.scan();
+    } catch (e) {
+      this.logger?.warn('Cannot read the WAL for remote write', { segment: this.seg, err: e instanceof Error ? e.message : String(e) });
+      return false;
     }
   }
 
