@@ -88,6 +88,8 @@ class Shard {
   private readonly refs: Float64Array;
   private readonly ts: Float64Array;
   private readonly vs: Float64Array;
+  /** Read sequence number (see `QueueManager.settle`) of each held sample. */
+  private readonly seqs: Float64Array;
   private head: number;
   count: number;
   stopping: boolean;
@@ -100,6 +102,7 @@ class Shard {
     this.refs = new Float64Array(capacity);
     this.ts = new Float64Array(capacity);
     this.vs = new Float64Array(capacity);
+    this.seqs = new Float64Array(capacity);
     this.head = 0;
     this.count = 0;
     this.stopping = false;
@@ -107,9 +110,10 @@ class Shard {
     this.done = this.loop();
   }
 
-  push(ref: number, t: number, v: number): boolean {
+  push(ref: number, t: number, v: number, seq: number): boolean {
     if (this.count === this.cap) return false;
     const i = (this.head + this.count) % this.cap;
+    this.seqs[i] = seq;
     this.refs[i] = ref;
     this.ts[i] = t;
     this.vs[i] = v;
@@ -143,6 +147,7 @@ class Shard {
   private async loop(): Promise<void> {
     const qm = this.qm;
     const out = new SampleBatch(qm.maxPerSend);
+    const outSeqs = new Float64Array(qm.maxPerSend);
     for (;;) {
       if (this.count < qm.maxPerSend && !this.stopping) await this.waitData(qm.batchDeadline);
       if (this.count === 0) {
@@ -155,12 +160,13 @@ class Shard {
         out.refs[j] = this.refs[i]!;
         out.ts[j] = this.ts[i]!;
         out.vs[j] = this.vs[i]!;
+        outSeqs[j] = this.seqs[i]!;
       }
       out.n = k;
       this.head = (this.head + k) % this.cap;
       this.count -= k;
       qm.notifySpace();
-      await qm.sendBatch(out);
+      if (await qm.sendBatch(out)) qm.settle(outSeqs, k);
     }
   }
 }
@@ -198,6 +204,14 @@ export class QueueManager {
   private highestRecvSec: number;
   private lastSendOkMs: number;
   private pendingInShards: number;
+  /** Non-empty reads so far; read `i` (1-based) has sequence number `i`. */
+  private readSeq: number;
+  /** Reads whose samples are all in shards (or dropped at read time). */
+  private enqueuedThrough: number;
+  /** Reads whose samples are all sent or dropped for good; told to the source. */
+  private settledThrough: number;
+  /** Samples of read `seq` in shards and not yet settled. */
+  private readonly unsettled: Map<number, number>;
 
   constructor(opts: QueueManagerOptions) {
     this.opts = opts;
@@ -232,6 +246,10 @@ export class QueueManager {
     this.highestRecvSec = 0;
     this.lastSendOkMs = this.now();
     this.pendingInShards = 0;
+    this.readSeq = 0;
+    this.enqueuedThrough = 0;
+    this.settledThrough = 0;
+    this.unsettled = new Map();
   }
 
   /** Starts the reader, the shards and the reshard timer. */
@@ -286,11 +304,14 @@ export class QueueManager {
   }
 
   private async readLoop(): Promise<void> {
-    const batch = new SampleBatch(Math.max(this.maxPerSend, 1000));
+    // A durable source re-sends unsettled reads after a restart: reads of one batch bound the duplicates.
+    const batch = new SampleBatch(this.source.delivered !== undefined ? this.maxPerSend : Math.max(this.maxPerSend, 1000));
     const m = this.opts.metrics;
     while (!this.stopped) {
       const n = await this.source.read(batch, 200);
       if (n === 0) continue;
+      const seq = ++this.readSeq;
+      this.unsettled.set(seq, 0);
       m.samplesIn.inc(n);
       this.dataIn.incr(n);
       const ageLimit = this.cfg.sampleAgeLimit;
@@ -305,7 +326,7 @@ export class QueueManager {
           dropped++;
           continue;
         }
-        while (!this.enqueue(ref, t, batch.vs[i]!)) {
+        while (!this.enqueue(ref, t, batch.vs[i]!, seq)) {
           m.enqueueRetries.inc(this.labels);
           await new Promise<void>((resolve) => {
             this.spaceWaiter = resolve;
@@ -322,19 +343,58 @@ export class QueueManager {
         this.dataDropped.incr(dropped);
       }
       m.samplesPending.set(this.labels, this.pendingInShards);
+      this.enqueuedThrough = seq;
+      this.advanceSettled();
     }
   }
 
-  private enqueue(ref: number, t: number, v: number): boolean {
+  private enqueue(ref: number, t: number, v: number, seq: number): boolean {
     if (this.resharding) return false;
     const shard = this.shards[ref % this.shards.length]!;
-    if (!shard.push(ref, t, v)) return false;
+    if (!shard.push(ref, t, v, seq)) return false;
     this.pendingInShards++;
+    this.unsettled.set(seq, (this.unsettled.get(seq) ?? 0) + 1);
     return true;
   }
 
-  /** @internal Encodes, compresses and sends one batch, retrying as the contract says. */
-  async sendBatch(b: SampleBatch): Promise<void> {
+  /**
+   * @internal Called by a shard when the first `n` samples of a batch, which came from
+   * reads `seqs[0..n)`, were sent or dropped for good (a 4xx). Samples abandoned because
+   * the queue stopped are never settled, so a durable source re-reads them.
+   */
+  settle(seqs: Float64Array, n: number): void {
+    let i = 0;
+    while (i < n) {
+      const seq = seqs[i]!;
+      let j = i + 1;
+      while (j < n && seqs[j] === seq) j++;
+      this.unsettled.set(seq, (this.unsettled.get(seq) ?? 0) - (j - i));
+      i = j;
+    }
+    this.advanceSettled();
+  }
+
+  /** Moves `settledThrough` past fully enqueued, fully settled reads and tells the source. */
+  private advanceSettled(): void {
+    const before = this.settledThrough;
+    while (this.settledThrough < this.enqueuedThrough && (this.unsettled.get(this.settledThrough + 1) ?? 0) <= 0) {
+      this.unsettled.delete(this.settledThrough + 1);
+      this.settledThrough++;
+    }
+    if (this.settledThrough > before) this.source.delivered?.(this.settledThrough);
+  }
+
+  /** Reads whose every sample was sent or dropped for good (for tests and status). */
+  settledReads(): number {
+    return this.settledThrough;
+  }
+
+  /**
+   * @internal Encodes, compresses and sends one batch, retrying as the contract says.
+   * Resolves false when the batch was abandoned because the queue stopped.
+   */
+  async sendBatch(b: SampleBatch): Promise<boolean> {
+    let settled = true;
     const labelBytes: Uint8Array[] = new Array(b.n);
     let highest = 0;
     for (let i = 0; i < b.n; i++) {
@@ -365,6 +425,7 @@ export class QueueManager {
         const retryable = e instanceof RemoteError && e.retryable;
         const msg = e instanceof Error ? e.message : String(e);
         if (!retryable || this.aborted) {
+          if (this.aborted) settled = false;
           m.samplesFailed.inc(this.labels, b.n);
           this.opts.logger.error('non-recoverable error sending samples to remote storage; dropping the batch', {
             remote_name: this.name,
@@ -384,6 +445,7 @@ export class QueueManager {
       }
     }
     this.pendingInShards -= b.n;
+    return settled;
   }
 
   /** Sleeps `ms`, or less when the queue is aborted. */

@@ -1,8 +1,11 @@
 /**
  * The storage the server uses when remote storage is configured: a `Storage` in front
  * of the local one that
- * - forwards every committed sample to one queue per `remote_write` endpoint (through
- *   `TeeAppendable` and a `MemorySampleSource` per queue), and
+ * - forwards every committed sample to one queue per `remote_write` endpoint: when the
+ *   primary is a TSDB (it exposes `dir` and `wal.dir`), each queue tails the WAL through a
+ *   `WalSampleSource` with its progress in `<dir>/remote/<md5 of queue name or url>.json`,
+ *   so restarts and outages lose nothing the WAL holds; otherwise (MemoryStorage) through
+ *   `TeeAppendable` and a `MemorySampleSource` per queue, and
  * - merges the `remote_read` endpoints into queries as secondary queryables (through
  *   `FanoutStorage`; their failures become warnings).
  *
@@ -12,6 +15,7 @@
  * (up to the flush deadline) and stopped.
  */
 import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import type { Labels } from '../labels.js';
 import { FanoutStorage } from '../fanout.js';
 import type { Appender, Querier, Queryable, Storage } from '../storage.js';
@@ -22,6 +26,8 @@ import type { RemoteWriteMetrics } from './queue_metrics.js';
 import { ReadClient } from './read_client.js';
 import { RemoteQueryable } from './remote_queryable.js';
 import { TeeAppendable } from './tee_appendable.js';
+import type { SampleSource } from './sample_source.js';
+import { WalSampleSource } from './wal_sample_source.js';
 import { WriteClient } from './write_client.js';
 
 interface Logger {
@@ -50,7 +56,20 @@ export interface RemoteStorageOptions {
 interface RunningQueue {
   hash: string;
   qm: QueueManager;
-  source: MemorySampleSource;
+  source: SampleSource;
+}
+
+/** The data and WAL directories of a TSDB-like primary (duck-typed), or null. */
+export function walDirsOf(s: Storage): { dataDir: string; walDir: string } | null {
+  const o = s as unknown as { dir?: unknown; wal?: { dir?: unknown } | null };
+  if (typeof o.dir === 'string' && typeof o.wal === 'object' && o.wal !== null && typeof o.wal.dir === 'string') return { dataDir: o.dir, walDir: o.wal.dir };
+  return null;
+}
+
+/** The progress file of a WAL-fed queue: keyed by its explicit name, else its URL. */
+export function progressPath(dataDir: string, c: RemoteWriteConfig): string {
+  const key = c.name !== '' ? `name:${c.name}` : `url:${c.url}`;
+  return join(dataDir, 'remote', `${createHash('md5').update(key).digest('hex')}.json`);
 }
 
 /** `name` if set, else the first 6 hex digits of a hash of the configuration (as Prometheus names queues). */
@@ -71,6 +90,7 @@ export class RemoteStorage implements Storage {
   private readonly fanout: FanoutStorage;
   private queues: RunningQueue[];
   private sources: MemorySampleSource[];
+  private readonly walDirs: { dataDir: string; walDir: string } | null;
   private readers: Queryable[];
   private closed: boolean;
 
@@ -82,12 +102,19 @@ export class RemoteStorage implements Storage {
     this.sources = [];
     this.readers = [];
     this.closed = false;
+    this.walDirs = walDirsOf(primary);
     this.tee = new TeeAppendable(primary, this.table, () => this.sources);
     this.fanout = new FanoutStorage(primary, () => this.readers);
   }
 
   appender(): Appender {
-    return this.tee.appender();
+    // WAL-fed queues read what the primary logs; no tee needed.
+    return this.walDirs !== null ? this.primary.appender() : this.tee.appender();
+  }
+
+  /** Whether queues read the primary's WAL (else an in-memory tee). */
+  readsWal(): boolean {
+    return this.walDirs !== null;
   }
 
   querier(mint: number, maxt: number): Promise<Querier> {
@@ -120,10 +147,15 @@ export class RemoteStorage implements Storage {
       const name = queueName(c, hash);
       // A changed endpoint keeps its backlog: take over the source of the queue it replaces.
       const prev = [...old.values()].find((q) => q.qm.name === name || q.qm.url === c.url);
-      let source: MemorySampleSource;
+      let source: SampleSource;
       if (prev !== undefined) {
         old.delete(prev.hash);
         toStop.push(prev);
+      }
+      if (this.walDirs !== null) {
+        // A replacement resumes from the progress file the old queue left (read on its first read, after the old one stopped).
+        source = new WalSampleSource({ walDir: this.walDirs.walDir, progressPath: progressPath(this.walDirs.dataDir, c), logger: env.logger });
+      } else if (prev !== undefined) {
         source = prev.source;
       } else {
         source = new MemorySampleSource(this.table, this.opts.bufferLimit);
@@ -144,10 +176,11 @@ export class RemoteStorage implements Storage {
     }
     for (const q of old.values()) toStop.push(q);
     this.queues = next;
-    this.sources = next.map((q) => q.source).filter((s, i, a) => a.indexOf(s) === i);
+    const all = next.map((q) => q.source);
+    this.sources = all.filter((s, i, a): s is MemorySampleSource => s instanceof MemorySampleSource && a.indexOf(s) === i);
     await Promise.all(toStop.map((q) => q.qm.stop(this.opts.flushDeadlineMs ?? 10_000)));
     for (const q of next) if (!q.qm.started) q.qm.start();
-    for (const q of toStop) if (!this.sources.includes(q.source)) q.source.close();
+    for (const q of toStop) if (!all.includes(q.source)) q.source.close();
 
     this.readers = cfg.remoteRead.map(
       (c) =>

@@ -13,6 +13,10 @@
  *   number placed in `into` (0 on timeout or after `close`).
  * - Every `ref` handed out resolves through `seriesLabels` at least until the queue has
  *   read past it (a WAL tailer keeps series records until checkpointed).
+ * - `delivered(k)`, when implemented, is called by the queue with a growing `k` once
+ *   every sample of the first `k` non-empty reads has been sent (or dropped for good,
+ *   e.g. on a 4xx). A durable source records its position there, so that a restart
+ *   resumes after the last delivered read (at-least-once: a read in flight is resent).
  */
 import type { Labels } from '../labels.js';
 
@@ -43,6 +47,8 @@ export interface SampleSource {
   seriesLabels(ref: number): Labels | undefined;
   /** Samples waiting to be read, or -1 when the source cannot tell. */
   pending(): number;
+  /** Optional: the first `reads` non-empty reads are delivered (see the contract above). */
+  delivered?(reads: number): void;
   /** Wakes a waiting `read` (which resolves 0); later reads resolve 0 at once. */
   close(): void;
 }
