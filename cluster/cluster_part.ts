@@ -4,7 +4,8 @@
  * mounts the REST API (`/api`, `/apis`, Kubernetes' paths), starts the
  * controller manager (scheduler and controllers under leader election, so of
  * several servers on one store only one acts) and registers the cluster-state
- * metrics on a prom-client registry. Everything stops when the server closes
+ * metrics on a prom-client registry. It also registers the `vigil_sd_configs`
+ * discovery provider (cluster/discovery.ts) for this cluster. Everything stops when the server closes
  * (fastify `onClose`): the manager first (releasing leadership at once), then
  * the store.
  *
@@ -28,6 +29,8 @@ import { type ControllerManagerOptions, ControllerManager } from './controllers/
 import { registerManagerMetrics } from './controllers/manager_metrics.js';
 import { informerSource, registerClusterStateMetrics } from './state_metrics.js';
 import { defaultStoreUrl } from './store/open_store.js';
+import { clusterDiscovery, registerClusterDiscovery } from '../scrape/discovery/cluster_discovery.js';
+import { VigilClusterDiscovery } from './discovery.js';
 
 export interface ClusterPartOptions {
   /** Store URL; default the `--cluster.store` flag, else `sqlite://<tsdb path>/cluster.db`. */
@@ -74,6 +77,9 @@ export function clusterPart(opts: ClusterPartOptions = {}): ClusterPart {
       const opened = await openClusterApi(url, { ...(opts.api ?? {}), logger: log });
       api = opened;
       await opened.register(app);
+      // `vigil_sd_configs` of this process's scrape jobs discover this cluster.
+      const discovery = new VigilClusterDiscovery({ registry: opened.registry });
+      registerClusterDiscovery(discovery);
       if (opts.noControllers !== true) {
         const m = new ControllerManager(opened.registry, {
           identity: `${hostname()}_${process.pid}`,
@@ -87,6 +93,7 @@ export function clusterPart(opts: ClusterPartOptions = {}): ClusterPart {
         log.info('cluster controller manager started', { identity: m.identity, leading: m.isLeading(), store: url });
       }
       app.addHook('onClose', async () => {
+        if (clusterDiscovery() === discovery) registerClusterDiscovery(null);
         if (manager !== null) await manager.stop();
         await opened.close();
       });
