@@ -45,6 +45,8 @@ export interface ServerFlags {
   readonly noLockfile: boolean;
   /** `--cluster.store`: `sqlite://PATH` or `etcd://HOST:PORT`; '' = `sqlite://<storage.tsdb.path>/cluster.db`. */
   readonly clusterStore: string;
+  /** `--[no-]cluster.local-agent` (default true): run a node agent for this machine against this server's API. */
+  readonly clusterLocalAgent: boolean;
   /** `--web.listen-address`. */
   readonly listenAddress: ListenAddress;
   /** `--web.config.file`: TLS and authentication (cmd/web_config.ts); '' = plain HTTP, no authentication. */
@@ -114,6 +116,12 @@ export const SERVER_FLAGS: readonly FlagSpec[] = [
     kind: 'string',
     placeholder: 'URL',
     help: 'Cluster manager store: sqlite://PATH or etcd://HOST:PORT. Default: sqlite://<storage.tsdb.path>/cluster.db.',
+  },
+  {
+    name: 'cluster.local-agent',
+    kind: 'bool',
+    default: 'true',
+    help: 'Run a node agent for this machine (node name = host name) against this server; --no-cluster.local-agent turns it off.',
   },
   {
     name: 'web.listen-address',
@@ -209,7 +217,11 @@ export function serverFlagsFrom(args: ParsedArgs): ServerFlags {
     if (typeof v === 'string') return v;
     return SPEC_BY_NAME.get(name)?.default ?? '';
   };
-  const bool = (name: string): boolean => args.values.get(name) === true;
+  // A bool flag not given takes its table default ('true' for the few that default on).
+  const bool = (name: string): boolean => {
+    const v = args.values.get(name);
+    return v === undefined ? SERVER_FLAGS.find((f) => f.name === name)?.default === 'true' : v === true;
+  };
 
   const retentionTimeGiven = args.values.has('storage.tsdb.retention.time');
   const retentionSizeBytes = parseByteSize('storage.tsdb.retention.size', str('storage.tsdb.retention.size'));
@@ -240,6 +252,7 @@ export function serverFlagsFrom(args: ParsedArgs): ServerFlags {
     walSyncIntervalMs: durationFlag('storage.tsdb.wal-sync-interval', str('storage.tsdb.wal-sync-interval')),
     noLockfile: bool('storage.tsdb.no-lockfile'),
     clusterStore: str('cluster.store'),
+    clusterLocalAgent: bool('cluster.local-agent'),
     listenAddress,
     webConfigFile: str('web.config.file'),
     enableLifecycle: bool('web.enable-lifecycle'),

@@ -43,6 +43,9 @@ import type { Server as HttpsServer } from 'node:https';
 /** Called with the new configuration on start-up and on every reload that parsed. Throw to report failure. */
 export type ConfigReloadHook = (cfg: VigilConfig) => void | Promise<void>;
 
+/** Called once the server is ready, with its own URL. */
+export type ReadyHook = (info: { readonly url: string }) => void | Promise<void>;
+
 /** What a part's wiring receives. */
 export interface PartContext {
   readonly flags: ServerFlags;
@@ -56,6 +59,12 @@ export interface PartContext {
   config(): VigilConfig;
   /** Runs `hook` on start-up (after storage opens) and after every successfully parsed reload, in registration order. */
   onConfigReload(name: string, hook: ConfigReloadHook): void;
+  /**
+   * Runs `hook` once, right after the server became ready (listening, storage open, configuration
+   * applied), with the server's own URL (`http(s)://host:port<prefix>`). A hook that throws is
+   * logged and does not stop the server. Work started here is stopped in a fastify `preClose` hook.
+   */
+  onReady(name: string, hook: ReadyHook): void;
   isReady(): boolean;
   /** The registry behind `/metrics`; parts register their own metrics on it (Prometheus names where they exist). */
   readonly metrics: Registry;
@@ -142,6 +151,7 @@ export async function startServer(flags: ServerFlags, opts: StartServerOptions =
   let ready = false;
   let closing: Promise<void> | null = null;
   const hooks: { name: string; hook: ConfigReloadHook }[] = [];
+  const readyHooks: { name: string; hook: ReadyHook }[] = [];
 
   // The web config (TLS, users, tokens) is checked before anything listens, like the main config.
   const webConfig = flags.webConfigFile === '' ? null : await WebConfigSource.open(flags.webConfigFile, logger.child({ component: 'web' }));
@@ -276,6 +286,9 @@ export async function startServer(flags: ServerFlags, opts: StartServerOptions =
     onConfigReload: (hookName, hook) => {
       hooks.push({ name: hookName, hook });
     },
+    onReady: (hookName, hook) => {
+      readyHooks.push({ name: hookName, hook });
+    },
     isReady: () => ready,
     metrics,
     addMetricsText: (source) => {
@@ -361,8 +374,16 @@ export async function startServer(flags: ServerFlags, opts: StartServerOptions =
 
   const host = flags.listenAddress.host;
   const urlHost = host === '' || host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
+  const url = `${tls === null ? 'http' : 'https'}://${urlHost}:${port}${prefix}`;
+  for (const { name, hook } of readyHooks) {
+    try {
+      await hook({ url });
+    } catch (e) {
+      logger.error('A start-up task after readiness failed; the server keeps running without it', { part: name, err: e instanceof Error ? e.message : String(e) });
+    }
+  }
   return {
-    url: `${tls === null ? 'http' : 'https'}://${urlHost}:${port}${prefix}`,
+    url,
     port,
     app,
     logger,
