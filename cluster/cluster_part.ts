@@ -128,12 +128,12 @@ export function clusterPart(opts: ClusterPartOptions = {}): ClusterPart {
           }
           agent = a;
           log.info('local node agent started', { node: over.nodeName ?? hostname().toLowerCase(), port: a.port, isolation: a.isolation });
-        });
-        // Before the HTTP server closes: the agent's watches are open requests to it.
-        app.addHook('preClose', async () => {
-          const a = agent;
-          agent = null;
-          if (a !== null) await a.stop();
+          // Called by the server's close() while its API still answers (the agent's watches are requests to it).
+          return async () => {
+            agent = null;
+            await a.stop();
+            log.info('local node agent stopped');
+          };
         });
       }
       app.addHook('onClose', async () => {
