@@ -18,7 +18,7 @@ test('the cluster part serves the API, runs the controllers on the default SQLit
   const flags = serverFlagsFrom(
     parseCommandArgs(['--web.listen-address=127.0.0.1:0', `--config.file=${cfg}`, `--storage.tsdb.path=${join(dir, 'data')}`], SERVER_FLAGS, { min: 0, max: 0 }),
   );
-  const part = clusterPart();
+  const part = clusterPart({ localAgent: false });
   const s = await startServer(flags, { logger: new StructuredLogger({ level: 'error', caller: false, sink: { write: () => {} } }), baseParts: [part] });
   t.after(() => s.close());
   assert.ok(existsSync(join(dir, 'data', 'cluster.db')), 'SQLite store next to the TSDB by default');

@@ -4,9 +4,11 @@
  * mounts the REST API (`/api`, `/apis`, Kubernetes' paths), starts the
  * controller manager (scheduler and controllers under leader election, so of
  * several servers on one store only one acts) and registers the cluster-state
- * metrics on a prom-client registry. Everything stops when the server closes
+ * metrics on a prom-client registry. It also registers the `vigil_sd_configs`
+ * discovery provider (cluster/discovery.ts) for this cluster. Everything stops when the server closes
  * (fastify `onClose`): the manager first (releasing leadership at once), then
- * the store.
+ * the store. Unless `--no-cluster.local-agent`, once the server is ready it also
+ * runs a node agent for this machine against its own API (stopped first on close).
  *
  * Wiring (cmd/server.ts):
  *
@@ -20,6 +22,7 @@
  * and serve it on the server's `/metrics`.
  */
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Registry as PromRegistry } from 'prom-client';
 import type { PartContext, ServerPart } from '../cmd/server.js';
@@ -28,6 +31,10 @@ import { type ControllerManagerOptions, ControllerManager } from './controllers/
 import { registerManagerMetrics } from './controllers/manager_metrics.js';
 import { informerSource, registerClusterStateMetrics } from './state_metrics.js';
 import { defaultStoreUrl } from './store/open_store.js';
+import { clusterDiscovery, registerClusterDiscovery } from '../scrape/discovery/cluster_discovery.js';
+import { VigilClusterDiscovery } from './discovery.js';
+import { ApiClient } from './agent/api_client.js';
+import { NodeAgent, type NodeAgentOptions } from './agent/node_agent.js';
 
 export interface ClusterPartOptions {
   /** Store URL; default the `--cluster.store` flag, else `sqlite://<tsdb path>/cluster.db`. */
@@ -40,6 +47,12 @@ export interface ClusterPartOptions {
   manager?: Omit<ControllerManagerOptions, 'logger'>;
   /** Do not run controllers here (API only). Default false. */
   noControllers?: boolean;
+  /**
+   * The node agent for this machine, started once the server is ready: `false` = none,
+   * `true` = defaults, or options overriding the defaults (node name = host name, data in
+   * `<tsdb path>/agent`, HTTP on 127.0.0.1 with a free port). Default: `--cluster.local-agent`.
+   */
+  localAgent?: boolean | Partial<Omit<NodeAgentOptions, 'client'>>;
 }
 
 /** The part plus what it opened (set once `register` ran), for the composition root and tests. */
@@ -47,6 +60,8 @@ export interface ClusterPart extends ServerPart {
   readonly metrics: PromRegistry;
   api(): ClusterApi | null;
   manager(): ControllerManager | null;
+  /** The local node agent once started (null when disabled, not started yet, or failed to start). */
+  agent(): NodeAgent | null;
 }
 
 /** The store URL for the server's flags: `--cluster.store`, else SQLite next to the TSDB. */
@@ -60,6 +75,7 @@ export function clusterPart(opts: ClusterPartOptions = {}): ClusterPart {
   let metrics = opts.metrics ?? new PromRegistry();
   let api: ClusterApi | null = null;
   let manager: ControllerManager | null = null;
+  let agent: NodeAgent | null = null;
   return {
     name: 'cluster',
     get metrics() {
@@ -67,6 +83,7 @@ export function clusterPart(opts: ClusterPartOptions = {}): ClusterPart {
     },
     api: () => api,
     manager: () => manager,
+    agent: () => agent,
     async register(app: FastifyInstance, ctx: PartContext): Promise<void> {
       if (opts.metrics === undefined) metrics = ctx.metrics;
       const url = opts.storeUrl ?? clusterStoreUrl(ctx.flags);
@@ -74,6 +91,9 @@ export function clusterPart(opts: ClusterPartOptions = {}): ClusterPart {
       const opened = await openClusterApi(url, { ...(opts.api ?? {}), logger: log });
       api = opened;
       await opened.register(app);
+      // `vigil_sd_configs` of this process's scrape jobs discover this cluster.
+      const discovery = new VigilClusterDiscovery({ registry: opened.registry });
+      registerClusterDiscovery(discovery);
       if (opts.noControllers !== true) {
         const m = new ControllerManager(opened.registry, {
           identity: `${hostname()}_${process.pid}`,
@@ -86,7 +106,38 @@ export function clusterPart(opts: ClusterPartOptions = {}): ClusterPart {
         await m.start();
         log.info('cluster controller manager started', { identity: m.identity, leading: m.isLeading(), store: url });
       }
+      const la = opts.localAgent ?? ctx.flags.clusterLocalAgent;
+      if (la !== false && ctx.flags.webConfigFile !== '') {
+        log.warn('the local node agent does not run when --web.config.file is set (it has no credentials); run `vigil agent` with credentials instead');
+      } else if (la !== false) {
+        const over = la === true ? {} : la;
+        ctx.onReady('cluster-local-agent', async ({ url }) => {
+          const a = new NodeAgent({
+            nodeName: hostname().toLowerCase(),
+            dataDir: join(ctx.flags.storagePath, 'agent'),
+            listenAddress: '127.0.0.1:0',
+            logger: log.child({ component: 'local-agent' }),
+            ...over,
+            client: new ApiClient(url),
+          });
+          try {
+            await a.start();
+          } catch (e) {
+            await a.stop().catch(() => undefined);
+            throw e;
+          }
+          agent = a;
+          log.info('local node agent started', { node: over.nodeName ?? hostname().toLowerCase(), port: a.port, isolation: a.isolation });
+          // Called by the server's close() while its API still answers (the agent's watches are requests to it).
+          return async () => {
+            agent = null;
+            await a.stop();
+            log.info('local node agent stopped');
+          };
+        });
+      }
       app.addHook('onClose', async () => {
+        if (clusterDiscovery() === discovery) registerClusterDiscovery(null);
         if (manager !== null) await manager.stop();
         await opened.close();
       });

@@ -58,7 +58,7 @@ test('control plane and two node agents: placement, readiness, endpoints, proxyi
   const cfg = join(dir, 'vigil.yml');
   writeFileSync(cfg, 'global:\n  scrape_interval: 15s\n');
   const flags = serverFlagsFrom(parseCommandArgs(['--web.listen-address=127.0.0.1:0', `--config.file=${cfg}`, `--storage.tsdb.path=${join(dir, 'data')}`], SERVER_FLAGS, { min: 0, max: 0 }));
-  const part = clusterPart();
+  const part = clusterPart({ localAgent: false });
   const server = await startServer(flags, { logger: new StructuredLogger({ level: 'error', caller: false, sink: { write: () => {} } }), baseParts: [part] });
   const agents: NodeAgent[] = [];
   t.after(async () => {

@@ -287,7 +287,7 @@ test('external label values expand environment variables as Prometheus does', ()
   assert.equal(config.global.externalLabels.get('region'), 'eu');
 });
 
-test('the embedded default scrapes Vigil itself and matches its dumped example', () => {
+test('the embedded default scrapes Vigil itself and its cluster; without the cluster jobs it matches its dumped example', () => {
   const c = embeddedDefaultConfig(9123);
   assert.equal(c.file, EMBEDDED_CONFIG_FILE);
   assert.equal(c.global.scrapeInterval, 15_000);
@@ -297,12 +297,21 @@ test('the embedded default scrapes Vigil itself and matches its dumped example',
     [
       ['vigil', '/metrics'],
       ['demo', '/demo/metrics'],
+      ['vigil-nodes', '/metrics'],
+      ['vigil-pods', '/metrics'],
     ],
+  );
+  assert.deepEqual(c.scrapeConfigs[2]!.vigilSdConfigs, [{ role: 'node', namespaces: [], server: '' }]);
+  assert.deepEqual(c.scrapeConfigs[3]!.vigilSdConfigs, [{ role: 'pod', namespaces: [], server: '' }]);
+  assert.deepEqual(
+    embeddedDefaultConfig(9123, { cluster: false }).scrapeConfigs.map((j) => j.jobName),
+    ['vigil', 'demo'],
   );
   assert.deepEqual(c.scrapeConfigs[0]!.staticConfigs, [{ targets: ['localhost:9123'], labels: {} }]);
   assert.deepEqual(c.scrapeConfigs[1]!.staticConfigs, [{ targets: ['localhost:9123'], labels: {} }]);
   assert.equal(c.original, embeddedDefaultConfigText(9123));
-  assert.equal(readFileSync(join(VALID, 'embedded_default.yml'), 'utf8'), embeddedDefaultConfigText(9090));
+  // The dumped example is plain Prometheus configuration (real Prometheus reads it in the differential tests).
+  assert.equal(readFileSync(join(VALID, 'embedded_default.yml'), 'utf8'), embeddedDefaultConfigText(9090, { cluster: false }));
 });
 
 test('configToYaml prints the effective configuration, which parses back to the same configuration', async () => {

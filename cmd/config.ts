@@ -254,8 +254,61 @@ export async function loadConfigFile(path: string): Promise<{ config: VigilConfi
   return { config: merged.config, warnings: [...parsed.warnings, ...merged.warnings] };
 }
 
-/** The YAML of the built-in default configuration (see `embeddedDefaultConfig`). */
-export function embeddedDefaultConfigText(listenPort: number): string {
+/**
+ * The jobs of the embedded default that scrape the server's own cluster through
+ * `vigil_sd_configs`: every node agent's `/metrics`, and pods annotated
+ * `prometheus.io/scrape: "true"` with `prometheus.io/path`, `prometheus.io/port` and
+ * `prometheus.io/scheme` overriding path, port and scheme, as in Prometheus's classic
+ * Kubernetes example configuration.
+ */
+const CLUSTER_JOBS: readonly string[] = [
+  "  # The cluster's nodes: each node agent's /metrics.",
+  '  - job_name: vigil-nodes',
+  '    vigil_sd_configs:',
+  '      - role: node',
+  '    relabel_configs:',
+  '      - action: labelmap',
+  '        regex: __meta_vigil_node_label_(.+)',
+  '  # Pods that ask for it with the annotation prometheus.io/scrape: "true".',
+  '  - job_name: vigil-pods',
+  '    vigil_sd_configs:',
+  '      - role: pod',
+  '    relabel_configs:',
+  '      - source_labels: [__meta_vigil_pod_annotation_prometheus_io_scrape]',
+  '        action: keep',
+  "        regex: 'true'",
+  '      - source_labels: [__meta_vigil_pod_phase]',
+  '        action: drop',
+  '        regex: Pending|Succeeded|Failed',
+  '      - source_labels: [__meta_vigil_pod_annotation_prometheus_io_scheme]',
+  '        action: replace',
+  '        regex: (https?)',
+  '        target_label: __scheme__',
+  '      - source_labels: [__meta_vigil_pod_annotation_prometheus_io_path]',
+  '        action: replace',
+  '        regex: (.+)',
+  '        target_label: __metrics_path__',
+  '      - source_labels: [__address__, __meta_vigil_pod_annotation_prometheus_io_port]',
+  '        action: replace',
+  "        regex: '([^:]+)(?::\\d+)?;(\\d+)'",
+  '        replacement: $1:$2',
+  '        target_label: __address__',
+  '      - action: labelmap',
+  '        regex: __meta_vigil_pod_label_(.+)',
+  '      - source_labels: [__meta_vigil_namespace]',
+  '        target_label: namespace',
+  '      - source_labels: [__meta_vigil_pod_name]',
+  '        target_label: pod',
+  '      - source_labels: [__meta_vigil_pod_node_name]',
+  '        target_label: node',
+];
+
+/**
+ * The YAML of the built-in default configuration (see `embeddedDefaultConfig`).
+ * `cluster: false` leaves out the cluster jobs: what remains is plain Prometheus
+ * configuration (test/configs/valid/embedded_default.yml).
+ */
+export function embeddedDefaultConfigText(listenPort: number, opts: { cluster?: boolean } = {}): string {
   return [
     '# Vigil built-in default configuration, used when --config.file was not given',
     '# and ./prometheus.yml does not exist.',
@@ -273,18 +326,20 @@ export function embeddedDefaultConfigText(listenPort: number): string {
     '    metrics_path: /demo/metrics',
     '    static_configs:',
     `      - targets: ['localhost:${listenPort}']`,
+    ...(opts.cluster === false ? [] : CLUSTER_JOBS),
     '',
   ].join('\n');
 }
 
 /**
  * The configuration used when `--config.file` was not given and ./prometheus.yml does
- * not exist: Prometheus's global defaults and two jobs scraping this server at
+ * not exist: Prometheus's global defaults and jobs scraping this server at
  * `localhost:<listenPort>`: `vigil` (its own `/metrics`) and `demo` (the built-in demo
- * exporter at `/demo/metrics`).
+ * exporter at `/demo/metrics`); unless `cluster: false`, also `vigil-nodes` (the
+ * cluster's node agents) and `vigil-pods` (annotated pods).
  */
-export function embeddedDefaultConfig(listenPort: number): VigilConfig {
-  return parseConfig(embeddedDefaultConfigText(listenPort), EMBEDDED_CONFIG_FILE).config;
+export function embeddedDefaultConfig(listenPort: number, opts: { cluster?: boolean } = {}): VigilConfig {
+  return parseConfig(embeddedDefaultConfigText(listenPort, opts), EMBEDDED_CONFIG_FILE).config;
 }
 
 /** The `global` section as Prometheus prints it. */

@@ -47,6 +47,8 @@ export interface ServerFlags {
   readonly clusterStore: string;
   /** `--cluster.actions.dry-run`: alert-driven cluster actions are recorded but change nothing. */
   readonly clusterActionsDryRun: boolean;
+  /** `--[no-]cluster.local-agent` (default true): run a node agent for this machine against this server's API. */
+  readonly clusterLocalAgent: boolean;
   /** `--web.listen-address`. */
   readonly listenAddress: ListenAddress;
   /** `--web.config.file`: TLS and authentication (cmd/web_config.ts); '' = plain HTTP, no authentication. */
@@ -118,6 +120,12 @@ export const SERVER_FLAGS: readonly FlagSpec[] = [
     help: 'Cluster manager store: sqlite://PATH or etcd://HOST:PORT. Default: sqlite://<storage.tsdb.path>/cluster.db.',
   },
   { name: 'cluster.actions.dry-run', kind: 'bool', help: 'Record the cluster actions of firing alerts (Events, audit log, metrics) without changing anything.' },
+  {
+    name: 'cluster.local-agent',
+    kind: 'bool',
+    default: 'true',
+    help: 'Run a node agent for this machine (node name = host name) against this server; --no-cluster.local-agent turns it off.',
+  },
   {
     name: 'web.listen-address',
     kind: 'string',
@@ -212,7 +220,11 @@ export function serverFlagsFrom(args: ParsedArgs): ServerFlags {
     if (typeof v === 'string') return v;
     return SPEC_BY_NAME.get(name)?.default ?? '';
   };
-  const bool = (name: string): boolean => args.values.get(name) === true;
+  // A bool flag not given takes its table default ('true' for the few that default on).
+  const bool = (name: string): boolean => {
+    const v = args.values.get(name);
+    return v === undefined ? SERVER_FLAGS.find((f) => f.name === name)?.default === 'true' : v === true;
+  };
 
   const retentionTimeGiven = args.values.has('storage.tsdb.retention.time');
   const retentionSizeBytes = parseByteSize('storage.tsdb.retention.size', str('storage.tsdb.retention.size'));
@@ -244,6 +256,7 @@ export function serverFlagsFrom(args: ParsedArgs): ServerFlags {
     noLockfile: bool('storage.tsdb.no-lockfile'),
     clusterStore: str('cluster.store'),
     clusterActionsDryRun: bool('cluster.actions.dry-run'),
+    clusterLocalAgent: bool('cluster.local-agent'),
     listenAddress,
     webConfigFile: str('web.config.file'),
     enableLifecycle: bool('web.enable-lifecycle'),

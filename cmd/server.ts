@@ -40,9 +40,16 @@ import { scrapePart } from '../scrape/scrape_part.js';
 import { registerWebAuth, WebConfigSource } from './web_auth.js';
 import { httpsOptions, installTlsReload } from './web_tls.js';
 import type { Server as HttpsServer } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 
 /** Called with the new configuration on start-up and on every reload that parsed. Throw to report failure. */
 export type ConfigReloadHook = (cfg: VigilConfig) => void | Promise<void>;
+
+/** Called once the server is ready, with its own URL. */
+export type ReadyHook = (info: { readonly url: string }) => undefined | ReadyStop | Promise<undefined | ReadyStop>;
+/** Returned by a `ReadyHook` to stop what it started. */
+export type ReadyStop = () => Promise<void>;
 
 /** What a part's wiring receives. */
 export interface PartContext {
@@ -57,6 +64,14 @@ export interface PartContext {
   config(): VigilConfig;
   /** Runs `hook` on start-up (after storage opens) and after every successfully parsed reload, in registration order. */
   onConfigReload(name: string, hook: ConfigReloadHook): void;
+  /**
+   * Runs `hook` once, right after the server became ready (listening, storage open, configuration
+   * applied), with the server's own URL (`http(s)://host:port<prefix>`). A hook that throws is
+   * logged and does not stop the server. A hook may return a stop function: `close()` calls it
+   * (latest first) before the server stops accepting requests, so work that talks to the server's
+   * own API (a local node agent) can finish cleanly.
+   */
+  onReady(name: string, hook: ReadyHook): void;
   isReady(): boolean;
   /** The registry behind `/metrics`; parts register their own metrics on it (Prometheus names where they exist). */
   readonly metrics: Registry;
@@ -157,6 +172,8 @@ export async function startServer(flags: ServerFlags, opts: StartServerOptions =
   let ready = false;
   let closing: Promise<void> | null = null;
   const hooks: { name: string; hook: ConfigReloadHook }[] = [];
+  const readyHooks: { name: string; hook: ReadyHook }[] = [];
+  const readyStops: { name: string; stop: ReadyStop }[] = [];
 
   // The web config (TLS, users, tokens) is checked before anything listens, like the main config.
   const webConfig = flags.webConfigFile === '' ? null : await WebConfigSource.open(flags.webConfigFile, logger.child({ component: 'web' }));
@@ -182,6 +199,25 @@ export async function startServer(flags: ServerFlags, opts: StartServerOptions =
     http: httpOptions,
   }) as unknown as FastifyInstance;
   if (flags.maxConnections > 0) app.server.maxConnections = flags.maxConnections;
+  // Requests in flight per connection: on shutdown, connections with none are closed even when
+  // Node does not count them idle (keep-alive sockets whose last response was hijacked, such as
+  // a cluster watch), so close() waits only for real in-flight requests.
+  // Keyed by the socket requests arrive on (the TLS socket under HTTPS), from the moment it connects.
+  const inFlight = new Map<Socket, number>();
+  const track = (sock: Socket): void => {
+    if (inFlight.has(sock)) return;
+    inFlight.set(sock, 0);
+    sock.once('close', () => inFlight.delete(sock));
+  };
+  app.server.on(tls === null ? 'connection' : 'secureConnection', track);
+  app.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const sock = req.socket;
+    track(sock);
+    inFlight.set(sock, (inFlight.get(sock) ?? 0) + 1);
+    res.once('close', () => {
+      if (inFlight.has(sock)) inFlight.set(sock, Math.max(0, (inFlight.get(sock) ?? 1) - 1));
+    });
+  });
   const webLogger = logger.child({ component: 'web' });
   const prefix = flags.routePrefix === '/' ? '' : flags.routePrefix;
   if (webConfig !== null) {
@@ -249,12 +285,25 @@ export async function startServer(flags: ServerFlags, opts: StartServerOptions =
     if (closing !== null) return closing;
     closing = (async () => {
       logger.info('Stopping Vigil');
+      // What ready hooks started may use the server's own API: stop it while the API still answers.
+      for (const { name, stop } of readyStops.splice(0).reverse()) {
+        try {
+          await stop();
+        } catch (e) {
+          logger.error('Stopping a start-up task failed', { part: name, err: e instanceof Error ? e.message : String(e) });
+        }
+      }
       ready = false;
       // In-flight requests get a grace period; then slow clients are cut off so shutdown is bounded.
       const force = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
       force.unref();
+      const sweep = setInterval(() => {
+        for (const [sock, n] of inFlight) if (n === 0) sock.destroy();
+      }, 100);
+      sweep.unref();
       await app.close();
       clearTimeout(force);
+      clearInterval(sweep);
       if (storage !== null) {
         await storage.close();
         logger.info('Storage closed');
@@ -290,6 +339,9 @@ export async function startServer(flags: ServerFlags, opts: StartServerOptions =
     config: () => current,
     onConfigReload: (hookName, hook) => {
       hooks.push({ name: hookName, hook });
+    },
+    onReady: (hookName, hook) => {
+      readyHooks.push({ name: hookName, hook });
     },
     isReady: () => ready,
     metrics,
@@ -376,8 +428,17 @@ export async function startServer(flags: ServerFlags, opts: StartServerOptions =
 
   const host = flags.listenAddress.host;
   const urlHost = host === '' || host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
+  const url = `${tls === null ? 'http' : 'https'}://${urlHost}:${port}${prefix}`;
+  for (const { name, hook } of readyHooks) {
+    try {
+      const stop = await hook({ url });
+      if (typeof stop === 'function') readyStops.push({ name, stop });
+    } catch (e) {
+      logger.error('A start-up task after readiness failed; the server keeps running without it', { part: name, err: e instanceof Error ? e.message : String(e) });
+    }
+  }
   return {
-    url: `${tls === null ? 'http' : 'https'}://${urlHost}:${port}${prefix}`,
+    url,
     port,
     app,
     logger,

@@ -1,7 +1,7 @@
 /**
  * Service discovery configuration blocks, shared by `scrape_configs` and
- * `alerting.alertmanagers`: `static_configs`, `file_sd_configs` and `http_sd_configs`
- * are implemented; Prometheus's other mechanisms (`kubernetes_sd_configs`,
+ * `alerting.alertmanagers`: `static_configs`, `file_sd_configs`, `http_sd_configs` and
+ * `vigil_sd_configs` (a Vigil cluster's nodes, pods, services, endpoints) are implemented; Prometheus's other mechanisms (`kubernetes_sd_configs`,
  * `consul_sd_configs`, `dns_sd_configs`, `ec2_sd_configs`, ...) are accepted with a
  * warning naming them and discover nothing.
  */
@@ -15,6 +15,7 @@ import {
   parseHttpClientConfig,
 } from './http_client_config.js';
 import { formatDuration } from '../tsdb/duration.js';
+import type { ClusterRole } from './discovery/cluster_discovery.js';
 
 /** A static target group: `targets` are `host:port` addresses; `labels` apply to all of them. */
 export interface StaticConfig {
@@ -38,18 +39,31 @@ export interface HttpSdConfig {
   httpClientConfig: HttpClientConfig;
 }
 
+/** `vigil_sd_configs`: objects of a Vigil cluster (see scrape/discovery/cluster_discovery.ts). */
+export interface VigilSdConfig {
+  role: ClusterRole;
+  /** `namespaces: {names: [...]}` (Kubernetes SD's form) or a plain list; empty = all. */
+  namespaces: string[];
+  /** The cluster's API server URL; '' = this server's own cluster. */
+  server: string;
+}
+
 /** The discovery blocks of one scrape config or Alertmanager config. */
 export interface DiscoveryConfigs {
   staticConfigs: StaticConfig[];
   fileSdConfigs: FileSdConfig[];
   httpSdConfigs: HttpSdConfig[];
+  /** Absent in configurations built before cluster discovery existed: read as none. */
+  vigilSdConfigs?: VigilSdConfig[];
 }
+
+const CLUSTER_ROLES: readonly ClusterRole[] = ['node', 'pod', 'service', 'endpoints'];
 
 export const DEFAULT_FILE_SD_REFRESH_MS = 5 * 60_000;
 export const DEFAULT_HTTP_SD_REFRESH_MS = 60_000;
 
 /** Discovery fields Vigil implements. */
-export const DISCOVERY_FIELDS: readonly string[] = ['static_configs', 'file_sd_configs', 'http_sd_configs'];
+export const DISCOVERY_FIELDS: readonly string[] = ['static_configs', 'file_sd_configs', 'http_sd_configs', 'vigil_sd_configs'];
 
 /** Prometheus's other service discovery mechanisms: accepted with a warning. */
 export const DISCOVERY_UNIMPLEMENTED: readonly string[] = [
@@ -148,7 +162,26 @@ export function parseDiscoveryConfigs(r: MapReader, dir: string, checkAddresses:
       httpClientConfig: parseHttpClientConfig(h, dir),
     };
   });
-  return { staticConfigs, fileSdConfigs, httpSdConfigs };
+  const vigilSdConfigs = r.mapList('vigil_sd_configs', 'vigil_sd config').map((v): VigilSdConfig => {
+    v.fields(['role', 'namespaces', 'server']);
+    const role = v.str('role');
+    if (role === '') throw v.errorAt('role', 'missing_field', `vigil service discovery needs a role (one of ${CLUSTER_ROLES.join(', ')})`);
+    if (!(CLUSTER_ROLES as readonly string[]).includes(role)) {
+      throw v.valueError('role', 'bad_value', `expected a role of ${CLUSTER_ROLES.join(', ')}, received ${JSON.stringify(role)}`);
+    }
+    let namespaces: string[] = [];
+    const ns = v.map('namespaces');
+    if (ns !== null) {
+      ns.fields(['names']);
+      namespaces = ns.strList('names');
+    }
+    const server = v.str('server');
+    if (server !== '' && !/^https?:\/\/[^/?#]+/.test(server)) {
+      throw v.valueError('server', 'bad_value', `expected an http or https URL with a host, received ${JSON.stringify(server)}`);
+    }
+    return { role: role as ClusterRole, namespaces, server };
+  });
+  return { staticConfigs, fileSdConfigs, httpSdConfigs, vigilSdConfigs };
 }
 
 /** The discovery blocks as Prometheus prints them (empty ones left out). */
@@ -163,6 +196,14 @@ export function discoveryConfigsToYaml(d: DiscoveryConfigs): Record<string, unkn
       refresh_interval: formatDuration(h.refreshInterval),
       url: h.url,
     }));
+  }
+  if ((d.vigilSdConfigs ?? []).length > 0) {
+    o.vigil_sd_configs = (d.vigilSdConfigs ?? []).map((v) => {
+      const y: Record<string, unknown> = { role: v.role };
+      if (v.namespaces.length > 0) y.namespaces = { names: [...v.namespaces] };
+      if (v.server !== '') y.server = v.server;
+      return y;
+    });
   }
   if (d.staticConfigs.length > 0) {
     o.static_configs = d.staticConfigs.map((s) => {

@@ -96,7 +96,7 @@ test('server, three agents and ctl as separate processes: run, scale 1 → 4 →
   const apiPort = await new PortAllocator(53000, 53499).allocate();
   const svcPort = await new PortAllocator(53500, 53999).allocate();
   const url = `http://127.0.0.1:${apiPort}`;
-  procs.push(start('server', ['server', `--web.listen-address=127.0.0.1:${apiPort}`, `--config.file=${cfg}`, `--storage.tsdb.path=${join(dir, 'data')}`, '--log.level=warn']));
+  procs.push(start('server', ['server', `--web.listen-address=127.0.0.1:${apiPort}`, `--config.file=${cfg}`, `--storage.tsdb.path=${join(dir, 'data')}`, '--log.level=warn', '--no-cluster.local-agent']));
   await waitFor('the server API', async () => (await fetch(`${url}/api/v1/nodes`)).ok, 30_000, diag);
 
   const nodes = ['node-a', 'node-b', 'node-c'];

@@ -103,7 +103,7 @@ describe('cluster views in Chromium', { skip: haveChromium ? false : `${CHROMIUM
   }
 
   before(async () => {
-    const s = await startUiServer([`--storage.tsdb.path=${join(dir, 'data')}`], [clusterPart(), metricsSeed]);
+    const s = await startUiServer([`--storage.tsdb.path=${join(dir, 'data')}`], [clusterPart({ localAgent: false }), metricsSeed]);
     server = s.server;
     close = s.close;
     const node = await req('POST', '/api/v1/nodes', { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' }, spec: {} });

@@ -185,7 +185,7 @@ export async function clusterApi(app: FastifyInstance, opts: ClusterApiOptions):
   if (allowAll) log?.warn('cluster API authorization is not configured: every request is allowed');
   const maxWatchSeconds = opts.maxWatchSeconds ?? 1800;
   const bodyLimit = opts.bodyLimit ?? 3 * 1024 * 1024;
-  /** Enders of the running watches, called when the server closes. */
+  /** Enders of the running watches, called when the server starts closing (preClose: server.close() would wait for them). */
   const watches = new Set<() => void>();
 
   app.addContentTypeParser(
@@ -219,6 +219,9 @@ export async function clusterApi(app: FastifyInstance, opts: ClusterApiOptions):
     return sendStatus(reply, new ApiError(code, reason, message));
   });
 
+  app.addHook('preClose', async () => {
+    for (const end of [...watches]) end();
+  });
   app.addHook('onClose', async () => {
     for (const end of [...watches]) end();
   });
@@ -313,7 +316,9 @@ export async function clusterApi(app: FastifyInstance, opts: ClusterApiOptions):
     // Hijack: the headers go out at once (clients see the watch started before the first event).
     reply.hijack();
     const res = reply.raw;
-    res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-cache', 'transfer-encoding': 'chunked' });
+    // connection: close — a watch holds its connection for minutes; when it ends (timeout, server
+    // closing) the socket goes too, so server.close() never waits on a finished watch's keep-alive.
+    res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-cache', 'transfer-encoding': 'chunked', connection: 'close' });
     res.flushHeaders();
     const end = () => {
       if (!res.writableEnded) res.end();

@@ -1,8 +1,11 @@
 /**
- * The hook through which Vigil's cluster manager will offer its objects as scrape
- * targets, the way Kubernetes SD does (`kubernetes_sd_configs` roles). Nothing here
- * discovers anything yet: the cluster part registers a provider, and a future
- * `vigil_sd_configs` block (or the cluster's own embedded job) asks it for a discoverer.
+ * The hook through which Vigil's cluster manager offers its objects as scrape
+ * targets, the way Kubernetes SD does (`kubernetes_sd_configs` roles): the cluster
+ * part registers a provider (cluster/discovery.ts) and each `vigil_sd_configs` block
+ * asks it for a discoverer.
+ *
+ * `vigil_sd_configs` blocks (scrape/discovery_config.ts) reach the provider through
+ * `discoverersFor`; with no provider registered they report an error and discover nothing.
  *
  * Contract for implementers (mirrors Kubernetes SD so relabel rules carry over):
  * - `node`: one target per node, `__address__` = the node's agent address; meta labels
@@ -29,6 +32,8 @@ export type ClusterRole = 'node' | 'pod' | 'service' | 'endpoints';
 export interface ClusterDiscoveryOptions {
   /** Namespaces to watch; empty = all. */
   readonly namespaces: readonly string[];
+  /** The cluster's API server URL; absent or '' = this server's own cluster. */
+  readonly server?: string;
 }
 
 /** Implemented by the cluster manager. */
