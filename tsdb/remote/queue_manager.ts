@@ -27,7 +27,7 @@ import { mergeLabels } from './read_codec.js';
 import { RemoteError } from './remote_error.js';
 import { SampleBatch, type SampleSource } from './sample_source.js';
 import { snappyEncode } from './snappy.js';
-import { relabelSeries } from './write_relabel.js';
+import { relabel } from '../../scrape/relabel.js';
 import type { RemoteWriter } from './write_client.js';
 
 interface Logger {
@@ -297,7 +297,7 @@ export class QueueManager {
     const raw = this.source.seriesLabels(ref);
     if (raw === undefined) return null;
     const withExternal = mergeLabels(raw, this.opts.externalLabels);
-    const relabeled = relabelSeries(withExternal, this.opts.relabel);
+    const relabeled = relabel(withExternal, this.opts.relabel);
     p = relabeled === null ? null : encodeLabels(relabeled);
     this.prepared.set(ref, p);
     return p;
