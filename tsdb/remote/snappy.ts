@@ -10,16 +10,9 @@
  *   produced must equal the declared length. snappyjs itself accepts a truncated stream
  *   and zero-fills the rest, which would hand garbage to the protobuf decoder.
  */
-import { createRequire } from 'node:module';
+// Types for snappyjs (CommonJS, no declarations of its own) are in tsdb/wal/snappyjs.d.ts.
+import snappyjs from 'snappyjs';
 import { RemoteError } from './remote_error.js';
-
-interface SnappyJs {
-  compress(input: Uint8Array): Uint8Array;
-  uncompress(input: Uint8Array, maxLength?: number): Uint8Array;
-}
-
-// snappyjs is CommonJS without type declarations.
-const snappyjs = createRequire(import.meta.url)('snappyjs') as SnappyJs;
 
 /**
  * The uncompressed length a snappy block declares, or throws `snappy_corrupt` when the
