@@ -16,12 +16,11 @@ import type { FastifyInstance } from 'fastify';
 import { parseCommandArgs } from '../cmd/cli.js';
 import { SERVER_FLAGS, serverFlagsFrom } from '../cmd/flags.js';
 import { StructuredLogger } from '../cmd/logger.js';
-import { type PartContext, type RunningServer, type ServerPart, startServer } from '../cmd/server.js';
-import { Engine } from '../query/engine.js';
-import { queryApiPlugin } from '../query/http.js';
+import { type RunningServer, type ServerPart, startServer } from '../cmd/server.js';
+import { queryPart } from '../query/query_part.js';
 import { MemoryStorage } from '../tsdb/memory_storage.js';
 import { Labels } from '../tsdb/labels.js';
-import { NO_REF, type Queryable, type Storage } from '../tsdb/storage.js';
+import { NO_REF, type Storage } from '../tsdb/storage.js';
 import { createUiServerPart } from '../ui/http.js';
 
 export const REPO_ROOT = process.env.VIGIL_REPO_ROOT ?? fileURLToPath(new URL('../..', import.meta.url));
@@ -170,21 +169,6 @@ export const tsdbStatusFixturePart: ServerPart = {
   name: 'ui-fixture-tsdb-status',
   async register(app: FastifyInstance): Promise<void> {
     app.get('/api/v1/status/tsdb', async () => ({ status: 'success', data: TSDB_STATUS }));
-  },
-};
-
-/** The query API over the server's storage (opened after the routes are registered). */
-export const queryPart: ServerPart = {
-  name: 'query',
-  async register(app: FastifyInstance, ctx: PartContext): Promise<void> {
-    const engine = new Engine({ timeoutMs: 30_000, maxSamples: 50_000_000, lookbackDeltaMs: 300_000, maxConcurrency: 8 });
-    const queryable: Queryable = { querier: (mint, maxt) => ctx.storage().querier(mint, maxt) };
-    // The server already parses form bodies (cmd/http/form_body.ts) and queryApiPlugin adds its own parser:
-    // give the plugin a scope without the server's so both can be registered.
-    await app.register(async (scope) => {
-      scope.removeContentTypeParser('application/x-www-form-urlencoded');
-      await queryApiPlugin(scope, { queryable, engine });
-    });
   },
 };
 
