@@ -41,17 +41,20 @@ class MemSeries {
 
   push(t: number, v: number): void {
     if (this.n === this.ts.length) {
-      const ts = new Float64Array(this.n * 2);
-      ts.set(this.ts);
-      const vs = new Float64Array(this.n * 2);
-      vs.set(this.vs);
-      this.ts = ts;
-      this.vs = vs;
+      this.ts = doubled(this.ts);
+      this.vs = doubled(this.vs);
     }
     this.ts[this.n] = t;
     this.vs[this.n] = v;
     this.n++;
   }
+}
+
+/** A copy of `a` in an array twice its length (growth of the append buffers). */
+function doubled(a: Float64Array): Float64Array {
+  const out = new Float64Array(a.length * 2);
+  out.set(a);
+  return out;
 }
 
 const f64 = new Float64Array(2);
@@ -170,12 +173,8 @@ class MemoryAppender implements Appender {
       throw duplicateSampleForTimestamp(s.labels, t);
     }
     if (this.n === this.ts.length) {
-      const ts = new Float64Array(this.n * 2);
-      ts.set(this.ts);
-      const vs = new Float64Array(this.n * 2);
-      vs.set(this.vs);
-      this.ts = ts;
-      this.vs = vs;
+      this.ts = doubled(this.ts);
+      this.vs = doubled(this.vs);
     }
     this.refs.push(s.ref);
     this.lastPending.set(s.ref, this.n);
