@@ -100,6 +100,7 @@ export class SqliteStore implements Store {
   private feedRevision: number;
   private readonly timers: NodeJS.Timeout[] = [];
   private isClosed = false;
+  private readonly statements = new Map<string, Database.Statement>();
 
   /** Opens (creating if needed) the database file at `path` in WAL mode. */
   constructor(path: string, opts: SqliteStoreOptions = {}) {
@@ -118,13 +119,23 @@ export class SqliteStore implements Store {
     if (sweep > 0) this.timers.push(setInterval(() => this.sweepLeases(), sweep).unref());
   }
 
+  /** The prepared statement for `sql`, compiled once per store (SQL text is a small fixed set). */
+  private stmt(sql: string): Database.Statement {
+    let st = this.statements.get(sql);
+    if (st === undefined) {
+      st = this.db.prepare(sql);
+      this.statements.set(sql, st);
+    }
+    return st;
+  }
+
   private revisionNow(): number {
-    const r = this.db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'kine'").get() as { seq: number } | undefined;
+    const r = this.stmt("SELECT seq FROM sqlite_sequence WHERE name = 'kine'").get() as { seq: number } | undefined;
     return r?.seq ?? 0;
   }
 
   private compactedAt(): number {
-    const r = this.db.prepare("SELECT value FROM meta WHERE key = 'compact_revision'").get() as { value: number } | undefined;
+    const r = this.stmt("SELECT value FROM meta WHERE key = 'compact_revision'").get() as { value: number } | undefined;
     return r?.value ?? 0;
   }
 
@@ -143,7 +154,7 @@ export class SqliteStore implements Store {
   }
 
   private latestRow(key: string, atRevision: number): Row | undefined {
-    return this.db.prepare('SELECT * FROM kine WHERE name = ? AND id <= ? ORDER BY id DESC LIMIT 1').get(key, atRevision) as
+    return this.stmt('SELECT * FROM kine WHERE name = ? AND id <= ? ORDER BY id DESC LIMIT 1').get(key, atRevision) as
       | Row
       | undefined;
   }
@@ -173,8 +184,7 @@ export class SqliteStore implements Store {
     const limit = opts.limit ?? 0;
     const from = opts.startAfter !== undefined && opts.startAfter > prefix ? opts.startAfter : prefix;
     const fromOp = opts.startAfter !== undefined && opts.startAfter >= prefix ? '>' : '>=';
-    const rows = this.db
-      .prepare(
+    const rows = this.stmt(
         `SELECT k.* FROM kine k JOIN (SELECT name, MAX(id) AS id FROM kine WHERE name ${fromOp} ? AND name < ? AND id <= ? GROUP BY name) m ON k.id = m.id
          WHERE k.deleted = 0 ORDER BY k.name ${limit > 0 ? 'LIMIT ?' : ''}`,
       )
@@ -216,8 +226,7 @@ export class SqliteStore implements Store {
         lease: kind === 'delete' ? prev!.lease : lease,
         value: value ?? prev!.value,
       };
-      this.db
-        .prepare(
+      this.stmt(
           'INSERT INTO kine (id, name, created, deleted, create_revision, prev_revision, lease, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
         )
         .run(row.id, row.name, row.created, row.deleted, row.create_revision, row.prev_revision, row.lease, row.value);
@@ -229,7 +238,7 @@ export class SqliteStore implements Store {
   }
 
   private requireLease(id: number): void {
-    const r = this.db.prepare('SELECT expires_at FROM leases WHERE id = ?').get(id) as { expires_at: number } | undefined;
+    const r = this.stmt('SELECT expires_at FROM leases WHERE id = ?').get(id) as { expires_at: number } | undefined;
     if (r === undefined || r.expires_at <= this.now()) throw leaseNotFound(id);
   }
 
@@ -258,7 +267,7 @@ export class SqliteStore implements Store {
   pump(): void {
     if (this.isClosed) return;
     for (;;) {
-      const rows = this.db.prepare(`${FEED_SELECT} WHERE k.id > ? ORDER BY k.id LIMIT 1000`).all(this.feedRevision) as Row[];
+      const rows = this.stmt(`${FEED_SELECT} WHERE k.id > ? ORDER BY k.id LIMIT 1000`).all(this.feedRevision) as Row[];
       if (rows.length === 0) return;
       for (const r of rows) {
         this.feedRevision = r.id;
@@ -285,8 +294,7 @@ export class SqliteStore implements Store {
       w.channel.fail(compacted(prefix, start, c));
       return w.channel;
     }
-    const rows = this.db
-      .prepare(`${FEED_SELECT} WHERE k.id > ? AND k.id <= ? AND k.name >= ? AND k.name < ? ORDER BY k.id`)
+    const rows = this.stmt(`${FEED_SELECT} WHERE k.id > ? AND k.id <= ? AND k.name >= ? AND k.name < ? ORDER BY k.id`)
       .all(start, this.feedRevision, prefix, prefixEnd(prefix)) as Row[];
     for (const r of rows) w.channel.push(toEvent(r));
     if (w.channel.open) this.watchers.add(w);
@@ -301,12 +309,11 @@ export class SqliteStore implements Store {
       if (revision <= this.compactedAt()) return;
       // Drop every row no read at a revision ≥ `revision` can see: rows superseded by a newer
       // row at or below it, and tombstones at or below it.
-      this.db
-        .prepare(
+      this.stmt(
           `DELETE FROM kine WHERE id <= ? AND (deleted = 1 OR id < (SELECT MAX(k2.id) FROM kine k2 WHERE k2.name = kine.name AND k2.id <= ?))`,
         )
         .run(revision, revision);
-      this.db.prepare("INSERT INTO meta (key, value) VALUES ('compact_revision', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(revision);
+      this.stmt("INSERT INTO meta (key, value) VALUES ('compact_revision', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(revision);
     });
     tx.immediate();
   }
@@ -314,14 +321,14 @@ export class SqliteStore implements Store {
   async grantLease(ttlSeconds: number): Promise<number> {
     this.checkOpen();
     if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1) throw new RangeError(`lease TTL must be an integer ≥ 1 second, got ${ttlSeconds}`);
-    const r = this.db.prepare('INSERT INTO leases (ttl, expires_at) VALUES (?, ?)').run(ttlSeconds, this.now() + ttlSeconds * 1000);
+    const r = this.stmt('INSERT INTO leases (ttl, expires_at) VALUES (?, ?)').run(ttlSeconds, this.now() + ttlSeconds * 1000);
     return Number(r.lastInsertRowid);
   }
 
   async keepAlive(lease: number): Promise<void> {
     this.checkOpen();
     const now = this.now();
-    const r = this.db.prepare('UPDATE leases SET expires_at = ? + ttl * 1000 WHERE id = ? AND expires_at > ?').run(now, lease, now);
+    const r = this.stmt('UPDATE leases SET expires_at = ? + ttl * 1000 WHERE id = ? AND expires_at > ?').run(now, lease, now);
     if (r.changes === 0) {
       this.sweepLeases();
       throw leaseNotFound(lease);
@@ -336,7 +343,7 @@ export class SqliteStore implements Store {
   /** Deletes expired leases and their keys (appending DELETED rows). Returns how many leases expired. */
   sweepLeases(): number {
     if (this.isClosed) return 0;
-    const ids = (this.db.prepare('SELECT id FROM leases WHERE expires_at <= ?').all(this.now()) as { id: number }[]).map((r) => r.id);
+    const ids = (this.stmt('SELECT id FROM leases WHERE expires_at <= ?').all(this.now()) as { id: number }[]).map((r) => r.id);
     if (ids.length > 0) this.dropLeases(ids);
     return ids.length;
   }
@@ -345,21 +352,19 @@ export class SqliteStore implements Store {
     let wrote = false;
     const tx = this.db.transaction(() => {
       for (const id of ids) {
-        const keys = this.db
-          .prepare(
+        const keys = this.stmt(
             `SELECT k.* FROM kine k JOIN (SELECT name, MAX(id) AS id FROM kine GROUP BY name) m ON k.id = m.id WHERE k.deleted = 0 AND k.lease = ?`,
           )
           .all(id) as Row[];
         for (const prev of keys) {
           const rid = this.revisionNow() + 1;
-          this.db
-            .prepare(
+          this.stmt(
               'INSERT INTO kine (id, name, created, deleted, create_revision, prev_revision, lease, value) VALUES (?, ?, 0, 1, ?, ?, ?, ?)',
             )
             .run(rid, prev.name, prev.create_revision, prev.id, prev.lease, prev.value);
           wrote = true;
         }
-        this.db.prepare('DELETE FROM leases WHERE id = ?').run(id);
+        this.stmt('DELETE FROM leases WHERE id = ?').run(id);
       }
     });
     tx.immediate();
