@@ -17,7 +17,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Storage } from '../tsdb/storage.js';
 import { formatDuration } from '../tsdb/duration.js';
-import { remotePart } from '../tsdb/remote/remote_part.js';
+import { createRemotePart } from '../tsdb/remote/remote_part.js';
 import { RemoteStorage } from '../tsdb/remote/remote_storage.js';
 import { buildInfo } from './build_info.js';
 import { configToYaml, embeddedDefaultConfig, loadConfigFile, type VigilConfig } from './config.js';
@@ -34,6 +34,7 @@ import { alertServerPart } from '../alert/server_part.js';
 import { clusterPart } from '../cluster/cluster_part.js';
 import { actionsPart } from '../cluster/actions/actions_part.js';
 import { uiServerPart } from '../ui/http.js';
+import { parseMetricSelector } from '../query/parser.js';
 import { queryPart } from '../query/query_part.js';
 import { relabel } from '../scrape/relabel.js';
 import { scrapePart } from '../scrape/scrape_part.js';
@@ -98,7 +99,7 @@ export function serverParts(): readonly ServerPart[] {
     queryPart,
     scrapePart,
     alertServerPart({ relabel, receivers: [clusterActions.receiver] }),
-    remotePart,
+    createRemotePart({ parseSelector: parseMetricSelector }),
     cluster,
     clusterActions,
     uiServerPart,

@@ -17,13 +17,18 @@ import { Labels, METRIC_NAME } from '../labels.js';
 import type { Matcher } from '../matcher.js';
 import { MergeSeriesSet } from '../fanout.js';
 import { isStaleNaN, type Queryable, type SeriesSet, ValueType } from '../storage.js';
-import { parseMetricSelector, SelectorParseError } from './selector_parser.js';
 
 export const TEXT_FORMAT_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 /** Options of `federateRoutes`. */
 export interface FederateOptions {
   queryable: () => Queryable;
+  /**
+   * Parses one `match[]` selector into matchers (PromQL's `parseMetricSelector`, injected by the
+   * composition root so that tsdb does not depend on the query language). Its error message is
+   * sent to the client with status 400.
+   */
+  parseSelector: (selector: string) => Matcher[];
   externalLabels: () => Labels;
   /** `--query.lookback-delta` (ms). */
   lookbackDeltaMs: number;
@@ -128,9 +133,9 @@ export async function federateRoutes(app: FastifyInstance, opts: FederateOptions
     const selectors = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
     let matcherSets: Matcher[][];
     try {
-      matcherSets = selectors.map((s) => parseMetricSelector(s));
+      matcherSets = selectors.map((s) => opts.parseSelector(s));
     } catch (e) {
-      if (!(e instanceof SelectorParseError)) throw e;
+      if (!(e instanceof Error)) throw e;
       return reply.code(400).type('text/plain; charset=utf-8').send(`${e.message}\n`);
     }
     const maxt = now();

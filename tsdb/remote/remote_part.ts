@@ -14,6 +14,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { PartContext, ServerPart } from '../../cmd/server.js';
+import type { Matcher } from '../matcher.js';
 import type { Storage } from '../storage.js';
 import { federateRoutes } from './federate.js';
 import { RemoteWriteMetrics } from './queue_metrics.js';
@@ -21,8 +22,14 @@ import { remoteReadRoutes } from './read_handler.js';
 import { RemoteStorage, type RemoteStorageOptions } from './remote_storage.js';
 import { remoteWriteRoutes } from './write_handler.js';
 
-/** A remote part with non-default options (tests shorten deadlines). */
-export function createRemotePart(opts: RemoteStorageOptions = {}): ServerPart {
+/** What the composition root supplies: federation's selector parser (PromQL), plus storage options. */
+export interface RemotePartOptions extends RemoteStorageOptions {
+  /** Parses a `match[]` selector (query/parser.ts `parseMetricSelector`). */
+  parseSelector: (selector: string) => Matcher[];
+}
+
+/** The remote part; tests pass shorter deadlines in the storage options. */
+export function createRemotePart(opts: RemotePartOptions): ServerPart {
   return {
     name: 'remote',
     async register(app: FastifyInstance, ctx: PartContext): Promise<void> {
@@ -47,7 +54,7 @@ export function createRemotePart(opts: RemoteStorageOptions = {}): ServerPart {
         metrics: ctx.metrics,
       });
       await remoteReadRoutes(app, { queryable: primary, externalLabels });
-      await federateRoutes(app, { queryable: primary, externalLabels, lookbackDeltaMs: ctx.flags.queryLookbackDeltaMs, metrics: ctx.metrics });
+      await federateRoutes(app, { queryable: primary, externalLabels, lookbackDeltaMs: ctx.flags.queryLookbackDeltaMs, metrics: ctx.metrics, parseSelector: opts.parseSelector });
 
       let warned = false;
       ctx.onConfigReload('remote', async (cfg) => {
@@ -69,6 +76,3 @@ export function createRemotePart(opts: RemoteStorageOptions = {}): ServerPart {
     },
   };
 }
-
-/** The remote part with default options, for `SERVER_PARTS`. */
-export const remotePart: ServerPart = createRemotePart();

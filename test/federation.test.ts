@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import Fastify from 'fastify';
-import { Labels } from '../labels.js';
-import { MemoryStorage } from '../memory_storage.js';
-import { NO_REF, STALE_NAN } from '../storage.js';
-import { federateRoutes, formatGoFloat, TEXT_FORMAT_CONTENT_TYPE } from './federate.js';
-import { parseMetricSelector } from './selector_parser.js';
+import { parseMetricSelector } from '../query/parser.js';
+import { Labels } from '../tsdb/labels.js';
+import { MemoryStorage } from '../tsdb/memory_storage.js';
+import { federateRoutes, formatGoFloat, TEXT_FORMAT_CONTENT_TYPE } from '../tsdb/remote/federate.js';
+import { NO_REF, STALE_NAN } from '../tsdb/storage.js';
 
 test('formatGoFloat matches Go strconv.FormatFloat(v, \'g\', -1, 64)', () => {
   const cases: [number, string][] = [
@@ -26,18 +26,6 @@ test('formatGoFloat matches Go strconv.FormatFloat(v, \'g\', -1, 64)', () => {
   for (const [v, want] of cases) assert.equal(formatGoFloat(v), want, String(v));
 });
 
-test('selectors parse like PromQL and reject what Prometheus rejects', () => {
-  assert.deepEqual(parseMetricSelector('up').map(String), ['__name__="up"']);
-  assert.deepEqual(parseMetricSelector(' up { job =~ "a|b" , env!=\'dev\', } ').map(String), ['__name__="up"', 'job=~"a|b"', 'env!="dev"']);
-  assert.deepEqual(parseMetricSelector('{"my.metric", x!~`\\d+`}').map(String), ['__name__="my.metric"', 'x!~"\\\\d+"']);
-  assert.deepEqual(parseMetricSelector('{job="a\\"b\\n"}').map((m) => m.value), ['a"b\n']);
-  assert.throws(() => parseMetricSelector('{job=~".*"}'), /vector selector must contain at least one non-empty matcher/);
-  assert.throws(() => parseMetricSelector('{job="x"'), /parse error/);
-  assert.throws(() => parseMetricSelector('up[5m]'), /1:3: parse error: unexpected "\[" after the selector/);
-  assert.throws(() => parseMetricSelector('{job=~"("}'), /parse error: invalid regular expression/);
-  assert.throws(() => parseMetricSelector(''), /expected a series selector/);
-});
-
 test('GET /federate: latest samples, TYPE lines, external labels, instance="" and no stale series', async (t) => {
   const now = 1_700_000_000_000;
   const storage = new MemoryStorage();
@@ -52,7 +40,7 @@ test('GET /federate: latest samples, TYPE lines, external labels, instance="" an
   app.append(NO_REF, l('__name__', 'old', 'job', 'x'), now - 600_000, 1);
   await app.commit();
   const srv = Fastify();
-  await federateRoutes(srv, { queryable: () => storage, externalLabels: () => l('site', 'eu', 'zone', 'z1'), lookbackDeltaMs: 300_000, now: () => now });
+  await federateRoutes(srv, { queryable: () => storage, externalLabels: () => l('site', 'eu', 'zone', 'z1'), lookbackDeltaMs: 300_000, parseSelector: parseMetricSelector, now: () => now });
   t.after(() => srv.close());
   const res = await srv.inject({ method: 'GET', url: `/federate?match[]=${encodeURIComponent('{job="x"}')}&match[]=b_metric` });
   assert.equal(res.statusCode, 200);
