@@ -9,6 +9,8 @@
  *   reason ProgressDeadlineExceeded when it made none for
  *   `progressDeadlineSeconds` (it stays so until progress resumes);
  *   Unknown (DeploymentPaused) while paused.
+ * - Other conditions (`RolledBack`, written by auto-rollback) are kept as they are,
+ *   except that `RolledBack` is dropped when a rollout creates a new ReplicaSet.
  */
 import type { Condition, Deployment, DeploymentConditionType, DeploymentStatus, ReplicaSet } from '../api/objects.js';
 import { timestamp } from './pod_state.js';
