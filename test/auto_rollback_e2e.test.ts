@@ -241,7 +241,6 @@ test('auto-rollback: a v2 that answers 500 trips rollbackOn, the Deployment retu
   const auditTs = Date.parse(/ts=(\S+)|"ts":"([^"]+)"/.exec(auditLine)?.slice(1).find((x) => x !== undefined) ?? '');
   const figures = { alertActiveS: (activeAt - tRollout) / 1000, rollbackWrittenS: (auditTs - tRollout) / 1000, alertSeenS: (tFiring - tRollout) / 1000, undoneS: (tUndo - tRollout) / 1000, completeS: (tDone - tRollout) / 1000, requests: sent, unattributed, byVersion: Object.fromEntries(tally), totalS: (Date.now() - t0) / 1000 };
   t.diagnostic(`auto-rollback figures: ${JSON.stringify(figures)}`);
-  console.log(`auto-rollback figures: ${JSON.stringify(figures)}`);
 
   // The alert named v2's revision, and v2 really answered (and failed) in between.
   assert.notEqual(h2, '');
@@ -251,7 +250,7 @@ test('auto-rollback: a v2 that answers 500 trips rollbackOn, the Deployment retu
   // Zero failed requests for v1's share.
   const v1 = tally.get('v1') ?? { ok: 0, failed: 0 };
   assert.equal(v1.failed, 0, `requests answered by v1 never fail: ${JSON.stringify(figures)}`);
-  assert.ok(v1.ok > 100);
+  assert.ok(v1.ok > 50, `v1 kept serving: ${JSON.stringify(v1)}`);
   assert.equal(unattributed, 0, 'every request got an answer from some version (the proxy never dropped one)');
 
   // The Deployment is back on v1: template, and v1's own ReplicaSet as the newest revision.
