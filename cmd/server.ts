@@ -33,6 +33,7 @@ import { openTsdbStorage } from './tsdb_storage.js';
 import { alertServerPart } from '../alert/server_part.js';
 import { clusterPart } from '../cluster/cluster_part.js';
 import { actionsPart } from '../cluster/actions/actions_part.js';
+import { autoRollbackPart } from '../cluster/actions/auto_rollback_part.js';
 import { uiServerPart } from '../ui/http.js';
 import { parseMetricSelector } from '../query/parser.js';
 import { queryPart } from '../query/query_part.js';
@@ -94,14 +95,17 @@ export interface ServerPart {
 export function serverParts(): readonly ServerPart[] {
   const cluster = clusterPart();
   // Alert-driven cluster actions (cluster/actions/): fed by the rule manager and by `POST /api/v1/cluster/alerts`.
-  const clusterActions = actionsPart({ registry: () => cluster.api()?.registry ?? null });
+  // Auto-rollback (spec.rollbackOn) sees the same alerts: from the rule manager and from the webhook.
+  const autoRollback = autoRollbackPart({ registry: () => cluster.api()?.registry ?? null });
+  const clusterActions = actionsPart({ registry: () => cluster.api()?.registry ?? null, webhookListeners: [autoRollback.webhookListener] });
   return [
     queryPart,
     scrapePart,
-    alertServerPart({ relabel, receivers: [clusterActions.receiver] }),
+    alertServerPart({ relabel, receivers: [clusterActions.receiver, autoRollback.receiver] }),
     createRemotePart({ parseSelector: parseMetricSelector }),
     cluster,
     clusterActions,
+    autoRollback,
     uiServerPart,
   ];
 }

@@ -8,7 +8,7 @@
  * - `POST /api/v1/cluster/alerts` accepts Alertmanager's webhook JSON
  *   (`{alerts: [{status, labels, annotations, fingerprint, startsAt}]}`, at most
  *   MAX_WEBHOOK_ALERTS alerts) and runs the same actions; it answers once the
- *   alerts are queued, not run.
+ *   alerts are queued, not run. `webhookListeners` see every parsed payload too.
  * - The registry is the cluster part's, looked up on every run; the metric goes on
  *   the server's registry; `--cluster.actions.dry-run` switches every action to dry run.
  *
@@ -34,7 +34,12 @@ export interface ActionsPartOptions {
   /** Re-check interval for cooldowns (ms). Default 1000; 0 = never (tests call `executor().tick()`). */
   tickMs?: number;
   onOutcome?: (o: ActionOutcome) => void;
+  /** Also handed every parsed webhook payload (e.g. auto-rollback); called after the actions are queued, must not throw. */
+  webhookListeners?: readonly WebhookListener[];
 }
+
+/** Receives the alerts of one parsed webhook payload. */
+export type WebhookListener = (alerts: readonly WebhookAlert[]) => void;
 
 export interface ActionsPart extends ServerPart {
   readonly receiver: AlertReceiver;
@@ -46,7 +51,8 @@ export class WebhookError extends Error {
   readonly code = 'bad_webhook';
 }
 
-interface WebhookAlert {
+/** One alert of an Alertmanager webhook payload. */
+export interface WebhookAlert {
   status: 'firing' | 'resolved';
   labels: Record<string, string>;
   annotations: Record<string, string>;
@@ -113,7 +119,7 @@ export function submitWebhook(ex: Executor, alerts: readonly WebhookAlert[]): nu
 }
 
 /** The webhook route on `app` (exported for tests that mount it alone). */
-export async function actionsWebhookPlugin(app: FastifyInstance, executor: () => Executor | null): Promise<void> {
+export async function actionsWebhookPlugin(app: FastifyInstance, executor: () => Executor | null, listeners: readonly WebhookListener[] = []): Promise<void> {
   app.post(WEBHOOK_PATH, { bodyLimit: 4 * 1024 * 1024 }, async (req, reply) => {
     const ex = executor();
     if (ex === null) return reply.code(503).send({ status: 'error', errorType: 'unavailable', error: 'cluster actions are not running' });
@@ -125,6 +131,7 @@ export async function actionsWebhookPlugin(app: FastifyInstance, executor: () =>
       throw e;
     }
     const submitted = submitWebhook(ex, alerts);
+    for (const l of listeners) l(alerts);
     return reply.send({ status: 'success', data: { received: alerts.length, submitted } });
   });
 }
@@ -173,7 +180,7 @@ export function actionsPart(opts: ActionsPartOptions): ActionsPart {
         await ex.idle();
         executor = null;
       });
-      await app.register(async (scoped) => actionsWebhookPlugin(scoped, () => executor));
+      await app.register(async (scoped) => actionsWebhookPlugin(scoped, () => executor, opts.webhookListeners));
     },
   };
 }

@@ -318,6 +318,13 @@ export interface DeploymentSpec {
   revisionHistoryLimit?: number;
   progressDeadlineSeconds?: number;
   paused?: boolean;
+  /**
+   * Names of alerts that must stay quiet while this Deployment rolls out: when one of
+   * them fires for the new revision during the rollout (or its settle window), Vigil
+   * undoes the rollout to the previous revision (cluster/actions/auto_rollback.ts).
+   * At most 32 unique, non-empty names.
+   */
+  rollbackOn?: string[];
 }
 
 export interface DeploymentStatus {
@@ -327,8 +334,11 @@ export interface DeploymentStatus {
   readyReplicas?: number;
   availableReplicas?: number;
   unavailableReplicas?: number;
-  conditions?: Condition<'Available' | 'Progressing'>[];
+  /** `RolledBack` is set (True) by an auto-rollback and says why; cleared when a rollout creates a new ReplicaSet. */
+  conditions?: Condition<DeploymentConditionType>[];
 }
+
+export type DeploymentConditionType = 'Available' | 'Progressing' | 'RolledBack';
 
 export interface Deployment extends ApiObject {
   apiVersion: 'apps/v1';

@@ -118,6 +118,27 @@ function intOrPercent(v: V, field: string, x: unknown): number | undefined {
   return undefined;
 }
 
+/** Most alert names in a Deployment's `spec.rollbackOn`. */
+export const MAX_ROLLBACK_ON = 32;
+/** Longest alert name in `spec.rollbackOn`. */
+export const MAX_ALERT_NAME_LENGTH = 256;
+
+/** `spec.rollbackOn`: unique, non-empty alert names without control characters, bounded in count and length. */
+function validateRollbackOn(v: V, spec: Obj): void {
+  const names = v.stringArray(spec, 'rollbackOn', 'spec');
+  if (names === undefined) return;
+  if (names.length > MAX_ROLLBACK_ON) v.errs.push({ field: 'spec.rollbackOn', type: 'TooLong', detail: `must have at most ${MAX_ROLLBACK_ON} items, got ${names.length}` });
+  const seen = new Set<string>();
+  names.forEach((n, i) => {
+    const f = `spec.rollbackOn[${i}]`;
+    if (n === '') v.required(f, 'an alert name is required');
+    else if (n.length > MAX_ALERT_NAME_LENGTH) v.invalid(f, n, `must be no more than ${MAX_ALERT_NAME_LENGTH} characters`);
+    else if ([...n].some((ch) => ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f)) v.invalid(f, n, 'an alert name may not contain control characters');
+    if (seen.has(n)) v.duplicate(f, n);
+    seen.add(n);
+  });
+}
+
 function validateReplicated(v: V, spec: Obj, isDeployment: boolean): void {
   v.int(spec, 'replicas', 'spec', 0);
   v.int(spec, 'minReadySeconds', 'spec', 0);
@@ -143,6 +164,7 @@ function validateReplicated(v: V, spec: Obj, isDeployment: boolean): void {
   const mrs = typeof spec.minReadySeconds === 'number' ? spec.minReadySeconds : 0;
   if (pd !== undefined && pd <= mrs) v.invalid('spec.progressDeadlineSeconds', pd, 'must be greater than minReadySeconds');
   v.bool(spec, 'paused', 'spec');
+  validateRollbackOn(v, spec);
   const st = v.obj(spec, 'strategy', 'spec');
   if (st !== undefined) {
     const type = v.enumField(st, 'type', 'spec.strategy', ['RollingUpdate', 'Recreate']);

@@ -9,8 +9,10 @@
  *   reason ProgressDeadlineExceeded when it made none for
  *   `progressDeadlineSeconds` (it stays so until progress resumes);
  *   Unknown (DeploymentPaused) while paused.
+ * - Other conditions (`RolledBack`, written by auto-rollback) are kept as they are,
+ *   except that `RolledBack` is dropped when a rollout creates a new ReplicaSet.
  */
-import type { Condition, Deployment, DeploymentStatus, ReplicaSet } from '../api/objects.js';
+import type { Condition, Deployment, DeploymentConditionType, DeploymentStatus, ReplicaSet } from '../api/objects.js';
 import { timestamp } from './pod_state.js';
 
 export type ProgressReason = 'NewReplicaSetCreated' | 'ReplicaSetUpdated' | 'DeploymentResumed' | '';
@@ -26,7 +28,7 @@ export interface StatusInput {
   now: number;
 }
 
-type DeploymentCondition = Condition<'Available' | 'Progressing'>;
+type DeploymentCondition = Condition<DeploymentConditionType>;
 
 /** Replaces the condition of `c.type`; an unchanged one (same status, reason, message) is kept as it was unless `refresh`. */
 function setCondition(list: DeploymentCondition[], c: DeploymentCondition, refresh = false): DeploymentCondition[] {
@@ -53,7 +55,8 @@ export function computeStatus(inp: StatusInput): { status: DeploymentStatus; dea
   const updated = newRS?.status?.replicas ?? 0;
   const prev = d.status ?? {};
   const ts = timestamp(now);
-  let conds = [...(prev.conditions ?? [])];
+  // A new revision starts afresh: an earlier auto-rollback's `RolledBack` no longer explains the state.
+  let conds = (prev.conditions ?? []).filter((c) => !(c.type === 'RolledBack' && inp.progress === 'NewReplicaSetCreated'));
   const minAvailable = want - inp.maxUnavailable;
   conds = setCondition(
     conds,

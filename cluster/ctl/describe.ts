@@ -100,6 +100,8 @@ async function describeDeployment(ctx: CtlContext, w: DescribeWriter, d: Deploym
   const ru = d.spec.strategy?.rollingUpdate;
   if (ru) w.pair(0, 'RollingUpdateStrategy', `${ru.maxUnavailable ?? '25%'} max unavailable, ${ru.maxSurge ?? '25%'} max surge`);
   if (d.spec.paused) w.pair(0, 'Paused', 'true');
+  // Alerts that undo a rollout when they fire for the new revision (cluster/actions/auto_rollback.ts).
+  w.pair(0, 'RollbackOn', (d.spec.rollbackOn ?? []).length > 0 ? (d.spec.rollbackOn ?? []).join(', ') : '<none>');
   w.text(0, 'Pod Template:');
   w.pair(1, 'Labels', mapLines(d.spec.template.metadata?.labels));
   containers(w, d.spec.template.spec.containers, 1);
@@ -107,6 +109,8 @@ async function describeDeployment(ctx: CtlContext, w: DescribeWriter, d: Deploym
   if (conds.length > 0) {
     w.text(0, 'Conditions:');
     w.table(1, [['Type', 'Status', 'Reason'], ['----', '------', '------'], ...conds.map((c) => [c.type, c.status, c.reason ?? ''])]);
+    const rolledBack = conds.find((c) => c.type === 'RolledBack' && c.status === 'True');
+    if (rolledBack !== undefined) w.pair(0, 'RolledBack', `${rolledBack.message ?? ''} (at ${rolledBack.lastTransitionTime ?? '?'})`);
   }
   const revs = await revisionsOf(ctx, d);
   const current = revs[revs.length - 1];
