@@ -33,6 +33,7 @@ import { openTsdbStorage } from './tsdb_storage.js';
 import { alertServerPart } from '../alert/server_part.js';
 import { clusterPart } from '../cluster/cluster_part.js';
 import { actionsPart } from '../cluster/actions/actions_part.js';
+import { autoscalePart } from '../cluster/autoscale/autoscale_part.js';
 import { uiServerPart } from '../ui/http.js';
 import { queryPart } from '../query/query_part.js';
 import { relabel } from '../scrape/relabel.js';
@@ -93,7 +94,9 @@ export interface ServerPart {
 export function serverParts(): readonly ServerPart[] {
   const cluster = clusterPart();
   // Alert-driven cluster actions (cluster/actions/): fed by the rule manager and by `POST /api/v1/cluster/alerts`.
-  const clusterActions = actionsPart({ registry: () => cluster.api()?.registry ?? null });
+  // ScalingPolicies (cluster/autoscale/), on the rule engine's tick; alert actions share its decision log.
+  const autoscale = autoscalePart({ registry: () => cluster.api()?.registry ?? null, isLeading: () => cluster.manager()?.isLeading() ?? false });
+  const clusterActions = actionsPart({ registry: () => cluster.api()?.registry ?? null, onOutcome: autoscale.recordAction });
   return [
     queryPart,
     scrapePart,
@@ -101,6 +104,7 @@ export function serverParts(): readonly ServerPart[] {
     remotePart,
     cluster,
     clusterActions,
+    autoscale,
     uiServerPart,
   ];
 }

@@ -7,7 +7,7 @@
  * with its position instead of the controller failing later.
  */
 import { parseExpr } from '../../query/parser.js';
-import { type Obj, V } from './field_validator.js';
+import type { Obj, V } from './field_validator.js';
 import { dns1123Subdomain } from './names.js';
 
 export const DEFAULT_MIN_REPLICAS = 1;
