@@ -42,8 +42,9 @@ test('scaling policy validation: the down tolerance defaults to the policy toler
   assert.deepEqual(spec.scaleDown, { tolerance: 0.2, stabilizationWindowSeconds: 300 });
 });
 
-test('scaling policy query placeholders: $name and ${name}; other $ text untouched', () => {
+test('scaling policy query placeholders: $name and the braced form; other $ text untouched', () => {
+  const braced = ['$', '{target}'].join('');
   const v = { namespace: 'shop', target: 'web', policy: 'web-rps', replicas: '3' };
-  assert.equal(expandQuery('x{namespace="$namespace",deployment="${target}"} / $replicas', v), 'x{namespace="shop",deployment="web"} / 3');
+  assert.equal(expandQuery(`x{namespace="$namespace",deployment="${braced}"} / $replicas`, v), 'x{namespace="shop",deployment="web"} / 3');
   assert.equal(expandQuery('label_replace(x, "a", "$1", "b", "(.*)") + $policyx + $policy', v), 'label_replace(x, "a", "$1", "b", "(.*)") + $policyx + web-rps');
 });

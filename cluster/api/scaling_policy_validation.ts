@@ -112,7 +112,8 @@ export function defaultScalingPolicy(obj: Obj): void {
   setDefault(spec, 'dryRun', false);
   setDefault(spec, 'scaleUp', {});
   setDefault(spec, 'scaleDown', {});
-  const tol = typeof spec.tolerance === 'number' ? spec.tolerance : DEFAULT_TOLERANCE;
+  // An invalid policy tolerance is reported once, on spec.tolerance, not again on the directions.
+  const tol = typeof spec.tolerance === 'number' && spec.tolerance >= 0 && spec.tolerance < 1 ? spec.tolerance : DEFAULT_TOLERANCE;
   if (isObj(spec.scaleUp)) {
     setDefault(spec.scaleUp, 'tolerance', tol);
     setDefault(spec.scaleUp, 'maxPercent', DEFAULT_SCALE_UP_MAX_PERCENT);
