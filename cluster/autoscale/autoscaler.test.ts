@@ -191,3 +191,24 @@ test('autoscaler: explain API serves the policy and its decisions; 404 for unkno
   assert.equal((nf.json() as { reason: string }).reason, 'NotFound');
   assert.equal((await app.inject({ method: 'GET', url: `${explainPath('default', 'web')}?limit=x` })).statusCode, 400);
 });
+
+test('autoscaler: two policies on one Deployment → neither acts; a missing target is reported', async (t) => {
+  const s = await setup(t);
+  await s.c.registry.create(DEPLOYMENTS, 'default', deployment('web', 2));
+  await s.c.registry.create(SCALING_POLICIES, 'default', policy('a', 'web'));
+  await s.c.registry.create(SCALING_POLICIES, 'default', policy('b', 'web'));
+  await s.c.registry.create(SCALING_POLICIES, 'default', policy('ghost', 'nothere'));
+  s.set(100);
+  await s.a.tick();
+  assert.equal(await s.replicas(), 2);
+  const a = ((await s.c.registry.get(SCALING_POLICIES, 'default', 'a')) as ScalingPolicy).status;
+  assert.equal(a?.lastReason, 'conflicting_policies');
+  assert.match(a?.conditions?.[0]?.message ?? '', /several ScalingPolicies \(a, b\)/);
+  const g = ((await s.c.registry.get(SCALING_POLICIES, 'default', 'ghost')) as ScalingPolicy).status;
+  assert.equal(g?.conditions?.[0]?.reason, 'TargetNotFound');
+  assert.match(await s.prom.metrics(), /vigil_autoscaler_decisions_total\{namespace="default",scalingpolicy="ghost",reason="target_not_found"\} 1/);
+  // Deleting one policy lets the other act.
+  await s.c.registry.delete(SCALING_POLICIES, 'default', 'b');
+  await s.a.tick();
+  assert.equal(await s.replicas(), 6, 'from 2: step limit max(4, 6) = 6');
+});

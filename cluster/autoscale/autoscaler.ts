@@ -14,6 +14,8 @@
  *   merge patch of `spec.replicas` plus a Normal Event `SuccessfulRescale` on the
  *   Deployment; dry run (the policy's `spec.dryRun` or the global option) records
  *   everything and changes nothing. The policy's `/status` is written each tick.
+ * - Several policies targeting one Deployment: none of them acts (condition
+ *   ScalingActive=False, reason AmbiguousTarget), so two policies never fight.
  * - Ticks never overlap (a tick still running makes the next one a no-op) and never throw.
  */
 import { ApiError } from '../api/api_error.js';
@@ -107,11 +109,19 @@ export class Autoscaler {
       this.ticks++;
       const policies = (await registry.list(SCALING_POLICIES, '')).items as ScalingPolicy[];
       const seen = new Set<string>();
+      // Two policies on one Deployment would fight: neither acts (as the HPA does with ambiguous selectors).
+      const perTarget = new Map<string, string[]>();
+      for (const p of policies) {
+        const k = `${p.metadata.namespace}/${p.spec.target}`;
+        perTarget.set(k, [...(perTarget.get(k) ?? []), p.metadata.name]);
+      }
       for (const p of policies) {
         const key = p.metadata.uid ?? `${p.metadata.namespace}/${p.metadata.name}`;
         seen.add(key);
         try {
-          await this.evaluate(registry, key, p);
+          const rivals = perTarget.get(`${p.metadata.namespace}/${p.spec.target}`) ?? [];
+          if (rivals.length > 1) await this.conflict(registry, p, rivals);
+          else await this.evaluate(registry, key, p);
         } catch (e) {
           this.opts.logger?.warn('scaling policy evaluation failed', { policy: `${p.metadata.namespace}/${p.metadata.name}`, err: e instanceof Error ? e.message : String(e) });
         }
@@ -126,6 +136,19 @@ export class Autoscaler {
     } finally {
       this.running = false;
     }
+  }
+
+  private async conflict(registry: Registry, p: ScalingPolicy, rivals: readonly string[]): Promise<void> {
+    const ns = p.metadata.namespace ?? 'default';
+    const now = timestamp(this.now());
+    this.opts.metrics?.notEvaluated(ns, p.metadata.name, 'conflicting_policies');
+    await this.writeStatus(registry, p, {
+      ...(p.status ?? {}),
+      observedGeneration: p.metadata.generation ?? 1,
+      lastEvaluationTime: now,
+      lastReason: 'conflicting_policies',
+      conditions: [cond('ScalingActive', false, 'AmbiguousTarget', `Deployment ${ns}/${p.spec.target} is the target of several ScalingPolicies (${rivals.join(', ')}): none of them acts`, now, p.status?.conditions)],
+    });
   }
 
   private async evaluate(registry: Registry, key: string, p: ScalingPolicy): Promise<void> {
@@ -146,7 +169,7 @@ export class Autoscaler {
       d = (await registry.get(DEPLOYMENTS, ns, target)) as Deployment;
     } catch (e) {
       if (!(e instanceof ApiError && e.reason === 'NotFound')) throw e;
-      this.opts.metrics?.targetMissing(ns, name);
+      this.opts.metrics?.notEvaluated(ns, name, 'target_not_found');
       const conds = p.status?.conditions;
       await this.writeStatus(registry, p, {
         ...(p.status ?? {}),

@@ -52,9 +52,9 @@ export class AutoscalerMetrics {
     this.decisions.inc({ namespace: ns, scalingpolicy: policy, reason: d.reason });
   }
 
-  /** Marks a policy whose target is missing: only the missing gauge and the counter move. */
-  targetMissing(ns: string, policy: string): void {
-    this.decisions.inc({ namespace: ns, scalingpolicy: policy, reason: 'target_not_found' });
+  /** Counts an evaluation that computed nothing (`target_not_found`, `conflicting_policies`). */
+  notEvaluated(ns: string, policy: string, reason: 'target_not_found' | 'conflicting_policies'): void {
+    this.decisions.inc({ namespace: ns, scalingpolicy: policy, reason });
   }
 
   /** Drops the gauges of a deleted policy. */
