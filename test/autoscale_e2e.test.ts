@@ -55,7 +55,7 @@ test('autoscale e2e: load scales up fast; missing data holds and alerts; scale-d
   assert.equal(firing.labels.namespace, 'default');
   loadStop.abort();
   const loaded = await load;
-  assert.ok(loaded.ok > 300, `the load loop got answers (${JSON.stringify(loaded)})`);
+  assert.ok(loaded.ok > 50, `the load loop got answers (${JSON.stringify(loaded)})`);
   // Keep the data away a while longer without load: a scaler reading "no data" as 0 would now head for 1.
   await sleep(4000);
   assert.equal((await c.size()).spec, 4, 'replicas held while metrics are missing');
