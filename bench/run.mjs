@@ -8,7 +8,9 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dir = join(root, 'dist', 'bench');
-const filter = process.argv.slice(2);
+// Groups whose benchmarks live in files named otherwise (`npm run bench:cluster` also runs autoscale_bench).
+const GROUPS = { cluster: ['autoscale'] };
+const filter = process.argv.slice(2).flatMap((s) => [s, ...(GROUPS[s] ?? [])]);
 const files = existsSync(dir)
   ? readdirSync(dir)
       .filter((f) => f.endsWith('_bench.js'))

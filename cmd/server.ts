@@ -34,6 +34,7 @@ import { alertServerPart } from '../alert/server_part.js';
 import { clusterPart } from '../cluster/cluster_part.js';
 import { actionsPart } from '../cluster/actions/actions_part.js';
 import { autoRollbackPart } from '../cluster/actions/auto_rollback_part.js';
+import { autoscalePart } from '../cluster/autoscale/autoscale_part.js';
 import { uiServerPart } from '../ui/http.js';
 import { parseMetricSelector } from '../query/parser.js';
 import { queryPart } from '../query/query_part.js';
@@ -95,9 +96,15 @@ export interface ServerPart {
 export function serverParts(): readonly ServerPart[] {
   const cluster = clusterPart();
   // Alert-driven cluster actions (cluster/actions/): fed by the rule manager and by `POST /api/v1/cluster/alerts`.
+  // ScalingPolicies (cluster/autoscale/), on the rule engine's tick; alert actions share its decision log.
+  const autoscale = autoscalePart({ registry: () => cluster.api()?.registry ?? null, isLeading: () => cluster.manager()?.isLeading() ?? false });
   // Auto-rollback (spec.rollbackOn) sees the same alerts: from the rule manager and from the webhook.
   const autoRollback = autoRollbackPart({ registry: () => cluster.api()?.registry ?? null });
-  const clusterActions = actionsPart({ registry: () => cluster.api()?.registry ?? null, webhookListeners: [autoRollback.webhookListener] });
+  const clusterActions = actionsPart({
+    registry: () => cluster.api()?.registry ?? null,
+    webhookListeners: [autoRollback.webhookListener],
+    onOutcome: autoscale.recordAction,
+  });
   return [
     queryPart,
     scrapePart,
@@ -106,6 +113,7 @@ export function serverParts(): readonly ServerPart[] {
     cluster,
     clusterActions,
     autoRollback,
+    autoscale,
     uiServerPart,
   ];
 }

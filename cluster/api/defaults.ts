@@ -10,6 +10,8 @@
  * and the field is absent, so malformed input is left for validation to report.
  */
 
+import { defaultScalingPolicy } from './scaling_policy_validation.js';
+
 type Obj = Record<string, unknown>;
 
 function isObj(v: unknown): v is Obj {
@@ -109,6 +111,9 @@ export function applyDefaults(kind: string, obj: unknown): void {
     case 'Node':
       setDefault(obj, 'spec', {});
       if (isObj(obj.spec)) setDefault(obj.spec, 'unschedulable', false);
+      break;
+    case 'ScalingPolicy':
+      defaultScalingPolicy(obj);
       break;
     case 'Event':
       setDefault(obj, 'type', 'Normal');

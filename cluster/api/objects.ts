@@ -501,6 +501,71 @@ export interface Lease extends ApiObject {
 /** Namespace of node heartbeat Leases, as in Kubernetes. */
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 
+// ---------------------------------------------------------------- ScalingPolicy (autoscaling.vigil.dev/v1)
+
+/** How fast a ScalingPolicy may add replicas (Kubernetes HPA's default behaviour). */
+export interface ScaleUpRules {
+  /** Scale up when value > targetPerReplica × (1 + tolerance). Default: `spec.tolerance`. */
+  tolerance?: number;
+  /** At most this many percent more replicas than at the start of the period. Default 100. */
+  maxPercent?: number;
+  /** …or at most this many more replicas, whichever allows more. Default 4. */
+  maxPods?: number;
+  /** The period the two limits above apply to, seconds. Default 15. */
+  periodSeconds?: number;
+}
+
+/** How a ScalingPolicy removes replicas. */
+export interface ScaleDownRules {
+  /** Scale down when value < targetPerReplica × (1 − tolerance). Default: `spec.tolerance`. */
+  tolerance?: number;
+  /** Scale down only to the highest recommendation of this many past seconds. Default 300, at least 30. */
+  stabilizationWindowSeconds?: number;
+}
+
+export interface ScalingPolicySpec {
+  /** Name of the Deployment (same namespace) whose `spec.replicas` the policy sets. */
+  target: string;
+  /** Default 1. */
+  minReplicas?: number;
+  maxReplicas: number;
+  /**
+   * PromQL returning one sample: the current value per replica. `$namespace`, `$target`
+   * (the Deployment), `$policy` and `$replicas` (current replica count) are replaced first.
+   */
+  query: string;
+  /** The value per replica the policy aims at (> 0). */
+  targetPerReplica: number;
+  /** Default tolerance of both directions. Default 0.1. */
+  tolerance?: number;
+  scaleUp?: ScaleUpRules;
+  scaleDown?: ScaleDownRules;
+  /** Compute and record decisions without changing the Deployment. Default false. */
+  dryRun?: boolean;
+}
+
+export interface ScalingPolicyStatus {
+  observedGeneration?: number;
+  currentReplicas?: number;
+  desiredReplicas?: number;
+  /** The query's last value (absent while metrics are missing). */
+  lastValue?: number;
+  lastEvaluationTime?: string;
+  /** When the policy last changed the Deployment's replicas. */
+  lastScaleTime?: string;
+  /** The reason of the last decision (scale_up, within_tolerance, metrics_missing, …). */
+  lastReason?: string;
+  conditions?: Condition<'MetricsAvailable' | 'ScalingActive' | 'ScalingLimited'>[];
+}
+
+/** autoscaling.vigil.dev/v1 ScalingPolicy: scales a Deployment from a PromQL value (cluster/autoscale/). */
+export interface ScalingPolicy extends ApiObject {
+  apiVersion: 'autoscaling.vigil.dev/v1';
+  kind: 'ScalingPolicy';
+  spec: ScalingPolicySpec;
+  status?: ScalingPolicyStatus;
+}
+
 /** Any object the API serves. */
 export type AnyObject =
   | Namespace
@@ -514,7 +579,8 @@ export type AnyObject =
   | Secret
   | ResourceQuota
   | Event
-  | Lease;
+  | Lease
+  | ScalingPolicy;
 
 /** A list response: `kind` is `<Kind>List`. */
 export interface ObjectList<T extends ApiObject = ApiObject> {

@@ -47,6 +47,7 @@ export const RESOURCES: readonly ResourceInfo[] = [
   r('deployments', 'Deployment', 'apps', true, true, ['deploy']),
   r('replicasets', 'ReplicaSet', 'apps', true, true, ['rs']),
   r('leases', 'Lease', 'coordination.k8s.io', true, false, []),
+  r('scalingpolicies', 'ScalingPolicy', 'autoscaling.vigil.dev', true, true, ['sp']),
 ];
 
 /** `apiVersion` of a resource's objects: `v1` or `apps/v1`. */

@@ -14,6 +14,7 @@ import { configMapKey, dns1123Label, dns1123Subdomain, labelValue, qualifiedName
 import { QUOTA_RESOURCES } from './objects.js';
 import { validatePodSpec, validatePort } from './pod_validation.js';
 import type { ResourceInfo } from './resources.js';
+import { validateScalingPolicySpec } from './scaling_policy_validation.js';
 
 /** Total size of an object's annotations, as Kubernetes limits it. */
 export const MAX_ANNOTATIONS_BYTES = 256 * 1024;
@@ -349,6 +350,11 @@ export function validateObject(info: ResourceInfo, obj: unknown, isCreate: boole
     case 'Endpoints':
       validateEndpoints(v, obj);
       break;
+    case 'ScalingPolicy': {
+      const spec = v.obj(obj, 'spec', '', true);
+      if (spec) validateScalingPolicySpec(v, spec);
+      break;
+    }
     case 'Lease': {
       const spec = v.obj(obj, 'spec', '', true);
       if (spec) {

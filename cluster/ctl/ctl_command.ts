@@ -18,6 +18,7 @@ import { type CtlContext, CtlError, readManifestFile } from './ctl_context.js';
 import { runCreateGenerator, runRun } from './create.js';
 import { runDelete } from './delete.js';
 import { runDescribe } from './describe.js';
+import { runExplain } from './explain.js';
 import { runExpose } from './expose.js';
 import { runGet } from './get.js';
 import { runLogs } from './logs.js';
@@ -57,6 +58,7 @@ const VERBS: Readonly<Record<string, string>> = {
   uncordon: 'Mark a node schedulable.',
   drain: 'Cordon a node and evict its pods (--timeout, --grace-period, --force).',
   top: 'Show CPU and memory use of pods or nodes (from the metrics the agents export).',
+  explain: 'Show the recent scaling decisions of a Deployment and why: explain deployment/NAMESPACE/NAME [--tail N].',
   config: 'Show or change the config file: config view | config set-context [--server] [--token] [--namespace].',
 };
 
@@ -206,6 +208,8 @@ function dispatch(ctx: CtlContext): Promise<number> {
       return runDrain(ctx);
     case 'top':
       return runTop(ctx);
+    case 'explain':
+      return runExplain(ctx);
     default:
       throw new UsageError(`unknown command "${ctx.args.verb}"`);
   }

@@ -8,6 +8,7 @@
  *   nodes        NAME STATUS ROLES AGE VERSION              (+ INTERNAL-IP EXTERNAL-IP OS-IMAGE KERNEL-VERSION CONTAINER-RUNTIME)
  *   services     NAME TYPE CLUSTER-IP EXTERNAL-IP PORT(S) AGE (+ SELECTOR)
  *   events       LAST SEEN TYPE REASON OBJECT MESSAGE
+ *   scalingpolicies NAME REFERENCE TARGETS MINPODS MAXPODS REPLICAS AGE (+ REASON)
  *   others       per kind below, else NAME AGE
  */
 import type {
@@ -24,6 +25,7 @@ import type {
   Pod,
   ReplicaSet,
   ResourceQuota,
+  ScalingPolicy,
   Secret,
   Service,
 } from '../api/objects.js';
@@ -246,6 +248,18 @@ const COLUMNS: Readonly<Record<string, Columns>> = {
         .join(', ');
       return [q.metadata.name, age(q, now), req];
     },
+  },
+  ScalingPolicy: {
+    // As `kubectl get hpa`: TARGETS is the last value over the target per replica.
+    header: ['NAME', 'REFERENCE', 'TARGETS', 'MINPODS', 'MAXPODS', 'REPLICAS', 'AGE'],
+    wide: ['REASON'],
+    row: (o, now) => {
+      const p = o as ScalingPolicy;
+      const v = p.status?.lastValue;
+      const targets = `${v === undefined ? '<unknown>' : String(Math.round(v * 1000) / 1000)}/${p.spec.targetPerReplica}`;
+      return [p.metadata.name, `Deployment/${p.spec.target}`, targets, String(p.spec.minReplicas ?? 1), String(p.spec.maxReplicas), String(p.status?.currentReplicas ?? 0), age(p, now)];
+    },
+    wideRow: (o) => [(o as ScalingPolicy).status?.lastReason ?? NONE],
   },
   Lease: {
     header: ['NAME', 'HOLDER', 'AGE'],
