@@ -28,6 +28,8 @@ export interface OpenClusterApiOptions {
   compactIntervalMs?: number;
   /** How often quota ledgers are recounted from live pods. Default 300 000 ms; 0 = off. */
   quotaResyncMs?: number;
+  /** Wraps the opened store before anything uses it (Secret encryption at rest: cluster/encryption/). */
+  wrapStore?: (store: Store) => Store;
 }
 
 export interface ClusterApi {
@@ -41,8 +43,10 @@ export interface ClusterApi {
 
 /** Opens the store at `storeUrl` and prepares the API. Throws `StoreUrlError` for a bad URL. */
 export async function openClusterApi(storeUrl: string, opts: OpenClusterApiOptions = {}): Promise<ClusterApi> {
-  const store = await openStore(storeUrl, opts.store);
+  const opened = await openStore(storeUrl, opts.store);
+  let store: Store = opened;
   try {
+    if (opts.wrapStore) store = opts.wrapStore(opened);
     const registry = new Registry(store, { ...(opts.logger ? { logger: opts.logger } : {}), ...opts.registry });
     await registry.ensureSystemNamespaces();
     opts.logger?.info('cluster store open', { backend: store.backend, url: storeUrl, revision: await store.currentRevision() });
@@ -73,7 +77,7 @@ export async function openClusterApi(storeUrl: string, opts: OpenClusterApiOptio
       },
     };
   } catch (e) {
-    await store.close();
+    await opened.close();
     throw e;
   }
 }
