@@ -35,6 +35,8 @@ import { clusterDiscovery, registerClusterDiscovery } from '../scrape/discovery/
 import { VigilClusterDiscovery } from './discovery.js';
 import { ApiClient } from './agent/api_client.js';
 import { NodeAgent, type NodeAgentOptions } from './agent/node_agent.js';
+import { ClusterSecurity, type ClusterSecurityOptions } from './cluster_security.js';
+import type { ClusterTls } from './pki/cluster_tls.js';
 
 export interface ClusterPartOptions {
   /** Store URL; default the `--cluster.store` flag, else `sqlite://<tsdb path>/cluster.db`. */
@@ -53,6 +55,8 @@ export interface ClusterPartOptions {
    * `<tsdb path>/agent`, HTTP on 127.0.0.1 with a free port). Default: `--cluster.local-agent`.
    */
   localAgent?: boolean | Partial<Omit<NodeAgentOptions, 'client'>>;
+  /** TLS listener, CA, node bootstrap and Secret encryption (cluster_security.ts). */
+  security?: ClusterSecurityOptions;
 }
 
 /** The part plus what it opened (set once `register` ran), for the composition root and tests. */
@@ -62,6 +66,8 @@ export interface ClusterPart extends ServerPart {
   manager(): ControllerManager | null;
   /** The local node agent once started (null when disabled, not started yet, or failed to start). */
   agent(): NodeAgent | null;
+  /** The cluster API's TLS listener once started (null when off or failed). */
+  tls(): ClusterTls | null;
 }
 
 /** The store URL for the server's flags: `--cluster.store`, else SQLite next to the TSDB. */
@@ -76,6 +82,7 @@ export function clusterPart(opts: ClusterPartOptions = {}): ClusterPart {
   let api: ClusterApi | null = null;
   let manager: ControllerManager | null = null;
   let agent: NodeAgent | null = null;
+  let security: ClusterSecurity | null = null;
   return {
     name: 'cluster',
     get metrics() {
@@ -84,13 +91,22 @@ export function clusterPart(opts: ClusterPartOptions = {}): ClusterPart {
     api: () => api,
     manager: () => manager,
     agent: () => agent,
+    tls: () => security?.tls() ?? null,
     async register(app: FastifyInstance, ctx: PartContext): Promise<void> {
       if (opts.metrics === undefined) metrics = ctx.metrics;
       const url = opts.storeUrl ?? clusterStoreUrl(ctx.flags);
       const log = ctx.logger;
-      const opened = await openClusterApi(url, { ...(opts.api ?? {}), logger: log });
+      // Security (TLS listener, CA, bootstrap, Secret encryption): cluster_security.ts.
+      const sec = new ClusterSecurity(ctx.flags.storagePath, opts.security ?? {}, log);
+      security = sec;
+      const wrapStore = sec.wrapStore();
+      const opened = await openClusterApi(url, { ...(opts.api ?? {}), logger: log, ...(wrapStore ? { wrapStore } : {}) });
       api = opened;
       await opened.register(app);
+      await sec.start(opened, ctx.flags.clusterListenAddress, ctx.flags.clusterTlsSans, {
+        ...(opts.api?.authenticate ? { authenticate: opts.api.authenticate } : {}),
+        ...(opts.api?.authorize ? { authorize: opts.api.authorize } : {}),
+      });
       // `vigil_sd_configs` of this process's scrape jobs discover this cluster.
       const discovery = new VigilClusterDiscovery({ registry: opened.registry });
       registerClusterDiscovery(discovery);
@@ -112,13 +128,15 @@ export function clusterPart(opts: ClusterPartOptions = {}): ClusterPart {
       } else if (la !== false) {
         const over = la === true ? {} : la;
         ctx.onReady('cluster-local-agent', async ({ url }) => {
+          const nodeName = over.nodeName ?? hostname().toLowerCase();
           const a = new NodeAgent({
-            nodeName: hostname().toLowerCase(),
+            nodeName,
             dataDir: join(ctx.flags.storagePath, 'agent'),
             listenAddress: '127.0.0.1:0',
             logger: log.child({ component: 'local-agent' }),
             ...over,
-            client: new ApiClient(url),
+            // Over the TLS listener with the node's own credential when it runs (cluster_security.ts).
+            client: await sec.localAgentClient(nodeName, url),
           });
           try {
             await a.start();
@@ -139,6 +157,7 @@ export function clusterPart(opts: ClusterPartOptions = {}): ClusterPart {
       app.addHook('onClose', async () => {
         if (clusterDiscovery() === discovery) registerClusterDiscovery(null);
         if (manager !== null) await manager.stop();
+        await sec.close();
         await opened.close();
       });
     },

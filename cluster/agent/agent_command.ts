@@ -1,9 +1,16 @@
 /**
  * `vigil agent`: runs the node agent for this machine against a cluster API server.
  *
- *   vigil agent --server URL [--node-name N] [--data-dir D] [--labels k=v,...]
+ *   vigil agent --server URL [--token T] [--ca-cert-hash sha256:HEX] [--node-name N] [--data-dir D] [--labels k=v,...]
  *               [--capacity cpu=2,memory=4Gi] [--listen-address 127.0.0.1:10250]
  *               [--port-range 30000-32767] [--node-ip 127.0.0.1] [--proxy.bind-address 127.0.0.1]
+ *
+ * With an `https://` server the agent joins as kubeadm does (cluster/pki/agent_join.ts):
+ * on the first start `--token` (a bootstrap token from `vigil ctl token create`) and
+ * `--ca-cert-hash` pin the server's CA and buy the node's own credential, stored in
+ * `<data dir>/node.conf` (0600) and reused on every later start. With an `http://`
+ * server (no TLS: local tests, the server's own port) `--token` is optional and sent
+ * as a bearer token as it is.
  *
  * SIGTERM/SIGINT stop the agent: its pods are stopped gracefully and the node is
  * reported not Ready.
@@ -15,6 +22,8 @@ import { isLogLevel, StructuredLogger } from '../../cmd/logger.js';
 import { DurationError, parseDuration } from '../../tsdb/duration.js';
 import { dns1123Subdomain, labelValue, qualifiedName } from '../api/names.js';
 import { parseQuantity } from '../api/quantity.js';
+import { JoinError, nodeCredentials } from '../pki/agent_join.js';
+import { tlsFetch } from '../pki/tls_fetch.js';
 import { ApiClient } from './api_client.js';
 import { machineCapacity, NodeAgent } from './node_agent.js';
 import { parsePortRange, PortRangeError } from './ports.js';
@@ -65,6 +74,8 @@ export const agentCommand: Command = {
   positionals: { min: 0, max: 0 },
   flags: [
     { name: 'server', kind: 'string', help: 'URL of the cluster API server.', placeholder: 'URL' },
+    { name: 'token', kind: 'string', help: 'Bootstrap token (https server, first start) or bearer token (http server).', placeholder: 'TOKEN' },
+    { name: 'ca-cert-hash', kind: 'string', help: "sha256:<hex> of the cluster CA's public key, printed by `vigil ctl token create` (https server, first start).", placeholder: 'HASH' },
     { name: 'node-name', kind: 'string', help: 'Name of this node.', default: 'the host name', placeholder: 'NAME' },
     { name: 'data-dir', kind: 'string', help: 'Directory for pod directories and logs.', default: 'data/agent', placeholder: 'DIR' },
     { name: 'labels', kind: 'string', help: 'Node labels, k=v,...', default: '', placeholder: 'LABELS' },
@@ -103,10 +114,30 @@ export const agentCommand: Command = {
       throw e;
     }
     const logger = new StructuredLogger({ level });
+    const dataDir = str(a, 'data-dir', 'data/agent');
+    const token = str(a, 'token', '');
+    let client: ApiClient;
+    if (server.startsWith('https://')) {
+      let creds: Awaited<ReturnType<typeof nodeCredentials>>;
+      try {
+        creds = await nodeCredentials({ server, bootstrapToken: token, caCertHash: str(a, 'ca-cert-hash', ''), nodeName, dataDir });
+      } catch (e) {
+        if (e instanceof JoinError) {
+          io.err(`vigil agent: cannot join ${server}: ${e.message}`);
+          return 1;
+        }
+        throw e;
+      }
+      const bearer = { authorization: `Bearer ${creds.creds.token}` };
+      client = new ApiClient(creds.creds.server, { fetchImpl: tlsFetch({ ca: creds.creds.caCert }), headers: () => bearer });
+      logger.info(creds.joined ? 'joined the cluster with the bootstrap token; credential stored' : 'using the stored node credential', { server: creds.creds.server, dataDir });
+    } else {
+      client = new ApiClient(server, token !== '' ? { headers: () => ({ authorization: `Bearer ${token}` }) } : {});
+    }
     const agent = new NodeAgent({
-      client: new ApiClient(server),
+      client,
       nodeName,
-      dataDir: str(a, 'data-dir', 'data/agent'),
+      dataDir,
       labels: parseLabels(str(a, 'labels', '')),
       capacity: parseCapacity(str(a, 'capacity', '')),
       listenAddress: str(a, 'listen-address', '127.0.0.1:10250'),

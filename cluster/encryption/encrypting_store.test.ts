@@ -64,7 +64,7 @@ test('secrets are stored as AES-GCM envelopes: no plaintext in the SQLite files,
   assert.equal(events[0]?.data?.password, Buffer.from('hunter2-correct-horse').toString('base64'), 'the watch event is decrypted');
 
   const raw = await inner.get('/registry/secrets/default/db');
-  assert.ok(raw !== null && raw.value.startsWith(`${ENVELOPE_PREFIX}key-`), raw?.value.slice(0, 40));
+  assert.ok(raw?.value.startsWith(`${ENVELOPE_PREFIX}key-`), raw?.value.slice(0, 40));
   await close();
   const bytes = rawBytes(dir);
   assert.ok(!bytes.includes('hunter2-correct-horse'), 'no plaintext secret in the store files');
