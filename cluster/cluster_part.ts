@@ -33,7 +33,6 @@ import { informerSource, registerClusterStateMetrics } from './state_metrics.js'
 import { defaultStoreUrl } from './store/open_store.js';
 import { clusterDiscovery, registerClusterDiscovery } from '../scrape/discovery/cluster_discovery.js';
 import { VigilClusterDiscovery } from './discovery.js';
-import { ApiClient } from './agent/api_client.js';
 import { NodeAgent, type NodeAgentOptions } from './agent/node_agent.js';
 import { ClusterSecurity, type ClusterSecurityOptions } from './cluster_security.js';
 import type { ClusterTls } from './pki/cluster_tls.js';
