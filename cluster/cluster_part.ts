@@ -99,7 +99,7 @@ export function clusterPart(opts: ClusterPartOptions = {}): ClusterPart {
       const sec = new ClusterSecurity(ctx.flags.storagePath, opts.security ?? {}, log);
       security = sec;
       const wrapStore = sec.wrapStore();
-      const opened = await openClusterApi(url, { ...(opts.api ?? {}), logger: log, ...(wrapStore ? { wrapStore } : {}) });
+      const opened = await openClusterApi(url, { ...(opts.api ?? {}), logger: log, agentClientTls: () => sec.agentClientTls(), ...(wrapStore ? { wrapStore } : {}) });
       api = opened;
       await opened.register(app);
       await sec.start(opened, ctx.flags.clusterListenAddress, ctx.flags.clusterTlsSans, {
@@ -128,17 +128,22 @@ export function clusterPart(opts: ClusterPartOptions = {}): ClusterPart {
         const over = la === true ? {} : la;
         ctx.onReady('cluster-local-agent', async ({ url }) => {
           const nodeName = over.nodeName ?? hostname().toLowerCase();
+          const client = await sec.localAgentClient(nodeName, url);
           const a = new NodeAgent({
             nodeName,
             dataDir: join(ctx.flags.storagePath, 'agent'),
             listenAddress: '127.0.0.1:0',
             logger: log.child({ component: 'local-agent' }),
             ...over,
-            // Over the TLS listener with the node's own credential when it runs (cluster_security.ts).
-            client: await sec.localAgentClient(nodeName, url),
+            // Over the TLS listener with the node's own credential when it runs (cluster_security.ts);
+            // its logs are then served on its TLS endpoint only.
+            plainLogs: sec.tls() === null,
+            client,
           });
+          let endpoint: Awaited<ReturnType<typeof sec.startLocalAgentEndpoint>> = null;
           try {
             await a.start();
+            endpoint = await sec.startLocalAgentEndpoint(a, client, nodeName);
           } catch (e) {
             await a.stop().catch(() => undefined);
             throw e;
@@ -148,6 +153,7 @@ export function clusterPart(opts: ClusterPartOptions = {}): ClusterPart {
           // Called by the server's close() while its API still answers (the agent's watches are requests to it).
           return async () => {
             agent = null;
+            await endpoint?.close();
             await a.stop();
             log.info('local node agent stopped');
           };

@@ -19,6 +19,9 @@ import { SecretCipher } from './encryption/secret_cipher.js';
 import { type ClusterTls, type ClusterTlsLogger, fileAdminToken, randomNodeCredential, startClusterTls } from './pki/cluster_tls.js';
 import { tlsFetch } from './pki/tls_fetch.js';
 import { ApiClient } from './agent/api_client.js';
+import type { NodeAgent } from './agent/node_agent.js';
+import { type SecureEndpoint, startSecureEndpoint } from './agent/secure_endpoint.js';
+import type { AgentClientTls } from './pki/pod_log_proxy.js';
 
 export interface ClusterSecurityOptions {
   /** The node's own credential for a joining agent (the auth part's `issueNodeCredential`). */
@@ -58,6 +61,11 @@ export class ClusterSecurity {
       this.encStore = new EncryptingStore(s, new SecretCipher(keys, this.keyFile));
       return this.encStore;
     };
+  }
+
+  /** For `openClusterApi({ agentClientTls })`: the API server's client certificate for agents, once the TLS listener runs. */
+  agentClientTls(): AgentClientTls | null {
+    return this.tlsListener?.agentClientTls() ?? null;
   }
 
   /** The encrypting store once the API opened (null when encryption is off). */
@@ -107,6 +115,18 @@ export class ClusterSecurity {
     if (t === null) return new ApiClient(fallbackUrl);
     const bearer = { authorization: `Bearer ${await this.issueNodeCredential(nodeName)}` };
     return new ApiClient(t.url, { fetchImpl: tlsFetch({ ca: t.caCertPem }), headers: () => bearer });
+  }
+
+  /**
+   * The TLS endpoint of the in-process node agent (certificate issued directly by the CA), on
+   * 127.0.0.1 with a free port; null when the TLS listener does not run (the agent then serves
+   * its logs on its plain port).
+   */
+  async startLocalAgentEndpoint(agent: NodeAgent, client: ApiClient, nodeName: string): Promise<SecureEndpoint | null> {
+    const t = this.tlsListener;
+    if (t === null) return null;
+    const pair = t.issueAgentCert(nodeName, '127.0.0.1');
+    return startSecureEndpoint(agent, { client, nodeName, listenAddress: '127.0.0.1:0', cert: pair.certPem, key: pair.keyPem, ca: t.caCertPem });
   }
 
   async close(): Promise<void> {

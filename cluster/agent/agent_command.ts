@@ -25,6 +25,7 @@ import { parseQuantity } from '../api/quantity.js';
 import { JoinError, nodeCredentials } from '../pki/agent_join.js';
 import { tlsFetch } from '../pki/tls_fetch.js';
 import { ApiClient } from './api_client.js';
+import { type SecureEndpoint, startSecureEndpoint } from './secure_endpoint.js';
 import { machineCapacity, NodeAgent } from './node_agent.js';
 import { parsePortRange, PortRangeError } from './ports.js';
 
@@ -81,6 +82,12 @@ export const agentCommand: Command = {
     { name: 'labels', kind: 'string', help: 'Node labels, k=v,...', default: '', placeholder: 'LABELS' },
     { name: 'capacity', kind: 'string', help: 'Node capacity, e.g. cpu=2,memory=4Gi (default: the machine).', default: '', placeholder: 'RESOURCES' },
     { name: 'listen-address', kind: 'string', help: 'Address of the agent HTTP server (/metrics, logs).', default: '127.0.0.1:10250', placeholder: 'ADDR' },
+    {
+      name: 'secure-listen-address',
+      kind: 'string',
+      help: 'TLS endpoint of the agent (after joining an https server): /metrics, /healthz, and /logs for the API server only. Default: the --listen-address host, port 10251 (0 when that port is 0).',
+      placeholder: 'ADDR',
+    },
     { name: 'port-range', kind: 'string', help: 'Host ports handed to pods.', default: '30000-32767', placeholder: 'LOW-HIGH' },
     { name: 'node-ip', kind: 'string', help: "This node's address for other machines (Node InternalIP, pods' podIP).", default: '127.0.0.1', placeholder: 'IP' },
     { name: 'proxy.bind-address', kind: 'string', help: 'Address the Service proxies listen on.', default: '127.0.0.1', placeholder: 'IP' },
@@ -117,10 +124,11 @@ export const agentCommand: Command = {
     const dataDir = str(a, 'data-dir', 'data/agent');
     const token = str(a, 'token', '');
     let client: ApiClient;
+    let agentTls: { cert: string; key: string; ca: string } | null = null;
     if (server.startsWith('https://')) {
       let creds: Awaited<ReturnType<typeof nodeCredentials>>;
       try {
-        creds = await nodeCredentials({ server, bootstrapToken: token, caCertHash: str(a, 'ca-cert-hash', ''), nodeName, dataDir });
+        creds = await nodeCredentials({ server, bootstrapToken: token, caCertHash: str(a, 'ca-cert-hash', ''), nodeName, dataDir, nodeIP });
       } catch (e) {
         if (e instanceof JoinError) {
           io.err(`vigil agent: cannot join ${server}: ${e.message}`);
@@ -130,17 +138,23 @@ export const agentCommand: Command = {
       }
       const bearer = { authorization: `Bearer ${creds.creds.token}` };
       client = new ApiClient(creds.creds.server, { fetchImpl: tlsFetch({ ca: creds.creds.caCert }), headers: () => bearer });
+      if (creds.creds.agentCert !== undefined && creds.creds.agentKey !== undefined) agentTls = { cert: creds.creds.agentCert, key: creds.creds.agentKey, ca: creds.creds.caCert };
       logger.info(creds.joined ? 'joined the cluster with the bootstrap token; credential stored' : 'using the stored node credential', { server: creds.creds.server, dataDir });
     } else {
       client = new ApiClient(server, token !== '' ? { headers: () => ({ authorization: `Bearer ${token}` }) } : {});
     }
+    const listenAddress = str(a, 'listen-address', '127.0.0.1:10250');
+    const [listenHost = '127.0.0.1', listenPort = '10250'] = listenAddress.split(/:(?=[0-9]+$)/);
+    const secureAddress = str(a, 'secure-listen-address', `${listenHost}:${listenPort === '0' ? 0 : 10251}`);
     const agent = new NodeAgent({
       client,
+      // With a TLS endpoint, logs are served there only (to the API server).
+      plainLogs: agentTls === null,
       nodeName,
       dataDir,
       labels: parseLabels(str(a, 'labels', '')),
       capacity: parseCapacity(str(a, 'capacity', '')),
-      listenAddress: str(a, 'listen-address', '127.0.0.1:10250'),
+      listenAddress,
       portRange,
       proxyBindAddress: str(a, 'proxy.bind-address', '127.0.0.1'),
       nodeIP,
@@ -154,13 +168,24 @@ export const agentCommand: Command = {
       await agent.stop().catch(() => undefined);
       return 1;
     }
-    logger.info('node agent running', { node: nodeName, server, port: agent.port });
+    let secure: SecureEndpoint | null = null;
+    if (agentTls !== null) {
+      try {
+        secure = await startSecureEndpoint(agent, { client, nodeName, listenAddress: secureAddress, ...agentTls });
+      } catch (e) {
+        io.err(`vigil agent: cannot start the TLS endpoint on ${secureAddress}: ${e instanceof Error ? e.message : String(e)}`);
+        await agent.stop().catch(() => undefined);
+        return 1;
+      }
+    }
+    logger.info('node agent running', { node: nodeName, server, port: agent.port, ...(secure !== null ? { securePort: secure.port } : {}) });
     await new Promise<void>((resolve) => {
       const done = () => resolve();
       process.once('SIGTERM', done);
       process.once('SIGINT', done);
     });
     logger.info('stopping node agent: stopping pods');
+    await secure?.close();
     await agent.stop();
     return 0;
   },

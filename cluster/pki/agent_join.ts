@@ -7,13 +7,14 @@
  *   2. from then on trust only that CA: `POST /bootstrap/v1/join` with the bootstrap
  *      token over verified TLS returns the node's own credential;
  *   3. store server, CA and credential in `<data dir>/node.conf` (mode 0600, the
- *      `vigil ctl` config format) and use them from then on; a restart reuses the file
- *      and needs no bootstrap token.
+ *      `vigil ctl` config format), and the serving certificate of the agent's TLS
+ *      endpoint in `agent.crt`/`agent.key` (0600), and use them from then on; a restart
+ *      reuses the files and needs no bootstrap token.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readConfig, writeConfig } from '../ctl/ctl_config.js';
-import { caCertHash } from './ca.js';
+import { caCertHash, writePrivate } from './ca.js';
 import { tlsFetch } from './tls_fetch.js';
 
 /** What an agent authenticates with. */
@@ -24,6 +25,9 @@ export interface NodeCredentials {
   readonly caCert: string;
   /** The node's bearer token. */
   readonly token: string;
+  /** Serving certificate and key (PEM) of the agent's TLS endpoint, when the server issued one. */
+  readonly agentCert?: string;
+  readonly agentKey?: string;
 }
 
 /** Joining failed: says what to check. */
@@ -49,7 +53,10 @@ export function loadNodeCredentials(dataDir: string): NodeCredentials | null {
   const c = readConfig(p);
   const ca = c['certificate-authority'] ?? '';
   if (c.server === undefined || c.token === undefined || !ca.startsWith('-----BEGIN')) throw new JoinError(`${p}: expected server, token and an inline certificate-authority; remove the file to join again`);
-  return { server: c.server, caCert: ca, token: c.token };
+  const crt = join(dataDir, 'agent.crt');
+  const key = join(dataDir, 'agent.key');
+  const agent = existsSync(crt) && existsSync(key) ? { agentCert: readFileSync(crt, 'utf8'), agentKey: readFileSync(key, 'utf8') } : {};
+  return { server: c.server, caCert: ca, token: c.token, ...agent };
 }
 
 async function readJson(res: Response, what: string, limit = 1 << 20): Promise<Record<string, unknown>> {
@@ -87,8 +94,19 @@ export async function discoverCa(server: string, expectedHash: string, timeoutMs
   return ca;
 }
 
+export interface JoinOptions {
+  server: string;
+  bootstrapToken: string;
+  caCertHash: string;
+  nodeName: string;
+  dataDir: string;
+  /** The node's address (put in the agent's serving certificate). */
+  nodeIP?: string;
+  timeoutMs?: number;
+}
+
 /** Steps 1–3 (see the file comment). */
-export async function joinCluster(o: { server: string; bootstrapToken: string; caCertHash: string; nodeName: string; dataDir: string; timeoutMs?: number }): Promise<NodeCredentials> {
+export async function joinCluster(o: JoinOptions): Promise<NodeCredentials> {
   const server = o.server.replace(/\/+$/, '');
   if (!server.startsWith('https://')) throw new JoinError(`joining needs an https:// server URL, got "${server}"`);
   const ca = await discoverCa(server, o.caCertHash, o.timeoutMs);
@@ -98,7 +116,7 @@ export async function joinCluster(o: { server: string; bootstrapToken: string; c
     res = await tlsFetch({ ca })(url, {
       method: 'POST',
       headers: { authorization: `Bearer ${o.bootstrapToken}`, 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify({ nodeName: o.nodeName }),
+      body: JSON.stringify({ nodeName: o.nodeName, ...(o.nodeIP ? { nodeIP: o.nodeIP } : {}) }),
       signal: AbortSignal.timeout(o.timeoutMs ?? 10_000),
     });
   } catch (e) {
@@ -108,16 +126,21 @@ export async function joinCluster(o: { server: string; bootstrapToken: string; c
   if (res.status === 401) throw new JoinError(`the server refused the bootstrap token (${String(body.message ?? 'Unauthorized')}); create a new one with \`vigil ctl token create\``);
   if (!res.ok) throw new JoinError(`joining failed: ${res.status} ${String(body.message ?? '')}`);
   if (typeof body.token !== 'string' || body.token === '') throw new JoinError(`${url}: the answer has no node credential`);
-  const creds: NodeCredentials = { server, caCert: ca, token: body.token };
+  const agent = typeof body.agentCert === 'string' && typeof body.agentKey === 'string' ? { agentCert: body.agentCert, agentKey: body.agentKey } : {};
+  mkdirSync(o.dataDir, { recursive: true });
+  if (agent.agentCert !== undefined) {
+    writePrivate(join(o.dataDir, 'agent.key'), agent.agentKey);
+    writeFileSync(join(o.dataDir, 'agent.crt'), agent.agentCert, { mode: 0o644 });
+  }
   writeConfig(credentialsPath(o.dataDir), { server, 'certificate-authority': ca, token: body.token });
-  return creds;
+  return { server, caCert: ca, token: body.token, ...agent };
 }
 
 /**
  * The agent's credentials: the stored ones when present (a restart), else a join with
  * `bootstrapToken` and `caCertHash` (both required then).
  */
-export async function nodeCredentials(o: { server: string; bootstrapToken: string; caCertHash: string; nodeName: string; dataDir: string; timeoutMs?: number }): Promise<{ creds: NodeCredentials; joined: boolean }> {
+export async function nodeCredentials(o: JoinOptions): Promise<{ creds: NodeCredentials; joined: boolean }> {
   const stored = loadNodeCredentials(o.dataDir);
   if (stored !== null) return { creds: stored, joined: false };
   if (o.bootstrapToken === '' || o.caCertHash === '')

@@ -7,20 +7,27 @@
  *                                     (the agent checks its hash against --ca-cert-hash
  *                                     before trusting it, as kubeadm's discovery does)
  *   POST /bootstrap/v1/join           `Authorization: Bearer <bootstrap token>`, body
- *                                     {nodeName}: a valid, unexpired token gets
- *                                     {kind: NodeCredential, nodeName, token, caCert};
+ *                                     {nodeName, nodeIP?}: a valid, unexpired token gets
+ *                                     {kind: NodeCredential, nodeName, token, caCert,
+ *                                     agentCert, agentKey} (the last two: the serving
+ *                                     certificate of the agent's TLS endpoint, for the node
+ *                                     name, nodeIP and loopback);
  *                                     anything else 401 (the reason goes to the server log only)
  */
 import type { FastifyInstance } from 'fastify';
 import { dns1123Subdomain } from '../api/names.js';
 import type { Registry } from '../api/registry.js';
+import { isIP } from 'node:net';
 import { checkBootstrapToken } from './bootstrap_token.js';
+import type { CertAndKey } from './ca.js';
 
 export interface BootstrapRoutesOptions {
   registry: Registry;
   caCertPem: string;
   /** The node's own credential (a bearer token the authenticator maps to `system:node:<name>`). */
   issueNodeCredential: (nodeName: string) => Promise<string>;
+  /** The serving certificate of a node agent's TLS endpoint. */
+  issueAgentCert?: (nodeName: string, nodeIP: string) => CertAndKey;
   /** Clock (ms). Default Date.now. */
   now?: () => number;
   logger?: { info(msg: string, f?: Record<string, unknown>): void; warn(msg: string, f?: Record<string, unknown>): void };
@@ -34,8 +41,10 @@ export async function bootstrapRoutes(app: FastifyInstance, o: BootstrapRoutesOp
   app.post('/bootstrap/v1/join', { bodyLimit: 16 * 1024 }, async (req, reply) => {
     const auth = String(req.headers.authorization ?? '');
     const token = auth.startsWith('Bearer ') ? auth.slice(7).trim() : '';
-    const body = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as { nodeName?: unknown };
+    const body = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as { nodeName?: unknown; nodeIP?: unknown };
     const nodeName = typeof body.nodeName === 'string' ? body.nodeName : '';
+    const nodeIP = typeof body.nodeIP === 'string' ? body.nodeIP : '';
+    if (nodeIP !== '' && isIP(nodeIP) === 0) return reply.code(400).send(status(400, 'BadRequest', `nodeIP: ${JSON.stringify(nodeIP)} is not an IP address`));
     const errs = dns1123Subdomain(nodeName);
     if (nodeName === '' || errs.length > 0) return reply.code(400).send(status(400, 'BadRequest', `nodeName: ${JSON.stringify(nodeName)} is not a valid node name: ${errs.join('; ') || 'empty'}`));
     const check = await checkBootstrapToken(o.registry, token, now());
@@ -44,7 +53,15 @@ export async function bootstrapRoutes(app: FastifyInstance, o: BootstrapRoutesOp
       return reply.code(401).send(status(401, 'Unauthorized', 'the bootstrap token is missing, unknown or expired'));
     }
     const credential = await o.issueNodeCredential(nodeName);
+    const agent = o.issueAgentCert?.(nodeName, nodeIP);
     o.logger?.info('node joined with a bootstrap token', { node: nodeName, tokenId: check.id, remote: req.ip });
-    return { kind: 'NodeCredential', apiVersion: 'bootstrap.vigil.dev/v1', nodeName, token: credential, caCert: o.caCertPem };
+    return {
+      kind: 'NodeCredential',
+      apiVersion: 'bootstrap.vigil.dev/v1',
+      nodeName,
+      token: credential,
+      caCert: o.caCertPem,
+      ...(agent !== undefined ? { agentCert: agent.certPem, agentKey: agent.keyPem } : {}),
+    };
   });
 }

@@ -24,7 +24,8 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { ClusterApi } from '../api/api_server.js';
 import { writeConfig } from '../ctl/ctl_config.js';
 import { bootstrapRoutes } from './bootstrap_http.js';
-import { caCertHash, loadOrCreateCa, writePrivate } from './ca.js';
+import { AGENT_CLIENT_CN } from '../agent/agent_http.js';
+import { type CertAndKey, caCertHash, issueCert, loadOrCreateCa, writePrivate } from './ca.js';
 import { guardPlainHttp } from './plain_http_guard.js';
 import { defaultSans, ensureServingCert } from './serving_cert.js';
 
@@ -62,6 +63,10 @@ export interface ClusterTls {
   readonly caCertHash: string;
   readonly adminConfigPath: string;
   readonly app: FastifyInstance;
+  /** The API server's client certificate for agents' TLS endpoints (CN `AGENT_CLIENT_CN`), with the CA to verify them. */
+  agentClientTls(): { ca: string; cert: string; key: string };
+  /** A serving certificate for a node agent's TLS endpoint. */
+  issueAgentCert(nodeName: string, nodeIP: string): CertAndKey;
   close(): Promise<void>;
 }
 
@@ -97,6 +102,10 @@ export async function startClusterTls(o: ClusterTlsOptions): Promise<ClusterTls>
   const sans = defaultSans([...(o.extraSans ?? []), ...(host !== '' && host !== '0.0.0.0' && host !== '::' ? [host] : [])]);
   const serving = ensureServingCert(pkiDir, ca, { sans, now: now() });
   if (serving.issued) o.logger?.info('issued the cluster API serving certificate', { sans });
+  const clientOpts = { sans: [], name: 'apiserver-agent-client', commonName: AGENT_CLIENT_CN, usages: ['client'] as const };
+  let agentClient = ensureServingCert(pkiDir, ca, { ...clientOpts, now: now() }).pair;
+  const issueAgentCert = (nodeName: string, nodeIP: string): CertAndKey =>
+    issueCert(ca, { commonName: `system:node:${nodeName}`, sans: [nodeName, '127.0.0.1', 'localhost', ...(nodeIP !== '' ? [nodeIP] : [])], usages: ['server'], now: now() });
 
   const app = Fastify({
     https: { key: serving.pair.keyPem, cert: serving.pair.certPem },
@@ -114,6 +123,7 @@ export async function startClusterTls(o: ClusterTlsOptions): Promise<ClusterTls>
     registry: o.api.registry,
     caCertPem: ca.certPem,
     issueNodeCredential: o.issueNodeCredential,
+    issueAgentCert,
     now,
     ...(o.logger ? { logger: o.logger } : {}),
   });
@@ -126,6 +136,7 @@ export async function startClusterTls(o: ClusterTlsOptions): Promise<ClusterTls>
         (app.server as unknown as HttpsServer).setSecureContext({ key: r.pair.keyPem, cert: r.pair.certPem });
         o.logger?.info('renewed the cluster API serving certificate', { sans });
       }
+      agentClient = ensureServingCert(pkiDir, ca, { ...clientOpts, now: now() }).pair;
     } catch (e) {
       o.logger?.error('renewing the cluster API serving certificate failed', { err: e instanceof Error ? e.message : String(e) });
     }
@@ -159,6 +170,8 @@ export async function startClusterTls(o: ClusterTlsOptions): Promise<ClusterTls>
     caCertHash: hash,
     adminConfigPath,
     app,
+    agentClientTls: () => ({ ca: ca.certPem, cert: agentClient.certPem, key: agentClient.keyPem }),
+    issueAgentCert,
     close: async () => {
       clearInterval(renew);
       await app.close();

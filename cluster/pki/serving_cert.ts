@@ -3,7 +3,8 @@
  * next to the CA): issued by Vigil's CA for the loopback addresses, `localhost`,
  * the host name and any extra names (`--cluster.tls-san`). Reused on restart while it
  * is signed by the current CA, covers every wanted name and is not within
- * `renewBeforeMs` of its expiry; otherwise a new one replaces it.
+ * `renewBeforeMs` of its expiry; otherwise a new one replaces it. The same
+ * machinery keeps the API server's client certificate for agents (`usages: ['client']`).
  */
 import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -41,7 +42,7 @@ export function certStillGood(certPem: string, ca: CertAndKey, sans: readonly st
 export function ensureServingCert(
   dir: string,
   ca: CertAndKey,
-  o: { sans: readonly string[]; commonName?: string; name?: string; now?: number; renewBeforeMs?: number },
+  o: { sans: readonly string[]; commonName?: string; name?: string; now?: number; renewBeforeMs?: number; usages?: readonly ('server' | 'client')[] },
 ): { pair: CertAndKey; issued: boolean } {
   const name = o.name ?? 'apiserver';
   const now = o.now ?? Date.now();
@@ -51,7 +52,7 @@ export function ensureServingCert(
     const pair = { certPem: readFileSync(certPath, 'utf8'), keyPem: readFileSync(keyPath, 'utf8') };
     if (certStillGood(pair.certPem, ca, o.sans, now, o.renewBeforeMs)) return { pair, issued: false };
   }
-  const pair = issueCert(ca, { commonName: o.commonName ?? 'vigil-apiserver', sans: o.sans, usages: ['server'], now });
+  const pair = issueCert(ca, { commonName: o.commonName ?? 'vigil-apiserver', sans: o.sans, usages: o.usages ?? ['server'], now });
   writePrivate(keyPath, pair.keyPem);
   writeFileSync(certPath, pair.certPem, { mode: 0o644 });
   return { pair, issued: true };
