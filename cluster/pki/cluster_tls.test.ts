@@ -4,9 +4,10 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import type { FastifyRequest } from 'fastify';
 import { parseCommandArgs } from '../../cmd/cli.js';
-import { SERVER_FLAGS, serverFlagsFrom } from '../../cmd/flags.js';
+import { parseServerFlags, SERVER_FLAGS, serverFlagsFrom } from '../../cmd/flags.js';
 import { StructuredLogger } from '../../cmd/logger.js';
 import { startServer } from '../../cmd/server.js';
 import { ApiClient, NODES } from '../agent/api_client.js';
@@ -22,21 +23,25 @@ import { caCertHash, loadOrCreateCa } from './ca.js';
 import { tlsFetch } from './tls_fetch.js';
 
 const SECRETS = RESOURCES.find((r) => r.resource === 'secrets')!;
+const PODS = RESOURCES.find((r) => r.resource === 'pods')!;
+const APP = fileURLToPath(new URL('../../../test/fixtures/http_app.mjs', import.meta.url));
 
 /** Stand-ins for the authentication part: fixed admin token, `node-token-<name>` node credentials. */
+const seen = new Set<string>();
 function authenticate(req: FastifyRequest): ApiUser | null {
   const h = String(req.headers.authorization ?? '');
+  seen.add(`${h}@${(req.raw.socket as { encrypted?: boolean }).encrypted === true ? 'tls' : 'plain'}`);
   if (h === 'Bearer admin-token') return { name: 'admin', groups: ['system:masters'] };
   const m = /^Bearer node-token-([a-z0-9.-]+)$/.exec(h);
   return m !== null ? { name: `system:node:${m[1]}`, groups: ['system:nodes'] } : null;
 }
 
-async function start(t: TestContext, dir: string) {
+async function start(t: TestContext, dir: string, localAgent: false | { nodeName: string; portRange: { low: number; high: number } } = false) {
   const flags = serverFlagsFrom(
     parseCommandArgs(['--web.listen-address=127.0.0.1:0', `--config.file=${join(dir, 'vigil.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`], SERVER_FLAGS, { min: 0, max: 0 }),
   );
   const part = clusterPart({
-    localAgent: false,
+    localAgent,
     noControllers: true,
     api: { authenticate, compactIntervalMs: 0, quotaResyncMs: 0 },
     security: { ensureAdminToken: async () => 'admin-token', issueNodeCredential: async (n) => `node-token-${n}` },
@@ -169,4 +174,43 @@ test('ctl encryption rotate-key re-encrypts Secrets through the server; reads ke
   // Without the admin token: 401.
   const anon = await runCtl(['encryption', 'rotate-key', '--token', 'wrong'], { log: () => {}, err: () => {} }, { env: { HOME: join(dir, 'home') }, cwd: dir });
   assert.equal(anon, 1);
+});
+
+test('--cluster.listen-address defaults to the web host with port 9443 (0 with a web port 0), "none" turns it off; --cluster.tls-san collects names', () => {
+  assert.deepEqual(parseServerFlags([]).clusterListenAddress, { host: '0.0.0.0', port: 9443 });
+  assert.deepEqual(parseServerFlags(['--web.listen-address=127.0.0.1:0']).clusterListenAddress, { host: '127.0.0.1', port: 0 });
+  assert.deepEqual(parseServerFlags(['--cluster.listen-address=10.0.0.5:6443']).clusterListenAddress, { host: '10.0.0.5', port: 6443 });
+  assert.equal(parseServerFlags(['--cluster.listen-address=none']).clusterListenAddress, null);
+  assert.throws(() => parseServerFlags(['--cluster.listen-address=nowhere']), /flag --cluster\.listen-address expects HOST:PORT \(e\.g\. 0\.0\.0\.0:9443\), got "nowhere": missing port/);
+  const f = parseServerFlags(['--cluster.tls-san=a.example,10.0.0.5', '--cluster.tls-san=b.example']);
+  assert.deepEqual(f.clusterTlsSans, ['a.example', '10.0.0.5', 'b.example']);
+  assert.equal(f.asStrings['cluster.tls-san'], 'a.example,10.0.0.5,b.example');
+});
+
+test('the server\'s own node agent talks to the TLS port with its node credential, and ctl logs reads its pods through the API', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-local-agent-tls-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'vigil.yml'), 'global:\n  scrape_interval: 15s\n');
+  const { part } = await start(t, dir, { nodeName: 'local-n', portRange: { low: 47100, high: 47199 } });
+  for (let i = 0; i < 400 && part.agent() === null; i++) await new Promise((r) => setTimeout(r, 25));
+  assert.ok(part.agent() !== null, 'the local agent started');
+  const reg = part.api()!.registry;
+  const node = (await reg.get(RESOURCES.find((r) => r.resource === 'nodes')!, '', 'local-n')) as Node;
+  assert.ok(Number(node.metadata.annotations?.['vigil.dev/agent-secure-port']) > 0, 'the local agent published its TLS endpoint');
+  assert.ok(seen.has('Bearer node-token-local-n@tls'), 'the local agent authenticates with its node credential over TLS');
+  assert.ok(!seen.has('Bearer node-token-local-n@plain'), 'and never over the plain port');
+  await reg.create(PODS, 'default', {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'logger' },
+    spec: { nodeName: 'local-n', terminationGracePeriodSeconds: 2, containers: [{ name: 'app', image: `${process.execPath} ${APP}`, ports: [{ name: 'http' }] }] },
+  });
+  let logs = { code: -1, out: '', err: '' };
+  for (let i = 0; i < 400 && !logs.out.includes('listening'); i++) {
+    logs = await ctl(['logs', 'logger'], dir);
+    if (!logs.out.includes('listening')) await new Promise((r) => setTimeout(r, 25));
+  }
+  assert.equal(logs.code, 0, logs.err);
+  assert.match(logs.out, /listening/);
+  await reg.delete(PODS, 'default', 'logger', { gracePeriodSeconds: 0 });
 });
