@@ -122,8 +122,9 @@ export function clusterPart(opts: ClusterPartOptions = {}): ClusterPart {
         log.info('cluster controller manager started', { identity: m.identity, leading: m.isLeading(), store: url });
       }
       const la = opts.localAgent ?? ctx.flags.clusterLocalAgent;
-      if (la !== false && ctx.flags.webConfigFile !== '') {
-        log.warn('the local node agent does not run when --web.config.file is set (it has no credentials); run `vigil agent` with credentials instead');
+      // Without the TLS listener the local agent would call the monitoring port, where --web.config.file demands credentials it lacks.
+      if (la !== false && ctx.flags.webConfigFile !== '' && sec.tls() === null) {
+        log.warn('the local node agent does not run when --web.config.file is set and the cluster TLS listener is off (it has no credentials for the monitoring port); run `vigil agent` with credentials instead');
       } else if (la !== false) {
         const over = la === true ? {} : la;
         ctx.onReady('cluster-local-agent', async ({ url }) => {

@@ -4,12 +4,15 @@
  * and used to issue the cluster API's serving certificate and other leaf
  * certificates (server and/or client usage).
  *
- * Keys are RSA-2048 made by node:crypto; certificates are built and signed with
- * node-forge (node:crypto cannot create X.509) and parsed back with node:crypto's
- * `X509Certificate` to check them. `caCertHash` is the kubeadm pin:
+ * Keys are ECDSA P-256 made by node:crypto (milliseconds, where RSA-2048 takes
+ * seconds on a loaded machine); certificates are laid out with node-forge
+ * (node:crypto cannot create X.509; forge encodes only RSA keys, so the real
+ * SubjectPublicKeyInfo and the ECDSA algorithm identifiers are swapped into its
+ * TBSCertificate), signed ECDSA-SHA256 by node:crypto and parsed back with
+ * node:crypto's `X509Certificate` to check them. `caCertHash` is the kubeadm pin:
  * `sha256:<hex of the DER SubjectPublicKeyInfo of the CA certificate>`.
  */
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, createSign, generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isIP } from 'node:net';
@@ -50,12 +53,38 @@ export interface IssueOptions {
   now?: number;
 }
 
-function newRsaKey(): { pub: forge.pki.rsa.PublicKey; priv: forge.pki.rsa.PrivateKey; pem: string } {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const pem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
-  const priv = forge.pki.privateKeyFromPem(pem) as forge.pki.rsa.PrivateKey;
-  const pub = forge.pki.setRsaPublicKey(priv.n, priv.e);
-  return { pub, priv, pem };
+/** A new ECDSA P-256 key: PEM (PKCS#8) and the DER SubjectPublicKeyInfo. */
+function newKey(): { pem: string; spki: Buffer } {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  return { pem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), spki: publicKey.export({ type: 'spki', format: 'der' }) };
+}
+
+const ECDSA_SHA256 = '1.2.840.10045.4.3.2';
+const A = forge.asn1;
+/** AlgorithmIdentifier ecdsa-with-SHA256 (no parameters, RFC 5758). */
+const ecdsaAlgorithm = () => A.create(A.Class.UNIVERSAL, A.Type.SEQUENCE, true, [A.create(A.Class.UNIVERSAL, A.Type.OID, false, A.oidToDer(ECDSA_SHA256).getBytes())]);
+/** forge can only encode RSA public keys: fields are filled with this placeholder and the real SPKI is swapped in. */
+const PLACEHOLDER_KEY = forge.pki.setRsaPublicKey(new forge.jsbn.BigInteger('c0ffee', 16), new forge.jsbn.BigInteger('65537', 10));
+/** Subject key identifier: SHA-1 of the SubjectPublicKeyInfo (RFC 5280 4.2.1.2 allows any unique method). */
+const keyId = (spki: Buffer) => createHash('sha1').update(spki).digest('binary');
+
+/**
+ * Encodes `cert` (subject, issuer, validity, extensions set) with the public key `spki`,
+ * signed ECDSA-SHA256 by `signerPem` through node:crypto, as PEM.
+ */
+function signCert(cert: forge.pki.Certificate, spki: Buffer, signerPem: string, issuerDn?: forge.asn1.Asn1): string {
+  cert.publicKey = PLACEHOLDER_KEY;
+  // A placeholder as well: fields[2] below becomes ecdsa-with-SHA256.
+  (cert as unknown as { siginfo: { algorithmOid: string } }).siginfo.algorithmOid = forge.pki.oids.sha256WithRSAEncryption!;
+  // Present in node-forge, missing from its type declarations.
+  const tbs = (forge.pki as unknown as { getTBSCertificate(x: forge.pki.Certificate): forge.asn1.Asn1 }).getTBSCertificate(cert);
+  const fields = tbs.value as forge.asn1.Asn1[];
+  fields[2] = ecdsaAlgorithm();
+  fields[6] = A.fromDer(spki.toString('binary'));
+  if (issuerDn !== undefined) fields[3] = issuerDn;
+  const sig = createSign('sha256').update(Buffer.from(A.toDer(tbs).getBytes(), 'binary')).sign(signerPem);
+  const whole = A.create(A.Class.UNIVERSAL, A.Type.SEQUENCE, true, [tbs, ecdsaAlgorithm(), A.create(A.Class.UNIVERSAL, A.Type.BITSTRING, false, `\x00${sig.toString('binary')}`)]);
+  return forge.pem.encode({ type: 'CERTIFICATE', body: A.toDer(whole).getBytes() });
 }
 
 function serial(): string {
@@ -77,9 +106,8 @@ function validity(cert: forge.pki.Certificate, now: number, days: number): void 
 
 /** Creates a self-signed CA certificate and key. */
 export function createCa(commonName = 'vigil-ca', now = Date.now()): CertAndKey {
-  const k = newRsaKey();
+  const k = newKey();
   const cert = forge.pki.createCertificate();
-  cert.publicKey = k.pub;
   cert.serialNumber = serial();
   validity(cert, now, CA_VALIDITY_DAYS);
   const subject = [{ name: 'commonName', value: commonName }];
@@ -88,35 +116,35 @@ export function createCa(commonName = 'vigil-ca', now = Date.now()): CertAndKey 
   cert.setExtensions([
     { name: 'basicConstraints', cA: true, critical: true },
     { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
-    { name: 'subjectKeyIdentifier' },
+    { name: 'subjectKeyIdentifier', value: A.create(A.Class.UNIVERSAL, A.Type.OCTETSTRING, false, keyId(k.spki)) },
   ]);
-  cert.sign(k.priv, forge.md.sha256.create());
-  return { certPem: forge.pki.certificateToPem(cert), keyPem: k.pem };
+  return { certPem: signCert(cert, k.spki, k.pem), keyPem: k.pem };
 }
 
 /** Issues a leaf certificate signed by `ca`. */
 export function issueCert(ca: CertAndKey, o: IssueOptions): CertAndKey {
-  const caCert = forge.pki.certificateFromPem(ca.certPem);
-  const caKey = forge.pki.privateKeyFromPem(ca.keyPem);
-  const k = newRsaKey();
+  const caX = new X509Certificate(ca.certPem);
+  const caSpki = caX.publicKey.export({ type: 'spki', format: 'der' });
+  const k = newKey();
   const cert = forge.pki.createCertificate();
-  cert.publicKey = k.pub;
   cert.serialNumber = serial();
   validity(cert, o.now ?? Date.now(), o.validityDays ?? LEAF_VALIDITY_DAYS);
   cert.setSubject([{ name: 'commonName', value: o.commonName }, ...(o.organizations ?? []).map((v) => ({ name: 'organizationName', value: v }))]);
-  cert.setIssuer(caCert.subject.attributes);
+  // The issuer is the CA's subject, byte for byte (certificate -> tbsCertificate -> subject).
+  const caTbs = (A.fromDer(caX.raw.toString('binary')).value as forge.asn1.Asn1[])[0]!;
+  const issuerDn = (caTbs.value as forge.asn1.Asn1[])[5]!;
+  cert.setIssuer([{ name: 'commonName', value: 'placeholder' }]);
   const usages = o.usages ?? ['server'];
   const ext: Record<string, unknown>[] = [
     { name: 'basicConstraints', cA: false, critical: true },
-    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+    { name: 'keyUsage', digitalSignature: true, critical: true },
     { name: 'extKeyUsage', serverAuth: usages.includes('server'), clientAuth: usages.includes('client') },
-    { name: 'authorityKeyIdentifier', keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes() },
+    { name: 'authorityKeyIdentifier', keyIdentifier: keyId(caSpki) },
   ];
   const sans = sanEntries(o.sans ?? []);
   if (sans.length > 0) ext.push({ name: 'subjectAltName', altNames: sans });
   cert.setExtensions(ext);
-  cert.sign(caKey, forge.md.sha256.create());
-  return { certPem: forge.pki.certificateToPem(cert), keyPem: k.pem };
+  return { certPem: signCert(cert, k.spki, ca.keyPem, issuerDn), keyPem: k.pem };
 }
 
 /** `sha256:<hex>` of the DER SubjectPublicKeyInfo of the certificate `certPem` (kubeadm's --discovery-token-ca-cert-hash). */
