@@ -62,7 +62,7 @@ const VERBS: Readonly<Record<string, string>> = {
   drain: 'Cordon a node and evict its pods (--timeout, --grace-period, --force).',
   top: 'Show CPU and memory use of pods or nodes (from the metrics the agents export).',
   config: 'Show or change the config file: config view | config set-context [--server] [--token] [--namespace].',
-  token: 'Bootstrap tokens for joining nodes: token create [--ttl 1h] (prints the `vigil agent` join command) | token delete ID.',
+  token: 'Bootstrap tokens for joining nodes: token create [--ttl 1h] (prints the `vigil agent` join command) | token list | token delete ID.',
   encryption: 'Secret encryption at rest: encryption rotate-key (new key, re-encrypt every Secret, drop the old keys).',
 };
 

@@ -8,13 +8,18 @@
  *
  * The CA hash comes from the CA ctl trusts (the admin config's certificate-authority);
  * replace the host in --server with one the new machine can reach (it must be in the
- * certificate: --cluster.tls-san). `vigil ctl token delete ID` revokes a token.
+ * certificate: --cluster.tls-san). `vigil ctl token list` shows the tokens (id, time
+ * left, expiry, description; never the secret part) and `vigil ctl token delete ID`
+ * revokes one.
  */
 import { UsageError } from '../../cmd/cli.js';
 import { DurationError, parseDuration } from '../../tsdb/duration.js';
 import { resolveResourceName } from '../api/resources.js';
 import { caCertHash } from '../pki/ca.js';
-import { BOOTSTRAP_NAMESPACE, bootstrapTokenSecret, DEFAULT_TOKEN_TTL_MS, generateBootstrapToken } from '../pki/bootstrap_token.js';
+import type { Secret } from '../api/objects.js';
+import { BOOTSTRAP_NAMESPACE, BOOTSTRAP_TOKEN_TYPE, bootstrapTokenSecret, DEFAULT_TOKEN_TTL_MS, generateBootstrapToken } from '../pki/bootstrap_token.js';
+import { humanDuration } from './age.js';
+import { formatTable } from './table.js';
 import { flagString } from './ctl_args.js';
 import { type CtlContext, CtlError, pathOf } from './ctl_context.js';
 
@@ -38,7 +43,19 @@ export async function runToken(ctx: CtlContext): Promise<number> {
     ctx.io.log(`bootstrap token "${id}" deleted`);
     return 0;
   }
-  if (sub !== 'create') throw new UsageError(`unknown "token" subcommand "${sub}": expected create or delete`);
+  if (sub === 'list') {
+    const list = await ctx.client.list<Secret>(pathOf(SECRETS, BOOTSTRAP_NAMESPACE), { fieldSelector: `type=${BOOTSTRAP_TOKEN_TYPE}` });
+    const text = (s: Secret, k: string) => Buffer.from(s.data?.[k] ?? '', 'base64').toString('utf8');
+    const rows = list.items.map((s) => {
+      const exp = Date.parse(text(s, 'expiration'));
+      const left = exp - ctx.now();
+      return [text(s, 'token-id'), Number.isFinite(exp) ? (left > 0 ? humanDuration(left) : '<expired>') : '<invalid>', text(s, 'expiration'), text(s, 'description')];
+    });
+    if (rows.length === 0) ctx.io.log('No bootstrap tokens.');
+    else for (const line of formatTable([['TOKEN-ID', 'TTL', 'EXPIRES', 'DESCRIPTION'], ...rows])) ctx.io.log(line);
+    return 0;
+  }
+  if (sub !== 'create') throw new UsageError(`unknown "token" subcommand "${sub}": expected create, list or delete`);
   let ttl = DEFAULT_TOKEN_TTL_MS;
   const ttlText = flagString(ctx.args, 'ttl');
   if (ttlText !== '') {

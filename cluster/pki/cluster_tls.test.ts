@@ -144,6 +144,13 @@ test('agent bootstrap: ctl token create prints the join command; wrong CA hash, 
   const client = new ApiClient(first.creds.server, { fetchImpl: tlsFetch({ ca: first.creds.caCert }), headers: () => ({ authorization: `Bearer ${first.creds.token}` }) });
   await client.create<Node>(NODES, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' }, spec: {} });
   assert.deepEqual((await client.list<Node>(NODES)).items.map((n) => n.metadata.name), ['n1']);
+  const listed = await ctl(['token', 'list'], dir);
+  assert.equal(listed.code, 0, listed.err);
+  const lines = listed.out.split('\n');
+  assert.match(lines[0]!, /^TOKEN-ID\s+TTL\s+EXPIRES\s+DESCRIPTION$/);
+  assert.ok(lines.some((l) => l.startsWith(token.split('.')[0]!) && /\s(9m|10m)/.test(l) && l.includes('created by vigil ctl token create')), listed.out);
+  assert.ok(lines.some((l) => l.startsWith(expired.split('.')[0]!) && l.includes('<expired>')), listed.out);
+  assert.ok(!listed.out.includes(token.split('.')[1]!), 'the secret part is never printed');
   // `token delete` revokes a token.
   assert.equal((await ctl(['token', 'delete', token.split('.')[0]!], dir)).code, 0);
   await assert.rejects(joinCluster({ server: tls.url, bootstrapToken: token, caCertHash: tls.caCertHash, nodeName: 'n2', dataDir: join(dir, 'agent2') }), /refused the bootstrap token/);
