@@ -7,7 +7,7 @@ import type { Secret } from '../api/objects.js';
 import { Registry } from '../api/registry.js';
 import { RESOURCES } from '../api/resources.js';
 import { SqliteStore } from '../store/sqlite_store.js';
-import { BOOTSTRAP_TOKEN_TYPE, bootstrapTokenSecret, checkBootstrapToken, generateBootstrapToken, TOKEN_PATTERN } from './bootstrap_token.js';
+import { BOOTSTRAP_TOKEN_TYPE, bootstrapTokenSecret, checkBootstrapToken, deleteExpiredTokens, generateBootstrapToken, TOKEN_PATTERN } from './bootstrap_token.js';
 
 const SECRETS = RESOURCES.find((r) => r.resource === 'secrets')!;
 
@@ -38,4 +38,10 @@ test('bootstrap tokens: generated in kubeadm form, checked for secret, type and 
   // A Secret with the right name but another type is not a token.
   await reg.create(SECRETS, 'kube-system', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'bootstrap-token-fff000' }, stringData: { 'token-secret': '0123456789abcdef', expiration: '2099-01-01T00:00:00Z' } });
   assert.deepEqual(await checkBootstrapToken(reg, 'fff000.0123456789abcdef', now), { ok: false, reason: `secret bootstrap-token-fff000 is not of type ${BOOTSTRAP_TOKEN_TYPE}` });
+
+  // The cleaner deletes expired tokens only, and leaves other Secrets alone.
+  await reg.create(SECRETS, 'kube-system', bootstrapTokenSecret('old000.0123456789abcdef', now - 1));
+  assert.deepEqual(await deleteExpiredTokens(reg, now), ['old000']);
+  assert.deepEqual((await reg.list(SECRETS, 'kube-system', {})).items.map((s) => s.metadata.name).sort(), ['bootstrap-token-abc123', 'bootstrap-token-fff000']);
+  assert.deepEqual(await deleteExpiredTokens(reg, now + 3_600_000), ['abc123']);
 });

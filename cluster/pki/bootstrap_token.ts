@@ -76,3 +76,21 @@ export async function checkBootstrapToken(registry: Registry, token: string, now
   if (exp <= now) return { ok: false, reason: `token "${m[1]}" expired at ${new Date(exp).toISOString()}` };
   return { ok: true, id: m[1]! };
 }
+
+/** Deletes the stored tokens expired at `now` (kubeadm's token cleaner); returns their ids. */
+export async function deleteExpiredTokens(registry: Registry, now: number): Promise<string[]> {
+  const list = await registry.list(SECRETS, BOOTSTRAP_NAMESPACE, {});
+  const gone: string[] = [];
+  for (const o of list.items as Secret[]) {
+    if (o.type !== BOOTSTRAP_TOKEN_TYPE) continue;
+    const exp = Date.parse(b64(o.data?.expiration));
+    if (!Number.isFinite(exp) || exp > now) continue;
+    try {
+      await registry.delete(SECRETS, BOOTSTRAP_NAMESPACE, o.metadata.name);
+      gone.push(b64(o.data?.['token-id']));
+    } catch (e) {
+      if (!(e instanceof ApiError && e.code === 404)) throw e;
+    }
+  }
+  return gone;
+}

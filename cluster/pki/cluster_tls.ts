@@ -24,10 +24,14 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { ClusterApi } from '../api/api_server.js';
 import { writeConfig } from '../ctl/ctl_config.js';
 import { bootstrapRoutes } from './bootstrap_http.js';
+import { deleteExpiredTokens } from './bootstrap_token.js';
 import { AGENT_CLIENT_CN } from '../agent/agent_http.js';
 import { type CertAndKey, caCertHash, issueCert, loadOrCreateCa, writePrivate } from './ca.js';
 import { guardPlainHttp } from './plain_http_guard.js';
 import { defaultSans, ensureServingCert } from './serving_cert.js';
+
+/** How often expired bootstrap tokens are deleted. */
+export const TOKEN_CLEAN_MS = 10 * 60_000;
 
 export interface ClusterTlsLogger {
   info(msg: string, fields?: Record<string, unknown>): void;
@@ -142,11 +146,22 @@ export async function startClusterTls(o: ClusterTlsOptions): Promise<ClusterTls>
     }
   }, o.renewCheckMs ?? 12 * 3_600_000);
   renew.unref();
+  // Expired bootstrap tokens are deleted (as kubeadm's token cleaner does).
+  const cleaner = setInterval(() => {
+    deleteExpiredTokens(o.api.registry, now()).then(
+      (ids) => {
+        if (ids.length > 0) o.logger?.info('deleted expired bootstrap tokens', { ids });
+      },
+      (e: unknown) => o.logger?.warn('deleting expired bootstrap tokens failed', { err: e instanceof Error ? e.message : String(e) }),
+    );
+  }, TOKEN_CLEAN_MS);
+  cleaner.unref();
 
   try {
     await app.listen({ host: host === '' ? '0.0.0.0' : host, port: o.listen.port });
   } catch (e) {
     clearInterval(renew);
+    clearInterval(cleaner);
     await app.close().catch(() => undefined);
     throw e;
   }
@@ -159,6 +174,7 @@ export async function startClusterTls(o: ClusterTlsOptions): Promise<ClusterTls>
     writeConfig(adminConfigPath, { server: url, 'certificate-authority': ca.certPem, token });
   } catch (e) {
     clearInterval(renew);
+    clearInterval(cleaner);
     await app.close().catch(() => undefined);
     throw e;
   }
@@ -174,6 +190,7 @@ export async function startClusterTls(o: ClusterTlsOptions): Promise<ClusterTls>
     issueAgentCert,
     close: async () => {
       clearInterval(renew);
+      clearInterval(cleaner);
       await app.close();
     },
   };
