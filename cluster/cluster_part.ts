@@ -33,8 +33,9 @@ import { informerSource, registerClusterStateMetrics } from './state_metrics.js'
 import { defaultStoreUrl } from './store/open_store.js';
 import { clusterDiscovery, registerClusterDiscovery } from '../scrape/discovery/cluster_discovery.js';
 import { VigilClusterDiscovery } from './discovery.js';
-import { ApiClient } from './agent/api_client.js';
 import { NodeAgent, type NodeAgentOptions } from './agent/node_agent.js';
+import { ClusterSecurity, type ClusterSecurityOptions } from './cluster_security.js';
+import type { ClusterTls } from './pki/cluster_tls.js';
 
 export interface ClusterPartOptions {
   /** Store URL; default the `--cluster.store` flag, else `sqlite://<tsdb path>/cluster.db`. */
@@ -53,6 +54,8 @@ export interface ClusterPartOptions {
    * `<tsdb path>/agent`, HTTP on 127.0.0.1 with a free port). Default: `--cluster.local-agent`.
    */
   localAgent?: boolean | Partial<Omit<NodeAgentOptions, 'client'>>;
+  /** TLS listener, CA, node bootstrap and Secret encryption (cluster_security.ts). */
+  security?: ClusterSecurityOptions;
 }
 
 /** The part plus what it opened (set once `register` ran), for the composition root and tests. */
@@ -62,6 +65,8 @@ export interface ClusterPart extends ServerPart {
   manager(): ControllerManager | null;
   /** The local node agent once started (null when disabled, not started yet, or failed to start). */
   agent(): NodeAgent | null;
+  /** The cluster API's TLS listener once started (null when off or failed). */
+  tls(): ClusterTls | null;
 }
 
 /** The store URL for the server's flags: `--cluster.store`, else SQLite next to the TSDB. */
@@ -76,6 +81,7 @@ export function clusterPart(opts: ClusterPartOptions = {}): ClusterPart {
   let api: ClusterApi | null = null;
   let manager: ControllerManager | null = null;
   let agent: NodeAgent | null = null;
+  let security: ClusterSecurity | null = null;
   return {
     name: 'cluster',
     get metrics() {
@@ -84,13 +90,22 @@ export function clusterPart(opts: ClusterPartOptions = {}): ClusterPart {
     api: () => api,
     manager: () => manager,
     agent: () => agent,
+    tls: () => security?.tls() ?? null,
     async register(app: FastifyInstance, ctx: PartContext): Promise<void> {
       if (opts.metrics === undefined) metrics = ctx.metrics;
       const url = opts.storeUrl ?? clusterStoreUrl(ctx.flags);
       const log = ctx.logger;
-      const opened = await openClusterApi(url, { ...(opts.api ?? {}), logger: log });
+      // Security (TLS listener, CA, bootstrap, Secret encryption): cluster_security.ts.
+      const sec = new ClusterSecurity(ctx.flags.storagePath, opts.security ?? {}, log);
+      security = sec;
+      const wrapStore = sec.wrapStore();
+      const opened = await openClusterApi(url, { ...(opts.api ?? {}), logger: log, agentClientTls: () => sec.agentClientTls(), ...(wrapStore ? { wrapStore } : {}) });
       api = opened;
       await opened.register(app);
+      await sec.start(opened, ctx.flags.clusterListenAddress, ctx.flags.clusterTlsSans, {
+        ...(opts.api?.authenticate ? { authenticate: opts.api.authenticate } : {}),
+        ...(opts.api?.authorize ? { authorize: opts.api.authorize } : {}),
+      });
       // `vigil_sd_configs` of this process's scrape jobs discover this cluster.
       const discovery = new VigilClusterDiscovery({ registry: opened.registry });
       registerClusterDiscovery(discovery);
@@ -107,21 +122,29 @@ export function clusterPart(opts: ClusterPartOptions = {}): ClusterPart {
         log.info('cluster controller manager started', { identity: m.identity, leading: m.isLeading(), store: url });
       }
       const la = opts.localAgent ?? ctx.flags.clusterLocalAgent;
-      if (la !== false && ctx.flags.webConfigFile !== '') {
-        log.warn('the local node agent does not run when --web.config.file is set (it has no credentials); run `vigil agent` with credentials instead');
+      // Without the TLS listener the local agent would call the monitoring port, where --web.config.file demands credentials it lacks.
+      if (la !== false && ctx.flags.webConfigFile !== '' && sec.tls() === null) {
+        log.warn('the local node agent does not run when --web.config.file is set and the cluster TLS listener is off (it has no credentials for the monitoring port); run `vigil agent` with credentials instead');
       } else if (la !== false) {
         const over = la === true ? {} : la;
         ctx.onReady('cluster-local-agent', async ({ url }) => {
+          const nodeName = over.nodeName ?? hostname().toLowerCase();
+          const client = await sec.localAgentClient(nodeName, url);
           const a = new NodeAgent({
-            nodeName: hostname().toLowerCase(),
+            nodeName,
             dataDir: join(ctx.flags.storagePath, 'agent'),
             listenAddress: '127.0.0.1:0',
             logger: log.child({ component: 'local-agent' }),
             ...over,
-            client: new ApiClient(url),
+            // Over the TLS listener with the node's own credential when it runs (cluster_security.ts);
+            // its logs are then served on its TLS endpoint only.
+            plainLogs: sec.tls() === null,
+            client,
           });
+          let endpoint: Awaited<ReturnType<typeof sec.startLocalAgentEndpoint>> = null;
           try {
             await a.start();
+            endpoint = await sec.startLocalAgentEndpoint(a, client, nodeName);
           } catch (e) {
             await a.stop().catch(() => undefined);
             throw e;
@@ -131,6 +154,7 @@ export function clusterPart(opts: ClusterPartOptions = {}): ClusterPart {
           // Called by the server's close() while its API still answers (the agent's watches are requests to it).
           return async () => {
             agent = null;
+            await endpoint?.close();
             await a.stop();
             log.info('local node agent stopped');
           };
@@ -139,6 +163,7 @@ export function clusterPart(opts: ClusterPartOptions = {}): ClusterPart {
       app.addHook('onClose', async () => {
         if (clusterDiscovery() === discovery) registerClusterDiscovery(null);
         if (manager !== null) await manager.stop();
+        await sec.close();
         await opened.close();
       });
     },

@@ -49,6 +49,13 @@ export interface ServerFlags {
   readonly clusterActionsDryRun: boolean;
   /** `--[no-]cluster.local-agent` (default true): run a node agent for this machine against this server's API. */
   readonly clusterLocalAgent: boolean;
+  /**
+   * `--cluster.listen-address`: the TLS listener of the cluster API (cluster/pki/cluster_tls.ts); null = off
+   * (`none`). Default: the host of `--web.listen-address` with port 9443 (port 0 when the web port is 0).
+   */
+  readonly clusterListenAddress: ListenAddress | null;
+  /** `--cluster.tls-san` (repeatable, or comma-separated): extra DNS names/IPs in the cluster API's serving certificate. */
+  readonly clusterTlsSans: readonly string[];
   /** `--web.listen-address`. */
   readonly listenAddress: ListenAddress;
   /** `--web.config.file`: TLS and authentication (cmd/web_config.ts); '' = plain HTTP, no authentication. */
@@ -125,6 +132,19 @@ export const SERVER_FLAGS: readonly FlagSpec[] = [
     kind: 'bool',
     default: 'true',
     help: 'Run a node agent for this machine (node name = host name) against this server; --no-cluster.local-agent turns it off.',
+  },
+  {
+    name: 'cluster.listen-address',
+    kind: 'string',
+    placeholder: 'HOST:PORT',
+    help: 'TLS address of the cluster API (ctl, agents; certificate from Vigil\'s CA). Default: the --web.listen-address host with port 9443 (a free port when the web port is 0); "none" turns it off.',
+  },
+  {
+    name: 'cluster.tls-san',
+    kind: 'string',
+    placeholder: 'NAME',
+    repeatable: true,
+    help: 'Extra DNS name or IP address for the cluster API certificate (repeatable or comma-separated); loopback, localhost and the host name are always in.',
   },
   {
     name: 'web.listen-address',
@@ -233,6 +253,8 @@ export function serverFlagsFrom(args: ParsedArgs): ServerFlags {
   if (retentionTimeMs === 0 && retentionSizeBytes === 0) retentionTimeMs = parseDuration(DEFAULT_RETENTION);
 
   const listenAddress = parseListenAddress(str('web.listen-address'));
+  const clusterListenAddress = parseClusterListenAddress(str('cluster.listen-address'), listenAddress);
+  const clusterTlsSans = (args.lists.get('cluster.tls-san') ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
   const externalUrl = str('web.external-url');
   if (externalUrl !== '') checkExternalUrl(externalUrl);
   const routePrefix = normaliseRoutePrefix(str('web.route-prefix'), externalUrl);
@@ -257,6 +279,8 @@ export function serverFlagsFrom(args: ParsedArgs): ServerFlags {
     clusterStore: str('cluster.store'),
     clusterActionsDryRun: bool('cluster.actions.dry-run'),
     clusterLocalAgent: bool('cluster.local-agent'),
+    clusterListenAddress,
+    clusterTlsSans,
     listenAddress,
     webConfigFile: str('web.config.file'),
     enableLifecycle: bool('web.enable-lifecycle'),
@@ -284,6 +308,7 @@ export function serverFlagsFrom(args: ParsedArgs): ServerFlags {
   for (const f of SERVER_FLAGS) {
     asStrings[f.name] = f.kind === 'bool' ? String(bool(f.name)) : str(f.name);
   }
+  asStrings['cluster.tls-san'] = clusterTlsSans.join(',');
   asStrings['storage.tsdb.retention.time'] = retentionTimeMs === 0 ? '0s' : formatDuration(retentionTimeMs);
   return { ...flags, asStrings };
 }
@@ -301,6 +326,18 @@ export function effectiveExternalUrl(flags: ServerFlags, port: number): string {
   if (flags.externalUrl !== '') return flags.externalUrl.replace(/\/+$/, '');
   const prefix = flags.routePrefix === '/' ? '' : flags.routePrefix;
   return `http://${hostname()}:${port}${prefix}`;
+}
+
+/** `--cluster.listen-address`: '' = the web host with port 9443 (0 when the web port is 0), `none` = off. */
+export function parseClusterListenAddress(text: string, web: ListenAddress): ListenAddress | null {
+  if (text === 'none') return null;
+  if (text === '') return { host: web.host, port: web.port === 0 ? 0 : 9443 };
+  try {
+    return parseListenAddress(text);
+  } catch (e) {
+    if (e instanceof UsageError) throw new UsageError(e.message.replace('--web.listen-address', '--cluster.listen-address').replace('0.0.0.0:9090', '0.0.0.0:9443'));
+    throw e;
+  }
 }
 
 /** Parses `host:port`, `:port` or `[v6]:port`. Throws `UsageError`. */

@@ -1,9 +1,16 @@
 /**
  * `vigil agent`: runs the node agent for this machine against a cluster API server.
  *
- *   vigil agent --server URL [--node-name N] [--data-dir D] [--labels k=v,...]
+ *   vigil agent --server URL [--token T] [--ca-cert-hash sha256:HEX] [--node-name N] [--data-dir D] [--labels k=v,...]
  *               [--capacity cpu=2,memory=4Gi] [--listen-address 127.0.0.1:10250]
  *               [--port-range 30000-32767] [--node-ip 127.0.0.1] [--proxy.bind-address 127.0.0.1]
+ *
+ * With an `https://` server the agent joins as kubeadm does (cluster/pki/agent_join.ts):
+ * on the first start `--token` (a bootstrap token from `vigil ctl token create`) and
+ * `--ca-cert-hash` pin the server's CA and buy the node's own credential, stored in
+ * `<data dir>/node.conf` (0600) and reused on every later start. With an `http://`
+ * server (no TLS: local tests, the server's own port) `--token` is optional and sent
+ * as a bearer token as it is.
  *
  * SIGTERM/SIGINT stop the agent: its pods are stopped gracefully and the node is
  * reported not Ready.
@@ -15,7 +22,10 @@ import { isLogLevel, StructuredLogger } from '../../cmd/logger.js';
 import { DurationError, parseDuration } from '../../tsdb/duration.js';
 import { dns1123Subdomain, labelValue, qualifiedName } from '../api/names.js';
 import { parseQuantity } from '../api/quantity.js';
+import { JoinError, nodeCredentials } from '../pki/agent_join.js';
+import { tlsFetch } from '../pki/tls_fetch.js';
 import { ApiClient } from './api_client.js';
+import { type SecureEndpoint, startSecureEndpoint } from './secure_endpoint.js';
 import { machineCapacity, NodeAgent } from './node_agent.js';
 import { parsePortRange, PortRangeError } from './ports.js';
 
@@ -65,11 +75,19 @@ export const agentCommand: Command = {
   positionals: { min: 0, max: 0 },
   flags: [
     { name: 'server', kind: 'string', help: 'URL of the cluster API server.', placeholder: 'URL' },
+    { name: 'token', kind: 'string', help: 'Bootstrap token (https server, first start) or bearer token (http server).', placeholder: 'TOKEN' },
+    { name: 'ca-cert-hash', kind: 'string', help: "sha256:<hex> of the cluster CA's public key, printed by `vigil ctl token create` (https server, first start).", placeholder: 'HASH' },
     { name: 'node-name', kind: 'string', help: 'Name of this node.', default: 'the host name', placeholder: 'NAME' },
     { name: 'data-dir', kind: 'string', help: 'Directory for pod directories and logs.', default: 'data/agent', placeholder: 'DIR' },
     { name: 'labels', kind: 'string', help: 'Node labels, k=v,...', default: '', placeholder: 'LABELS' },
     { name: 'capacity', kind: 'string', help: 'Node capacity, e.g. cpu=2,memory=4Gi (default: the machine).', default: '', placeholder: 'RESOURCES' },
     { name: 'listen-address', kind: 'string', help: 'Address of the agent HTTP server (/metrics, logs).', default: '127.0.0.1:10250', placeholder: 'ADDR' },
+    {
+      name: 'secure-listen-address',
+      kind: 'string',
+      help: 'TLS endpoint of the agent (after joining an https server): /metrics, /healthz, and /logs for the API server only. Default: the --listen-address host, port 10251 (0 when that port is 0).',
+      placeholder: 'ADDR',
+    },
     { name: 'port-range', kind: 'string', help: 'Host ports handed to pods.', default: '30000-32767', placeholder: 'LOW-HIGH' },
     { name: 'node-ip', kind: 'string', help: "This node's address for other machines (Node InternalIP, pods' podIP).", default: '127.0.0.1', placeholder: 'IP' },
     { name: 'proxy.bind-address', kind: 'string', help: 'Address the Service proxies listen on.', default: '127.0.0.1', placeholder: 'IP' },
@@ -103,13 +121,40 @@ export const agentCommand: Command = {
       throw e;
     }
     const logger = new StructuredLogger({ level });
+    const dataDir = str(a, 'data-dir', 'data/agent');
+    const token = str(a, 'token', '');
+    let client: ApiClient;
+    let agentTls: { cert: string; key: string; ca: string } | null = null;
+    if (server.startsWith('https://')) {
+      let creds: Awaited<ReturnType<typeof nodeCredentials>>;
+      try {
+        creds = await nodeCredentials({ server, bootstrapToken: token, caCertHash: str(a, 'ca-cert-hash', ''), nodeName, dataDir, nodeIP });
+      } catch (e) {
+        if (e instanceof JoinError) {
+          io.err(`vigil agent: cannot join ${server}: ${e.message}`);
+          return 1;
+        }
+        throw e;
+      }
+      const bearer = { authorization: `Bearer ${creds.creds.token}` };
+      client = new ApiClient(creds.creds.server, { fetchImpl: tlsFetch({ ca: creds.creds.caCert }), headers: () => bearer });
+      if (creds.creds.agentCert !== undefined && creds.creds.agentKey !== undefined) agentTls = { cert: creds.creds.agentCert, key: creds.creds.agentKey, ca: creds.creds.caCert };
+      logger.info(creds.joined ? 'joined the cluster with the bootstrap token; credential stored' : 'using the stored node credential', { server: creds.creds.server, dataDir });
+    } else {
+      client = new ApiClient(server, token !== '' ? { headers: () => ({ authorization: `Bearer ${token}` }) } : {});
+    }
+    const listenAddress = str(a, 'listen-address', '127.0.0.1:10250');
+    const [listenHost = '127.0.0.1', listenPort = '10250'] = listenAddress.split(/:(?=[0-9]+$)/);
+    const secureAddress = str(a, 'secure-listen-address', `${listenHost}:${listenPort === '0' ? 0 : 10251}`);
     const agent = new NodeAgent({
-      client: new ApiClient(server),
+      client,
+      // With a TLS endpoint, logs are served there only (to the API server).
+      plainLogs: agentTls === null,
       nodeName,
-      dataDir: str(a, 'data-dir', 'data/agent'),
+      dataDir,
       labels: parseLabels(str(a, 'labels', '')),
       capacity: parseCapacity(str(a, 'capacity', '')),
-      listenAddress: str(a, 'listen-address', '127.0.0.1:10250'),
+      listenAddress,
       portRange,
       proxyBindAddress: str(a, 'proxy.bind-address', '127.0.0.1'),
       nodeIP,
@@ -123,13 +168,24 @@ export const agentCommand: Command = {
       await agent.stop().catch(() => undefined);
       return 1;
     }
-    logger.info('node agent running', { node: nodeName, server, port: agent.port });
+    let secure: SecureEndpoint | null = null;
+    if (agentTls !== null) {
+      try {
+        secure = await startSecureEndpoint(agent, { client, nodeName, listenAddress: secureAddress, ...agentTls });
+      } catch (e) {
+        io.err(`vigil agent: cannot start the TLS endpoint on ${secureAddress}: ${e instanceof Error ? e.message : String(e)}`);
+        await agent.stop().catch(() => undefined);
+        return 1;
+      }
+    }
+    logger.info('node agent running', { node: nodeName, server, port: agent.port, ...(secure !== null ? { securePort: secure.port } : {}) });
     await new Promise<void>((resolve) => {
       const done = () => resolve();
       process.once('SIGTERM', done);
       process.once('SIGINT', done);
     });
     logger.info('stopping node agent: stopping pods');
+    await secure?.close();
     await agent.stop();
     return 0;
   },

@@ -5,7 +5,14 @@
  *   GET /healthz                                   200 "ok"
  *   GET /logs/<namespace>/<pod>/<container>        the container's log (`?previous=true`: the last run's;
  *                                                  `?tailBytes=N`: the last N bytes, default all up to 10 MiB)
+ *
+ * Who may read logs (`logs`): `open` (the plain listener of an agent without TLS
+ * material, as before), `off` (the plain listener once the agent has its TLS endpoint:
+ * 404), or `client-cert` (the TLS endpoint: only a client certificate verified by the
+ * cluster CA with the common name `AGENT_CLIENT_CN`, which only the API server holds;
+ * 403 otherwise). `/metrics` and `/healthz` stay open everywhere, for scraping.
  */
+import type { TLSSocket } from 'node:tls';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -17,6 +24,18 @@ export interface AgentHttpOptions {
   metrics: AgentMetrics;
   /** The supervisor of `namespace/name`, if the pod runs here. */
   findPod: (namespace: string, name: string) => PodSupervisor | undefined;
+  /** Access to /logs (see the file comment). Default 'open'. */
+  logs?: 'open' | 'off' | 'client-cert';
+}
+
+/** The common name of the API server's client certificate for agents (cluster/pki). */
+export const AGENT_CLIENT_CN = 'vigil-apiserver-agent-client';
+
+/** Whether the request came with a CA-verified client certificate issued to the API server. */
+function fromApiServer(socket: unknown): boolean {
+  const s = socket as Partial<TLSSocket>;
+  if (typeof s.getPeerCertificate !== 'function' || s.authorized !== true) return false;
+  return s.getPeerCertificate().subject?.CN === AGENT_CLIENT_CN;
 }
 
 const MAX_LOG_BYTES = 10 * 1024 * 1024;
@@ -30,6 +49,10 @@ export async function agentHttp(app: FastifyInstance, opts: AgentHttpOptions): P
   app.get<{ Params: { ns: string; pod: string; container: string }; Querystring: { previous?: string; tailBytes?: string } }>(
     '/logs/:ns/:pod/:container',
     async (req, reply) => {
+      const access = opts.logs ?? 'open';
+      if (access === 'off') return reply.code(404).type('text/plain').send('logs are served on the agent\'s TLS endpoint only; use `vigil ctl logs` (through the API server)\n');
+      if (access === 'client-cert' && !fromApiServer(req.raw.socket))
+        return reply.code(403).type('text/plain').send(`logs need a client certificate from the cluster CA issued to the API server (CN=${AGENT_CLIENT_CN})\n`);
       const { ns, pod, container } = req.params;
       const sup = opts.findPod(ns, pod);
       if (sup === undefined || sup.dir === '') return reply.code(404).type('text/plain').send(`pod ${ns}/${pod} does not run on this node\n`);

@@ -64,6 +64,8 @@ export interface NodeAgentOptions {
   logMaxBytes?: number;
   /** Usage sampling period (memory limit enforcement in process-group mode). Default 1000 ms. */
   sampleMs?: number;
+  /** Serve /logs on the plain HTTP listener (false once the agent has its TLS endpoint: cluster/agent/secure_endpoint.ts). Default true. */
+  plainLogs?: boolean;
   logger?: AgentLogger;
 }
 
@@ -127,7 +129,7 @@ export class NodeAgent {
     if (reaped > 0) this.log.warn('killed container processes left by a previous agent run; their pods start again', { groups: reaped });
     const [host = '127.0.0.1', portText = '10250'] = (this.o.listenAddress ?? '127.0.0.1:10250').split(/:(?=[0-9]+$)/);
     this.server = Fastify();
-    await this.server.register(agentHttp, { metrics: this.metrics, findPod: (ns, name) => [...this.pods.values()].find((p) => p.pod.metadata.namespace === ns && p.pod.metadata.name === name) });
+    await this.server.register(agentHttp, { logs: this.o.plainLogs === false ? 'off' : 'open', metrics: this.metrics, findPod: (ns, name) => [...this.pods.values()].find((p) => p.pod.metadata.namespace === ns && p.pod.metadata.name === name) });
     await this.server.listen({ host, port: Number(portText) });
     const addr = this.server.server.address();
     this.port = typeof addr === 'object' && addr !== null ? addr.port : Number(portText);

@@ -16,6 +16,7 @@ import { Compactor } from '../store/compactor.js';
 import type { Store } from '../store/store.js';
 import { type AuthenticateFn, type AuthorizeFn, type ClusterApiLogger, clusterApi } from './http.js';
 import { Registry, type RegistryOptions } from './registry.js';
+import { type AgentClientTls, podLogProxy } from '../pki/pod_log_proxy.js';
 
 export interface OpenClusterApiOptions {
   logger?: ClusterApiLogger & { info(msg: string, fields?: Readonly<Record<string, unknown>>): void };
@@ -28,6 +29,10 @@ export interface OpenClusterApiOptions {
   compactIntervalMs?: number;
   /** How often quota ledgers are recounted from live pods. Default 300 000 ms; 0 = off. */
   quotaResyncMs?: number;
+  /** The API server's client certificate for agents' TLS endpoints (pod log proxy: cluster/pki/pod_log_proxy.ts). */
+  agentClientTls?: () => AgentClientTls | null;
+  /** Wraps the opened store before anything uses it (Secret encryption at rest: cluster/encryption/). */
+  wrapStore?: (store: Store) => Store;
 }
 
 export interface ClusterApi {
@@ -41,8 +46,10 @@ export interface ClusterApi {
 
 /** Opens the store at `storeUrl` and prepares the API. Throws `StoreUrlError` for a bad URL. */
 export async function openClusterApi(storeUrl: string, opts: OpenClusterApiOptions = {}): Promise<ClusterApi> {
-  const store = await openStore(storeUrl, opts.store);
+  const opened = await openStore(storeUrl, opts.store);
+  let store: Store = opened;
   try {
+    if (opts.wrapStore) store = opts.wrapStore(opened);
     const registry = new Registry(store, { ...(opts.logger ? { logger: opts.logger } : {}), ...opts.registry });
     await registry.ensureSystemNamespaces();
     opts.logger?.info('cluster store open', { backend: store.backend, url: storeUrl, revision: await store.currentRevision() });
@@ -65,6 +72,13 @@ export async function openClusterApi(storeUrl: string, opts: OpenClusterApiOptio
           ...(opts.authorize ? { authorize: opts.authorize } : {}),
           ...(opts.maxWatchSeconds !== undefined ? { maxWatchSeconds: opts.maxWatchSeconds } : {}),
         });
+        // Kubernetes' pods/<name>/log subresource, relayed from the node agent.
+        await app.register(podLogProxy, {
+          registry,
+          ...(opts.authenticate ? { authenticate: opts.authenticate } : {}),
+          ...(opts.authorize ? { authorize: opts.authorize } : {}),
+          ...(opts.agentClientTls ? { agentClientTls: opts.agentClientTls } : {}),
+        });
       },
       close: async () => {
         compactor.stop();
@@ -73,7 +87,7 @@ export async function openClusterApi(storeUrl: string, opts: OpenClusterApiOptio
       },
     };
   } catch (e) {
-    await store.close();
+    await opened.close();
     throw e;
   }
 }

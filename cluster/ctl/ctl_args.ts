@@ -25,6 +25,8 @@ export const CTL_FLAGS: readonly CtlFlag[] = [
   { name: 'server', kind: 'string', help: 'URL of the cluster API server (default http://127.0.0.1:9090).', placeholder: 'URL' },
   { name: 'token', kind: 'string', help: 'Bearer token for the API server.', placeholder: 'TOKEN' },
   { name: 'certificate-authority', kind: 'string', help: 'PEM file of the CA that signed the server certificate.', placeholder: 'FILE' },
+  { name: 'kubeconfig', kind: 'string', help: 'Config file to use (default: $VIGIL_CONFIG, ~/.vigil/config, then ./data/cluster/admin.conf).', placeholder: 'FILE' },
+  { name: 'ttl', kind: 'string', help: 'token create: how long the bootstrap token is valid (default 1h).', placeholder: 'DURATION' },
   { name: 'namespace', kind: 'string', short: 'n', help: 'Namespace (default from the config file, else "default").', placeholder: 'NS' },
   { name: 'all-namespaces', kind: 'bool', short: 'A', help: 'List across all namespaces.' },
   { name: 'selector', kind: 'string', short: 'l', help: 'Label selector, e.g. app=web,tier!=db.', placeholder: 'SELECTOR' },
@@ -59,7 +61,7 @@ export const CTL_FLAGS: readonly CtlFlag[] = [
 
 const BY_NAME = new Map(CTL_FLAGS.map((f) => [f.name, f]));
 /** Global string flags that may precede the verb (their values are skipped when finding the verb). */
-const PRE_VERB = new Set(['-n', '--namespace', '--server', '--token', '--certificate-authority', '-o', '--output', '-l', '--selector']);
+const PRE_VERB = new Set(['-n', '--namespace', '--server', '--token', '--certificate-authority', '--kubeconfig', '-o', '--output', '-l', '--selector']);
 
 export interface CtlArgs {
   readonly verb: string;

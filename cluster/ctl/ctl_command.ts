@@ -13,12 +13,13 @@ import { type Command, type CommandIo, type ParsedArgs, UsageError } from '../..
 import { runApply, runCreateFromFiles } from './apply.js';
 import { CTL_FLAGS, type CtlArgs, flagString, parseCtlArgs } from './ctl_args.js';
 import { ConnectionError, CtlClient, ServerError } from './ctl_client.js';
-import { configPath, CtlConfigError, readConfig, resolveConnection, writeConfig } from './ctl_config.js';
+import { configPath, CtlConfigError, readConfig, readConfigPath, resolveConnection, writeConfig } from './ctl_config.js';
 import { type CtlContext, CtlError, readManifestFile } from './ctl_context.js';
 import { runCreateGenerator, runRun } from './create.js';
 import { runDelete } from './delete.js';
 import { runDescribe } from './describe.js';
 import { runExplain } from './explain.js';
+import { runEncryption } from './encryption.js';
 import { runExpose } from './expose.js';
 import { runGet } from './get.js';
 import { runLogs } from './logs.js';
@@ -26,6 +27,7 @@ import { runCordon, runDrain } from './node_ops.js';
 import { runRollout } from './rollout.js';
 import { runScale } from './scale.js';
 import { runSetImage } from './set_image.js';
+import { runToken } from './token.js';
 import { runTop } from './top.js';
 
 /** Injected by tests (and usable by embedders); everything defaults to the real process. */
@@ -40,6 +42,8 @@ export interface CtlRunOptions {
   readFile?: (path: string) => string;
   /** Request timeout. Default 30 000 ms. */
   requestTimeoutMs?: number;
+  /** Where `./data/cluster/admin.conf` is looked for. Default process.cwd(). */
+  cwd?: string;
 }
 
 const VERBS: Readonly<Record<string, string>> = {
@@ -60,6 +64,8 @@ const VERBS: Readonly<Record<string, string>> = {
   top: 'Show CPU and memory use of pods or nodes (from the metrics the agents export).',
   explain: 'Show the recent scaling decisions of a Deployment and why: explain deployment/NAMESPACE/NAME [--tail N].',
   config: 'Show or change the config file: config view | config set-context [--server] [--token] [--namespace].',
+  token: 'Bootstrap tokens for joining nodes: token create [--ttl 1h] (prints the `vigil agent` join command) | token list | token delete ID.',
+  encryption: 'Secret encryption at rest: encryption rotate-key (new key, re-encrypt every Secret, drop the old keys).',
 };
 
 function verbLines(): string[] {
@@ -76,8 +82,9 @@ export function ctlHelp(): string {
   return [
     'usage: vigil ctl VERB [ARGS] [FLAGS]',
     '',
-    'Manage the cluster like kubectl. Connection: --server, --token, --certificate-authority, or ~/.vigil/config',
-    '(YAML keys server, token, namespace, certificate-authority; VIGIL_CONFIG names another file).',
+    'Manage the cluster like kubectl. Connection: --server, --token, --certificate-authority, or a config file',
+    '(YAML keys server, token, namespace, certificate-authority): --kubeconfig, $VIGIL_CONFIG, ~/.vigil/config,',
+    'then ./data/cluster/admin.conf (the admin credential vigil server writes with its default paths).',
     '',
     'Verbs:',
     ...verbLines(),
@@ -87,12 +94,17 @@ export function ctlHelp(): string {
   ].join('\n');
 }
 
-function runConfig(args: CtlArgs, io: CommandIo, path: string): number {
+function runConfig(args: CtlArgs, io: CommandIo, path: string, readPath: string): number {
   const sub = args.positionals[0] ?? '';
   if (sub === 'view') {
-    const cfg = readConfig(path);
-    const shown = { ...cfg, ...(cfg.token !== undefined ? { token: 'REDACTED' } : {}) };
-    io.log(`# ${path}`);
+    const cfg = readConfig(readPath);
+    const ca = cfg['certificate-authority'];
+    const shown = {
+      ...cfg,
+      ...(cfg.token !== undefined ? { token: 'REDACTED' } : {}),
+      ...(ca?.trimStart().startsWith('-----BEGIN') ? { 'certificate-authority': '(inline PEM)' } : {}),
+    };
+    io.log(`# ${readPath}`);
     for (const [k, v] of Object.entries(shown)) io.log(`${k}: ${v}`);
     return 0;
   }
@@ -122,8 +134,9 @@ export async function runCtl(argv: readonly string[], io: CommandIo, opts: CtlRu
       return args.verb === '' && !args.help ? 2 : 0;
     }
     if (VERBS[args.verb] === undefined) throw new UsageError(`unknown command "${args.verb}" for "vigil ctl"; verbs are: ${Object.keys(VERBS).join(', ')}`);
-    const cfgPath = configPath(env);
-    if (args.verb === 'config') return runConfig(args, io, cfgPath);
+    const explicit = flagString(args, 'kubeconfig');
+    const cfgPath = readConfigPath(env, explicit, opts.cwd ?? process.cwd());
+    if (args.verb === 'config') return runConfig(args, io, configPath(env, explicit), cfgPath);
     const conn = resolveConnection(
       { server: flagString(args, 'server'), token: flagString(args, 'token'), namespace: flagString(args, 'namespace'), ca: flagString(args, 'certificate-authority') },
       readConfig(cfgPath),
@@ -210,6 +223,10 @@ function dispatch(ctx: CtlContext): Promise<number> {
       return runTop(ctx);
     case 'explain':
       return runExplain(ctx);
+    case 'token':
+      return runToken(ctx);
+    case 'encryption':
+      return runEncryption(ctx);
     default:
       throw new UsageError(`unknown command "${ctx.args.verb}"`);
   }

@@ -1,18 +1,23 @@
 /**
  * `vigil ctl` connection settings: flags over the config file over defaults.
  *
- * The config file is YAML at `~/.vigil/config` (the `VIGIL_CONFIG` environment
- * variable names another path) with three optional keys:
+ * The config file is YAML with four optional keys:
  *
- *   server: https://cp.example:9090
+ *   server: https://cp.example:9443
  *   token: s3cr3t
  *   namespace: team-a
- *   certificate-authority: /etc/vigil/ca.pem
+ *   certificate-authority: /etc/vigil/ca.pem      (a file, or the PEM text inline)
+ *
+ * Which file (`configPaths`): `--kubeconfig FILE`, else the `VIGIL_CONFIG`
+ * environment variable, else `~/.vigil/config` if it exists, else
+ * `./data/cluster/admin.conf` if it exists (the admin credential `vigil server`
+ * writes with the default `--storage.tsdb.path=data/`, so `vigil ctl` works without
+ * flags where the server runs), else `~/.vigil/config` (absent: defaults).
  *
  * `vigil ctl config view` prints it (the token redacted) and `vigil ctl config
  * set-context [--server URL] [--token T] [--namespace NS]` writes it.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -38,10 +43,26 @@ export class CtlConfigError extends Error {
 
 const KEYS = ['server', 'token', 'namespace', 'certificate-authority'] as const;
 
-/** The config file path: `env.VIGIL_CONFIG` or `~/.vigil/config`. */
-export function configPath(env: Readonly<Record<string, string | undefined>>): string {
+/** The admin credential `vigil server` writes, relative to its working directory with default paths. */
+export const SERVER_ADMIN_CONFIG = join('data', 'cluster', 'admin.conf');
+
+/** The config file path to write (`config set-context`): `--kubeconfig`, `env.VIGIL_CONFIG` or `~/.vigil/config`. */
+export function configPath(env: Readonly<Record<string, string | undefined>>, explicit = ''): string {
+  if (explicit !== '') return explicit;
   const p = env.VIGIL_CONFIG;
   return p !== undefined && p !== '' ? p : join(env.HOME ?? homedir(), '.vigil', 'config');
+}
+
+/**
+ * The config file to read: as `configPath`, but when neither `--kubeconfig` nor
+ * `VIGIL_CONFIG` is given and `~/.vigil/config` does not exist, the server's
+ * `./data/cluster/admin.conf` (relative to `cwd`) if that exists.
+ */
+export function readConfigPath(env: Readonly<Record<string, string | undefined>>, explicit = '', cwd = process.cwd()): string {
+  const p = configPath(env, explicit);
+  if (explicit !== '' || (env.VIGIL_CONFIG ?? '') !== '' || existsSync(p)) return p;
+  const admin = join(cwd, SERVER_ADMIN_CONFIG);
+  return existsSync(admin) ? admin : p;
 }
 
 /** Reads the config file; a missing file is an empty config. Throws `CtlConfigError` when malformed. */
@@ -70,6 +91,7 @@ export function readConfig(path: string): CtlConfigFile {
 export function writeConfig(path: string, cfg: CtlConfigFile): void {
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, stringify(cfg), { mode: 0o600 });
+  chmodSync(path, 0o600);
 }
 
 /** Effective connection settings. */
@@ -77,7 +99,7 @@ export interface Connection {
   server: string;
   token: string;
   namespace: string;
-  /** PEM text of the CA, '' = the system's. */
+  /** PEM text of the CA ('' = the system's); the config file may give it inline or as a path. */
   ca: string;
 }
 
@@ -88,7 +110,8 @@ export function resolveConnection(
 ): Connection {
   const caPath = flags.ca !== '' ? flags.ca : (file['certificate-authority'] ?? '');
   let ca = '';
-  if (caPath !== '') {
+  if (caPath.trimStart().startsWith('-----BEGIN')) ca = caPath;
+  else if (caPath !== '') {
     try {
       ca = readFileSync(caPath, 'utf8');
     } catch (e) {

@@ -1,22 +1,21 @@
 /**
  * `vigil ctl logs POD [-c CONTAINER] [-f] [--previous] [--tail N]` (also `pod/NAME`).
  *
- * Logs live on the node that runs the pod; the agent serves them at
- * `GET /logs/<namespace>/<pod>/<container>[?previous=true]` on the address and
- * port its Node publishes (`status.addresses` InternalIP,
- * `status.daemonEndpoints.agentEndpoint.Port`). The agent has no streaming
- * endpoint, so `-f` polls it once a second and prints what was appended
- * (after a log rotation the new file is printed from its start).
+ * Logs live on the node that runs the pod; ctl reads them through the API
+ * server's pod log subresource, `GET /api/v1/namespaces/<ns>/pods/<pod>/log
+ * ?container=C[&previous=true]` (cluster/pki/pod_log_proxy.ts), which fetches them
+ * from the node's agent (over its TLS endpoint with the API server's client
+ * certificate). There is no streaming endpoint, so `-f` polls once a second and
+ * prints what was appended (after a log rotation the new file is printed from its start).
  */
 import { UsageError } from '../../cmd/cli.js';
-import type { Node, Pod } from '../api/objects.js';
+import type { Pod } from '../api/objects.js';
 import { resolveResourceName } from '../api/resources.js';
 import { flagBool, flagInt, flagString } from './ctl_args.js';
 import { ServerError } from './ctl_client.js';
 import { type CtlContext, CtlError, pathOf } from './ctl_context.js';
 
 const PODS = resolveResourceName('pods')!;
-const NODES = resolveResourceName('nodes')!;
 
 /** The last `n` lines of `text` (n < 0 = all). */
 export function tailLines(text: string, n: number): string {
@@ -26,18 +25,23 @@ export function tailLines(text: string, n: number): string {
   return lines.slice(Math.max(0, lines.length - n)).join('\n') + (lines.length > 0 && n > 0 ? '\n' : '');
 }
 
-/** The agent URL serving `pod`'s logs. */
-export async function logUrl(ctx: CtlContext, pod: Pod, container: string, previous: boolean): Promise<string> {
+/** The API path serving `pod`'s logs (the pod log subresource). */
+export function logUrl(pod: Pod, container: string, previous: boolean): string {
   const nodeName = pod.spec.nodeName;
   if (nodeName === undefined || nodeName === '') throw new CtlError(`pod "${pod.metadata.name}" has no node yet (it is ${pod.status?.phase ?? 'Pending'}): there are no logs`);
-  const node = await ctx.client.get<Node>(pathOf(NODES, '', nodeName));
-  const ip = node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
-  const port = node.status?.daemonEndpoints?.agentEndpoint.Port;
-  if (ip === undefined || port === undefined || port === 0)
-    throw new CtlError(`node "${nodeName}" publishes no agent endpoint (status.addresses InternalIP and status.daemonEndpoints): cannot fetch logs`);
-  const host = ip.includes(':') ? `[${ip}]` : ip;
-  const ns = encodeURIComponent(pod.metadata.namespace ?? 'default');
-  return `http://${host}:${port}/logs/${ns}/${encodeURIComponent(pod.metadata.name)}/${encodeURIComponent(container)}${previous ? '?previous=true' : ''}`;
+  const q = new URLSearchParams({ container, ...(previous ? { previous: 'true' } : {}) });
+  return `${pathOf(PODS, pod.metadata.namespace ?? 'default', pod.metadata.name)}/log?${q}`;
+}
+
+/** The message of a Status body, else the text. */
+function statusMessage(body: string): { reason: string; message: string } | null {
+  try {
+    const s = JSON.parse(body) as { kind?: unknown; reason?: unknown; message?: unknown };
+    if (s.kind === 'Status' && typeof s.message === 'string') return { reason: typeof s.reason === 'string' ? s.reason : '', message: s.message };
+  } catch {
+    // plain text
+  }
+  return null;
 }
 
 export async function runLogs(ctx: CtlContext): Promise<number> {
@@ -56,10 +60,13 @@ export async function runLogs(ctx: CtlContext): Promise<number> {
   }
   const previous = flagBool(ctx.args, 'previous');
   const tail = ctx.args.values.has('tail') ? flagInt(ctx.args, 'tail', 0) : -1;
-  const url = await logUrl(ctx, pod, container, previous);
+  const url = logUrl(pod, container, previous);
   const fetchLog = async (): Promise<string> => {
     const r = await ctx.client.text(url);
-    if (r.status !== 200) throw new ServerError(r.status, r.status === 404 ? 'NotFound' : 'BadRequest', r.body.trim());
+    if (r.status !== 200) {
+      const st = statusMessage(r.body);
+      throw new ServerError(r.status, st?.reason || (r.status === 404 ? 'NotFound' : 'BadRequest'), st?.message ?? r.body.trim());
+    }
     return r.body;
   };
   let body = await fetchLog();
