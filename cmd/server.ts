@@ -33,6 +33,8 @@ import { openTsdbStorage } from './tsdb_storage.js';
 import { alertServerPart } from '../alert/server_part.js';
 import { clusterPart } from '../cluster/cluster_part.js';
 import { actionsPart } from '../cluster/actions/actions_part.js';
+import { builtinClusterRules } from '../cluster/failover/failover_flags.js';
+import { failoverPart } from '../cluster/failover/failover_part.js';
 import { uiServerPart } from '../ui/http.js';
 import { queryPart } from '../query/query_part.js';
 import { relabel } from '../scrape/relabel.js';
@@ -92,14 +94,17 @@ export interface ServerPart {
  */
 export function serverParts(): readonly ServerPart[] {
   const cluster = clusterPart();
+  // Node lease series + `failover node/NAME` (cluster/failover/); the shipped rules drive it.
+  const failover = failoverPart({ cluster });
   // Alert-driven cluster actions (cluster/actions/): fed by the rule manager and by `POST /api/v1/cluster/alerts`.
-  const clusterActions = actionsPart({ registry: () => cluster.api()?.registry ?? null });
+  const clusterActions = actionsPart({ registry: () => cluster.api()?.registry ?? null, failover: failover.run });
   return [
     queryPart,
     scrapePart,
-    alertServerPart({ relabel, receivers: [clusterActions.receiver] }),
+    alertServerPart({ relabel, receivers: [clusterActions.receiver], builtinRules: builtinClusterRules }),
     remotePart,
     cluster,
+    failover,
     clusterActions,
     uiServerPart,
   ];

@@ -34,6 +34,8 @@ export interface ActionsPartOptions {
   /** Re-check interval for cooldowns (ms). Default 1000; 0 = never (tests call `executor().tick()`). */
   tickMs?: number;
   onOutcome?: (o: ActionOutcome) => void;
+  /** Performs `failover node/NAME` (see ActionExecutorOptions.failover). */
+  failover?: (node: string, dry: boolean) => Promise<{ change: string; noop: boolean }>;
 }
 
 export interface ActionsPart extends ServerPart {
@@ -163,6 +165,7 @@ export function actionsPart(opts: ActionsPartOptions): ActionsPart {
         metrics: ctx.metrics,
         ...(opts.now ? { now: opts.now } : {}),
         ...(opts.onOutcome ? { onOutcome: opts.onOutcome } : {}),
+        ...(opts.failover ? { failover: opts.failover } : {}),
       });
       executor = ex;
       const tickMs = opts.tickMs ?? 1000;
