@@ -10,31 +10,10 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Deployment, Event, Node } from '../cluster/api/objects.js';
-import { APP, type FailoverCluster, readyOf, sleep, startFailoverCluster, waitFor, waitNodesReady } from './failover_cluster.js';
+import type { Event, Node } from '../cluster/api/objects.js';
+import { createDeployment, readyOf, sleep, startFailoverCluster, waitFor, waitNodesReady, webDeployment } from './failover_cluster.js';
 
 const NODES = ['fo-a', 'fo-b', 'fo-c'];
-
-export function webDeployment(name: string, replicas: number, args: string[], annotations: Record<string, string> = {}): Deployment {
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name, namespace: 'default' },
-    spec: {
-      replicas,
-      selector: { matchLabels: { app: name } },
-      template: {
-        metadata: { labels: { app: name }, annotations },
-        spec: { terminationGracePeriodSeconds: 5, containers: [{ name: 'web', image: [process.execPath, APP, ...args].join(' ') }] },
-      },
-    },
-  };
-}
-
-export async function createDeployment(c: FailoverCluster, d: Deployment): Promise<void> {
-  const r = await fetch(`${c.url}/apis/apps/v1/namespaces/default/deployments`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(d) });
-  assert.equal(r.status, 201, await r.text());
-}
 
 test('SIGKILL of an agent and its pods: all 3 replicas Ready on the other nodes within 15 s; the node rejoins without its old pods', async (t) => {
   const c = await startFailoverCluster(56000);

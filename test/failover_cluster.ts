@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { PortAllocator } from '../cluster/agent/ports.js';
 import { reapOrphans } from '../cluster/agent/orphan_reaper.js';
-import type { Node, Pod } from '../cluster/api/objects.js';
+import type { Deployment, Node, Pod } from '../cluster/api/objects.js';
 
 export const VIGIL = fileURLToPath(new URL('../cmd/vigil.js', import.meta.url));
 export const APP = fileURLToPath(new URL('../../test/fixtures/http_app.mjs', import.meta.url));
@@ -166,4 +166,27 @@ export async function waitNodesReady(c: FailoverCluster, names: readonly string[
     timeoutMs,
     c.diag,
   );
+}
+
+/** A Deployment of the fixture app with `args`, and pod template annotations. */
+export function webDeployment(name: string, replicas: number, args: string[], annotations: Record<string, string> = {}): Deployment {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace: 'default' },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name }, annotations },
+        spec: { terminationGracePeriodSeconds: 5, containers: [{ name: 'web', image: [process.execPath, APP, ...args].join(' ') }] },
+      },
+    },
+  };
+}
+
+/** Creates `d` through the REST API. */
+export async function createDeployment(c: FailoverCluster, d: Deployment): Promise<void> {
+  const r = await fetch(`${c.url}/apis/apps/v1/namespaces/default/deployments`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(d) });
+  if (r.status !== 201) throw new Error(`creating deployment ${d.metadata.name}: ${r.status} ${await r.text()}`);
 }
