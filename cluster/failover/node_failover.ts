@@ -139,7 +139,7 @@ export class NodeFailover {
     const nodeFa = nodeFailoverAfterMs(pods, this.defaultMs);
     const marked = (node.spec?.taints ?? []).some((t) => t.key === FAILED_TAINT_KEY);
     const tail = [
-      waiting.length > 0 ? `${waiting.length} pod(s) wait for their longer failoverAfter` : '',
+      waiting.length > 0 ? `${waiting.length} pod(s) wait for their failoverAfter` : '',
       pinned.length > 0 ? `${pinned.length} pod(s) stay (failoverAfter 0)` : '',
     ].filter((s) => s !== '');
     const mark = !marked && (moving.length > 0 || (nodeFa > 0 && ageMs >= nodeFa));
