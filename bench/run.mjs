@@ -9,6 +9,9 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dir = join(root, 'dist', 'bench');
 const filter = process.argv.slice(2);
+// Groups whose benchmarks' file names do not carry the group's name.
+const GROUPS = { cluster: ['failover'] };
+for (const f of [...filter]) filter.push(...(GROUPS[f] ?? []));
 const files = existsSync(dir)
   ? readdirSync(dir)
       .filter((f) => f.endsWith('_bench.js'))
