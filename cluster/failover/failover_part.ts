@@ -19,6 +19,7 @@ import type { Lease } from '../api/objects.js';
 import { NODE_LEASE_NAMESPACE } from '../api/objects.js';
 import type { ClusterPart } from '../cluster_part.js';
 import { EventRecorder } from '../controllers/event_recorder.js';
+import { Informer } from '../controllers/informer.js';
 import { LEASES } from '../controllers/resources.js';
 import { failoverFlagsFrom } from './failover_flags.js';
 import { NodeLeaseMonitor } from './lease_monitor.js';
@@ -59,12 +60,14 @@ export function failoverPart(opts: FailoverPartOptions): FailoverPart {
       const registry = api.registry;
       const now = opts.now ?? Date.now;
       const logger = ctx.logger;
+      // Renewals are noted as they arrive, not only at the next tick.
+      const leases = new Informer<Lease>(registry, LEASES, { namespace: NODE_LEASE_NAMESPACE, logger });
       const m = new NodeLeaseMonitor({
         registry,
         view: {
           nodes: async () => manager.informers.nodes.list(),
           pods: async () => manager.informers.pods.list(),
-          leases: async () => (await registry.list(LEASES, NODE_LEASE_NAMESPACE)).items as Lease[],
+          leases: async () => leases.list(),
         },
         appendable: () => {
           try {
@@ -81,12 +84,15 @@ export function failoverPart(opts: FailoverPartOptions): FailoverPart {
         ...(opts.periodMs !== undefined ? { periodMs: opts.periodMs } : {}),
       });
       const f = new NodeFailover({ registry, monitor: m, now, logger, events: new EventRecorder(registry, 'node-failover', { now, logger }), metrics: ctx.metrics });
+      leases.addHandlers({ onAdd: (l) => m.observeLease(l), onUpdate: (_old, l) => m.observeLease(l) });
+      await leases.start();
       monitor = m;
       failover = f;
       m.start();
       app.addHook('onClose', async () => {
         failover = null;
         await m.stop();
+        leases.stop();
         monitor = null;
       });
     },

@@ -89,6 +89,13 @@ test('lease monitor appends lease age (our clock) and failoverAfter per node eve
   assert.deepEqual((await samples(storage, 'vigil_node_failover_after_seconds', 'n1')).map(([, v]) => v), [10, 10, 10], 'the default comes before the 30 s pod');
   assert.deepEqual((await samples(storage, 'vigil_node_failover_after_seconds', 'n2')).map(([, v]) => v), [4, 4, 4], 'the 4 s pod comes first');
   assert.deepEqual(monitor.state('n2'), { ageMs: 10_000, failoverAfterMs: 4000 });
+  // A renewal seen through the watch counts from that moment, not from the next tick.
+  c.advance(300);
+  await renew(c, 'n2');
+  monitor.observeLease((await c.registry.get(LEASES, NODE_LEASE_NAMESPACE, 'n2')) as Lease);
+  c.advance(700);
+  await monitor.tick();
+  assert.deepEqual(monitor.state('n2'), { ageMs: 700, failoverAfterMs: 4000 });
   // Agents learn the cluster default from their Node.
   for (const n of ['n1', 'n2']) assert.equal(((await c.registry.get(NODES, '', n)) as Node).metadata.annotations?.['vigil.dev/failover-after'], '10s');
 });

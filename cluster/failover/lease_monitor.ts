@@ -100,6 +100,16 @@ export class NodeLeaseMonitor {
     return this.last.get(node);
   }
 
+  /**
+   * A Lease write seen as it happened (a watch): the renewal counts from now rather
+   * than from the next tick, which makes the age exact to the watch's delay.
+   */
+  observeLease(l: Lease): void {
+    if (this.o.isLeading !== undefined && !this.o.isLeading()) return;
+    if (!this.tracker.nodes().includes(l.metadata.name)) return;
+    this.tracker.observe(l.metadata.name, l.spec.renewTime ?? '', this.now());
+  }
+
   /** One look: measure, append, keep annotations and taints right. */
   async tick(): Promise<void> {
     if (this.o.isLeading !== undefined && !this.o.isLeading()) {
@@ -122,9 +132,7 @@ export class NodeLeaseMonitor {
     const states = new Map<string, NodeLeaseState>();
     for (const n of nodes) {
       const name = n.metadata.name;
-      const ready = n.status?.conditions?.find((c) => c.type === 'Ready');
-      const sig = `${leaseOf.get(name)?.spec.renewTime ?? ''}|${ready?.lastHeartbeatTime ?? ''}`;
-      const ageMs = this.tracker.observe(name, sig, now);
+      const ageMs = this.tracker.observe(name, leaseOf.get(name)?.spec.renewTime ?? '', now);
       states.set(name, { ageMs, failoverAfterMs: nodeFailoverAfterMs(podsOf.get(name) ?? [], this.defaultFailoverAfterMs) });
     }
     this.tracker.retain(new Set(states.keys()));

@@ -1,8 +1,8 @@
 /**
  * `LeaseTracker`: a node's lease age on the control plane's own clock (Kubernetes'
  * "probe timestamp" idea): every look records what the node last wrote (its
- * Lease renewTime and Ready heartbeat — the *signature*); when the signature
- * changed, the node is alive as of our clock now. The age is the time since the
+ * Lease renewTime — the *signature*); when the signature changed, the node is
+ * alive as of our clock now. The age is the time since the
  * last change. A node seen for the first time counts as alive at that moment (so
  * a freshly started control plane gives every node a full failoverAfter), but such
  * a first sighting is not a *change*: `changedSince` stays false for it, so a
