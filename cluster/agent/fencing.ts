@@ -3,9 +3,16 @@
  * the control plane's failover deadline, so a partitioned node never runs a pod
  * next to its replacement.
  *
- * The agent counts time since its last *successful* renewal on its own clock —
- * never later than when the control plane last saw one, so its deadline comes
- * first. A pod is fenced once that silence reaches `fenceAfterMs(failoverAfter)`
+ * The agent counts, on its own clock, from the moment it *sent* its last
+ * successful renewal — never later than when the control plane saw it, so the
+ * agent's deadline comes first however slow the answer was.
+ *
+ * Trade-off (stated in the README): an agent cannot tell a partition from a
+ * control plane that is down, so a control-plane outage longer than
+ * failoverAfter − 3 s stops the pods with a non-zero failoverAfter too; they
+ * start again when the agent reaches the API (a restarted control plane gives
+ * every node a full failoverAfter). Pods that must ride out control-plane
+ * outages set `vigil.dev/failover-after: "0"` or a longer value. A pod is fenced once that silence reaches `fenceAfterMs(failoverAfter)`
  * (failoverAfter − 3 s, see cluster/failover/failover_after.ts), with a SIGTERM
  * grace that ends at least `KILL_MARGIN_MS` before failoverAfter; pods whose
  * failoverAfter is 0 are never fenced (the control plane never replaces them).

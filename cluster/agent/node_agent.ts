@@ -224,15 +224,17 @@ export class NodeAgent {
   private async renewLease(): Promise<void> {
     const ref = LEASES('kube-node-lease');
     const name = this.o.nodeName;
-    const spec = { holderIdentity: name, leaseDurationSeconds: this.o.leaseDurationSeconds ?? 10, renewTime: new Date().toISOString() };
+    // Fencing counts from when the renewal was sent: the control plane cannot have seen it earlier.
+    const sentAt = Date.now();
+    const spec = { holderIdentity: name, leaseDurationSeconds: this.o.leaseDurationSeconds ?? 10, renewTime: new Date(sentAt).toISOString() };
     try {
       await this.client.patch<Lease>(ref, name, { spec });
-      this.renewed();
+      this.renewed(sentAt);
     } catch (e) {
       if (e instanceof ApiClientError && e.status === 404) {
         try {
           await this.client.create<Lease>(ref, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace: 'kube-node-lease' }, spec: { ...spec, acquireTime: spec.renewTime } });
-          this.renewed();
+          this.renewed(sentAt);
         } catch (e2) {
           this.log.warn('cannot create the node lease', { err: e2 instanceof Error ? e2.message : String(e2) });
         }
@@ -244,8 +246,8 @@ export class NodeAgent {
 
   // ------------------------------------------------------------ fencing
 
-  private renewed(): void {
-    if (!this.fence.renewed(Date.now()) || this.abort.signal.aborted) return;
+  private renewed(sentAt: number): void {
+    if (!this.fence.renewed(sentAt) || this.abort.signal.aborted) return;
     // The fence ends: once the fenced pods are down, relist, so pods the API still binds here
     // run again and failed-over ones stay stopped.
     this.log.warn('lease renewed again after fencing; relisting pods', { node: this.o.nodeName });
