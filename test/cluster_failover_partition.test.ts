@@ -7,7 +7,9 @@
  * then starts a replacement elsewhere. A sampler reads the real pod processes
  * from /proc every 25 ms: there are never more than 3 copies of the replicas, the
  * partitioned copy is gone before its replacement exists, and when the link comes
- * back the node rejoins without restarting the failed-over pod.
+ * back the node rejoins without restarting the failed-over pod. A pod whose
+ * Deployment sets `vigil.dev/failover-after: "0"` on the partitioned node is
+ * neither fenced nor failed over: the same process runs throughout.
  */
 import assert from 'node:assert/strict';
 import { readlinkSync } from 'node:fs';
@@ -99,6 +101,14 @@ test('a partitioned agent fences its pod before the failover: never two copies r
     40_000,
     c.diag,
   );
+  // A Deployment that must never move (failoverAfter 0), pinned to the node that will be cut off.
+  const pinnedMarker = `pinned-${process.pid}-${Date.now()}`;
+  const pinned = webDeployment('pinned', 1, ['--version', pinnedMarker], { 'vigil.dev/failover-after': '0' });
+  pinned.spec.template.spec.nodeSelector = { 'kubernetes.io/hostname': 'pt-c' };
+  await createDeployment(c, pinned);
+  await waitFor('the pinned pod Ready on pt-c', async () => (await c.pods('app=pinned')).some((p) => readyOf(p) && p.spec.nodeName === 'pt-c'), 30_000, c.diag);
+  const pinnedPids = processesWith(pinnedMarker);
+  assert.equal(pinnedPids.length, 1);
   const cDir = join(c.dir, 'pt-c');
   const inC = (pid: number) => {
     try {
@@ -168,6 +178,10 @@ test('a partitioned agent fences its pod before the failover: never two copies r
   sampling = false;
   await sampler;
   assert.equal(max, 3, `at most 3 replica processes at any sample (saw ${max})`);
+  assert.deepEqual(processesWith(pinnedMarker), pinnedPids, 'the failoverAfter 0 pod kept running, neither fenced nor restarted');
+  const pinnedPods = await c.pods('app=pinned');
+  assert.equal(pinnedPods.length, 1);
+  assert.equal(pinnedPods[0]?.spec.nodeName, 'pt-c');
   assert.equal(processesWith(marker).filter(inC).length, 0, 'nothing runs on the rejoined node');
   assert.equal((await c.pods('app=web')).filter((p) => p.spec.nodeName === 'pt-c').length, 0);
 });
