@@ -41,5 +41,5 @@ export function failoverFlagsFrom(asStrings: Readonly<Record<string, string>>): 
 
 /** The built-in rule files the server evaluates for these flags (`AlertServerPartOptions.builtinRules`). */
 export function builtinClusterRules(flags: { readonly asStrings: Readonly<Record<string, string>> }): readonly BuiltinRuleFile[] {
-  return failoverFlagsFrom(flags.asStrings).defaultRules ? [CLUSTER_DEFAULT_RULES] : [];
+  return flags.asStrings['cluster.default-rules'] !== 'false' ? [CLUSTER_DEFAULT_RULES] : [];
 }
