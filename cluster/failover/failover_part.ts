@@ -91,6 +91,7 @@ export function failoverPart(opts: FailoverPartOptions): FailoverPart {
       m.start();
       app.addHook('onClose', async () => {
         failover = null;
+        await f.close();
         await m.stop();
         leases.stop();
         monitor = null;

@@ -9,6 +9,7 @@ import { testCluster, type TestCluster } from '../controllers/test_env.js';
 import { FAILOVER_AFTER_ANNOTATION } from './failover_after.js';
 import { FAILED_TAINT_KEY, NodeLeaseMonitor } from './lease_monitor.js';
 import { NodeFailover } from './node_failover.js';
+import { ActionExecutor, type ActionOutcome } from '../actions/action_executor.js';
 
 async function rs(c: TestCluster, name: string, replicas: number): Promise<ReplicaSet> {
   return (await c.registry.create(REPLICASETS, 'default', {
@@ -49,6 +50,7 @@ async function setup(t: Parameters<typeof testCluster>[0]) {
   await pod(c, 'db-1', 'n1', db, '0');
   const metrics = new PromRegistry();
   const f = new NodeFailover({ registry: c.registry, now: c.now, metrics, events: new EventRecorder(c.registry, 'node-failover', { now: c.now }), replacementPollMs: 5 });
+  t.after(() => f.close());
   const names = async () => ((await c.registry.list(PODS, 'default')).items as Pod[]).map((p) => p.metadata.name).sort();
   const tainted = async () => (((await c.registry.get(NODES, '', 'n1')) as Node).spec.taints ?? []).some((x) => x.key === FAILED_TAINT_KEY);
   return { c, f, metrics, names, tainted, web };
@@ -113,4 +115,18 @@ test("the lease monitor's view (our clock) wins over the Lease's renewTime writt
   assert.equal(r.noop, true);
   assert.match(r.change, /renewed its lease 3\.0s ago/);
   assert.deepEqual(await names(), ['db-1', 'slow-1', 'web-1', 'web-2']);
+});
+
+test('the action executor runs `failover node/NAME` through NodeFailover (with dry run per rule)', async (t) => {
+  const { c, f, names } = await setup(t);
+  const outcomes: ActionOutcome[] = [];
+  const ex = new ActionExecutor({ registry: () => c.registry, now: c.now, failover: (node, dry) => f.run(node, dry), onOutcome: (o) => outcomes.push(o) });
+  c.advance(12_000);
+  const base = { alertName: 'NodeDown', labels: { alertname: 'NodeDown', node: 'n1' }, source: 'rules' as const };
+  ex.submit({ ...base, fingerprint: 'dry', activeAtMs: 1, annotations: { action: 'failover node/n1', action_dry_run: 'true' } });
+  ex.submit({ ...base, fingerprint: 'real', activeAtMs: 1, annotations: { action: 'failover node/n1' } });
+  await ex.idle();
+  assert.deepEqual(outcomes.map((o) => [o.verb, o.result]), [['failover', 'dry_run'], ['failover', 'ok']]);
+  assert.match(outcomes[1]!.detail, /^node marked failed \(silent 12\.0s\); 1 pod\(s\) deleted for rescheduling: default\/web-1/);
+  assert.deepEqual(await names(), ['db-1', 'slow-1', 'web-2']);
 });

@@ -76,6 +76,7 @@ export class NodeFailover {
   private readonly total: Counter<'result'> | null;
   private readonly podsTotal: Counter<string> | null;
   private readonly waits = new Set<Promise<void>>();
+  private closed = false;
 
   constructor(o: NodeFailoverOptions) {
     this.o = o;
@@ -184,10 +185,17 @@ export class NodeFailover {
     while (this.waits.size > 0) await Promise.all([...this.waits]);
   }
 
+  /** Ends the background waits (nothing more is observed) and resolves once they stopped. */
+  close(): Promise<void> {
+    this.closed = true;
+    return this.idle();
+  }
+
   private async awaitReplacements(nodeName: string, owners: readonly { ns: string; name: string; uid: string }[], since: number | undefined): Promise<void> {
     // Bounded on the wall clock (an injected clock may stand still); measured on `now`.
     const end = Date.now() + (this.o.replacementTimeoutMs ?? 60_000);
     for (;;) {
+      if (this.closed) return;
       let done = true;
       try {
         for (const o of owners) {
