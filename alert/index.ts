@@ -10,7 +10,7 @@ export { checkRulesCommand, testRulesCommand } from './commands.js';
 export { Group, type NotifyFn } from './group.js';
 export { alertApiPlugin } from './http.js';
 export { alertMetricsText } from './metrics.js';
-export { RuleManager, type RuleManagerOptions, type RuleSettings } from './manager.js';
+export { type BuiltinRules, RuleManager, type RuleManagerOptions, type RuleSettings } from './manager.js';
 export { Notifier, type NotifierOptions, type RelabelFn } from './notifier.js';
 export type { NotifierAlert } from './notifier_alert.js';
 export { type AlertReceiver, RecordingReceiver } from './receivers.js';

@@ -17,7 +17,7 @@ import { type AlertReceiver, Group, type GroupLogger } from './group.js';
 import type { NotifierAlert } from './notifier_alert.js';
 import { RecordingRule } from './recording_rule.js';
 import type { QueryFn, Rule } from './rule.js';
-import { parseRuleFile, RuleFileError, type RuleGroupNode } from './rule_file.js';
+import { parseRuleFile, parseRules, RuleFileError, type RuleGroupNode } from './rule_file.js';
 import { queryEscape } from './template/functions.js';
 
 /** Defaults of the rule flags. */
@@ -50,6 +50,18 @@ export interface RuleSettings {
   readonly externalLabels: Labels;
   /** Rule file globs (already resolved against the configuration directory). */
   readonly files: readonly string[];
+  /**
+   * Rule files that are part of the program (e.g. the cluster's shipped group), loaded
+   * before `files` and shown under `name` (`<builtin>/….rules.yml`). Default none.
+   */
+  readonly builtin?: readonly BuiltinRules[];
+}
+
+/** A rule file given as text rather than a path. */
+export interface BuiltinRules {
+  /** Shown as the groups' file; prefixes its errors. */
+  readonly name: string;
+  readonly yamlText: string;
 }
 
 /** Prometheus's generator URL: `<external>/graph?g0.expr=<escaped>&g0.tab=1`. */
@@ -165,6 +177,11 @@ export class RuleManager {
       for (const pat of s.files) for (const f of await expandGlob(pat)) if (!files.includes(f)) files.push(f);
       const parsed: { file: string; groups: RuleGroupNode[] }[] = [];
       const errors: string[] = [];
+      for (const b of s.builtin ?? []) {
+        const r = parseRules(b.yamlText);
+        errors.push(...r.errors.map((e) => `${b.name}: ${e}`));
+        parsed.push({ file: b.name, groups: r.groups });
+      }
       for (const f of files) {
         const r = await parseRuleFile(f);
         errors.push(...r.errors);

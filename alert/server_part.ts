@@ -15,7 +15,7 @@ import { parseDuration } from '../tsdb/duration.js';
 import type { AlertReceiver } from './receivers.js';
 import { alertApiPlugin } from './http.js';
 import { alertMetricsText } from './metrics.js';
-import { DEFAULT_GRACE_PERIOD_MS, DEFAULT_OUTAGE_TOLERANCE_MS, DEFAULT_RESEND_DELAY_MS, RuleManager } from './manager.js';
+import { type BuiltinRules, DEFAULT_GRACE_PERIOD_MS, DEFAULT_OUTAGE_TOLERANCE_MS, DEFAULT_RESEND_DELAY_MS, RuleManager } from './manager.js';
 import { DEFAULT_QUEUE_CAPACITY, Notifier, type RelabelFn } from './notifier.js';
 import { engineQueryFn } from './rule.js';
 
@@ -68,6 +68,12 @@ export interface AlertServerPartOptions {
   readonly relabel?: RelabelFn | null;
   /** Receivers registered on start-up (e.g. the cluster manager's action receiver). */
   readonly receivers?: readonly AlertReceiver[];
+  /**
+   * Rule files shipped with the program, evaluated next to the configuration's
+   * `rule_files` on every (re)load (e.g. the cluster's `<builtin>/vigil-cluster.rules.yml`).
+   * A function of the server's flags so a flag can turn them off. Default none.
+   */
+  readonly builtinRules?: (flags: PartContext['flags']) => readonly BuiltinRules[];
 }
 
 /** The running alerting state of a server (for tests and other parts). */
@@ -120,6 +126,7 @@ export function alertServerPart(opts: AlertServerPartOptions = {}, handle?: { se
           queryOffsetMs: cfg.global.ruleQueryOffset,
           externalLabels: cfg.global.externalLabels,
           files: cfg.ruleFiles,
+          builtin: opts.builtinRules?.(ctx.flags) ?? [],
         });
         if (notifierError !== null) throw notifierError;
       });

@@ -8,8 +8,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dir = join(root, 'dist', 'bench');
-// Groups whose benchmarks live in files named otherwise (`npm run bench:cluster` also runs autoscale_bench).
-const GROUPS = { cluster: ['autoscale'] };
+// Groups whose benchmarks' file names do not carry the group's name.
+const GROUPS = { cluster: ['autoscale', 'failover'] };
 const filter = process.argv.slice(2).flatMap((s) => [s, ...(GROUPS[s] ?? [])]);
 const files = existsSync(dir)
   ? readdirSync(dir)

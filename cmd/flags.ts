@@ -12,6 +12,7 @@ import { hostname } from 'node:os';
 import { formatDuration, parseDuration } from '../tsdb/duration.js';
 import { parseSize } from '../tsdb/size.js';
 import { ALERT_FLAGS } from '../alert/server_part.js';
+import { FAILOVER_FLAGS } from '../cluster/failover/failover_flags.js';
 import { type FlagSpec, type ParsedArgs, parseCommandArgs, UsageError } from './cli.js';
 import { isLogFormat, isLogLevel, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './logger.js';
 
@@ -226,6 +227,7 @@ export const SERVER_FLAGS: readonly FlagSpec[] = [
     help: 'Maximum number of queries executed concurrently.',
   },
   ...ALERT_FLAGS,
+  ...FAILOVER_FLAGS,
 ];
 
 const SPEC_BY_NAME = new Map(SERVER_FLAGS.map((f) => [f.name, f]));

@@ -35,6 +35,8 @@ import { clusterPart } from '../cluster/cluster_part.js';
 import { actionsPart } from '../cluster/actions/actions_part.js';
 import { autoRollbackPart } from '../cluster/actions/auto_rollback_part.js';
 import { autoscalePart } from '../cluster/autoscale/autoscale_part.js';
+import { builtinClusterRules } from '../cluster/failover/failover_flags.js';
+import { failoverPart } from '../cluster/failover/failover_part.js';
 import { uiServerPart } from '../ui/http.js';
 import { parseMetricSelector } from '../query/parser.js';
 import { queryPart } from '../query/query_part.js';
@@ -95,6 +97,8 @@ export interface ServerPart {
  */
 export function serverParts(): readonly ServerPart[] {
   const cluster = clusterPart();
+  // Node lease series + `failover node/NAME` (cluster/failover/); the shipped rules drive it.
+  const failover = failoverPart({ cluster });
   // Alert-driven cluster actions (cluster/actions/): fed by the rule manager and by `POST /api/v1/cluster/alerts`.
   // ScalingPolicies (cluster/autoscale/), on the rule engine's tick; alert actions share its decision log.
   const autoscale = autoscalePart({ registry: () => cluster.api()?.registry ?? null, isLeading: () => cluster.manager()?.isLeading() ?? false });
@@ -104,13 +108,15 @@ export function serverParts(): readonly ServerPart[] {
     registry: () => cluster.api()?.registry ?? null,
     webhookListeners: [autoRollback.webhookListener],
     onOutcome: autoscale.recordAction,
+    failover: failover.run,
   });
   return [
     queryPart,
     scrapePart,
-    alertServerPart({ relabel, receivers: [clusterActions.receiver, autoRollback.receiver] }),
+    alertServerPart({ relabel, receivers: [clusterActions.receiver, autoRollback.receiver], builtinRules: builtinClusterRules }),
     createRemotePart({ parseSelector: parseMetricSelector }),
     cluster,
+    failover,
     clusterActions,
     autoRollback,
     autoscale,

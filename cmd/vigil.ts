@@ -17,6 +17,7 @@ import { runCheckConfig } from './check_config.js';
 import { checkWebConfigCommand } from './check_web_config.js';
 import { type Command, type CommandIo, commandHelp, parseCommandArgs, UsageError } from './cli.js';
 import { agentCommand } from '../cluster/agent/agent_command.js';
+import { defaultRulesCommand } from '../cluster/failover/default_rules_command.js';
 import { serverCommand } from './server_command.js';
 import { TSDB_COMMANDS } from './tsdb_commands.js';
 import { ctlCommand, runCtl } from '../cluster/ctl/ctl_command.js';
@@ -55,6 +56,7 @@ export const COMMANDS: readonly Command[] = [
   testRulesCommand,
   promqltestCommand,
   checkWebConfigCommand,
+  defaultRulesCommand,
   ...TSDB_COMMANDS,
 ];
 

@@ -124,7 +124,8 @@ export async function startVigil(
 ): Promise<{ server: RunningServer; storage: RemoteStorage }> {
   const cfg = join(dir, 'vigil.yml');
   writeFileSync(cfg, config);
-  const flags = serverFlagsFrom(parseCommandArgs(['--web.listen-address=127.0.0.1:0', `--config.file=${cfg}`, `--storage.tsdb.path=${join(dir, 'data')}`, ...args], SERVER_FLAGS, { min: 0, max: 0 }));
+  // No local node agent: its node's lease series (cluster/failover, appended every second) would be remote-written too.
+  const flags = serverFlagsFrom(parseCommandArgs(['--web.listen-address=127.0.0.1:0', `--config.file=${cfg}`, `--storage.tsdb.path=${join(dir, 'data')}`, '--no-cluster.local-agent', ...args], SERVER_FLAGS, { min: 0, max: 0 }));
   let storage: RemoteStorage | null = null;
   const lines: string[] = [];
   const server = await startServer(flags, {

@@ -115,7 +115,8 @@ test('node_exporter and a prom-client app scraped by Vigil and by Prometheus 2.4
   const promPort = await freePort();
   const prom = spawnLogged(PROMETHEUS, [`--config.file=${cfg}`, `--web.listen-address=127.0.0.1:${promPort}`, `--storage.tsdb.path=${join(dir, 'data')}`], procs);
   const storage = new MemoryStorage();
-  const flags = serverFlagsFrom(parseCommandArgs(['--web.listen-address=127.0.0.1:0', `--config.file=${cfg}`, `--storage.tsdb.path=${join(dir, 'vigil-data')}`], SERVER_FLAGS, { min: 0, max: 0 }));
+  // No local node agent: its node's lease series (cluster/failover) are not scraped and would differ from Prometheus.
+  const flags = serverFlagsFrom(parseCommandArgs(['--web.listen-address=127.0.0.1:0', `--config.file=${cfg}`, `--storage.tsdb.path=${join(dir, 'vigil-data')}`, '--no-cluster.local-agent'], SERVER_FLAGS, { min: 0, max: 0 }));
   const vigil = await startServer(flags, {
     logger: new StructuredLogger({ level: 'error', caller: false, sink: { write: () => {} } }),
     openStorage: async () => storage,

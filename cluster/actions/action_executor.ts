@@ -83,6 +83,11 @@ export interface ActionExecutorOptions {
   maxQueue?: number;
   /** Called with every outcome (tests, explain views). */
   onOutcome?: (o: ActionOutcome) => void;
+  /**
+   * Performs `failover node/NAME` (cluster/failover/node_failover.ts: per-pod failoverAfter,
+   * failed taint, metrics). Absent = cordon the node and delete all its pods.
+   */
+  failover?: (node: string, dry: boolean) => Promise<{ change: string; noop: boolean }>;
 }
 
 interface Episode {
@@ -244,6 +249,7 @@ export class ActionExecutor {
         return { change: 'node cordoned', noop: false };
       }
       case 'failover': {
+        if (this.opts.failover !== undefined) return this.opts.failover(t.name, dry);
         if (!dry && (target as Node).spec?.unschedulable !== true) await registry.patch(NODES, '', t.name, { spec: { unschedulable: true } }, 'merge');
         const pods = ((await registry.list(PODS, '')).items as Pod[]).filter((p) => p.spec.nodeName === t.name && p.metadata.deletionTimestamp === undefined);
         if (!dry) {

@@ -36,6 +36,8 @@ export interface ActionsPartOptions {
   onOutcome?: (o: ActionOutcome) => void;
   /** Also handed every parsed webhook payload (e.g. auto-rollback); called after the actions are queued, must not throw. */
   webhookListeners?: readonly WebhookListener[];
+  /** Performs `failover node/NAME` (see ActionExecutorOptions.failover). */
+  failover?: (node: string, dry: boolean) => Promise<{ change: string; noop: boolean }>;
 }
 
 /** Receives the alerts of one parsed webhook payload. */
@@ -170,6 +172,7 @@ export function actionsPart(opts: ActionsPartOptions): ActionsPart {
         metrics: ctx.metrics,
         ...(opts.now ? { now: opts.now } : {}),
         ...(opts.onOutcome ? { onOutcome: opts.onOutcome } : {}),
+        ...(opts.failover ? { failover: opts.failover } : {}),
       });
       executor = ex;
       const tickMs = opts.tickMs ?? 1000;

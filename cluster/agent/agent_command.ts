@@ -94,7 +94,8 @@ export const agentCommand: Command = {
     { name: 'pod.drain-delay', kind: 'string', help: 'Time between taking a stopping pod out of Service endpoints and sending it SIGTERM (bounded by its grace period).', default: '1s', placeholder: 'DURATION' },
     { name: 'log.level', kind: 'string', help: 'Only log messages with the given severity or above: debug, info, warn, error.', default: 'info', placeholder: 'LEVEL' },
   ],
-  description: 'Pods run as local process groups (or cgroup v2 groups where available; the start-up log says which).',
+  description:
+    'Pods run as local process groups (or cgroup v2 groups where available; the start-up log says which). Fencing: when the agent cannot renew its node lease for failoverAfter − 3 s (the server\'s --cluster.failover-after, 10s by default, or the pod\'s vigil.dev/failover-after annotation), it stops those pods itself before the server recreates them elsewhere; once it reaches the server again it relists and runs what is still bound to it.',
   async run(a: ParsedArgs, io): Promise<number> {
     const server = str(a, 'server', '');
     if (server === '') throw new UsageError('flag --server is required (e.g. --server http://127.0.0.1:9090)');

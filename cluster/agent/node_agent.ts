@@ -7,6 +7,12 @@
  * kubelet does), runs the Service proxies, and serves `/metrics`, `/healthz`
  * and container logs.
  *
+ * Fencing (fencing.ts): when the Lease cannot be renewed for a pod's
+ * failoverAfter − 3 s, the agent stops that pod itself; the cluster default comes
+ * from the Node annotation `vigil.dev/failover-after` (set by the control plane),
+ * a pod's own from its annotation. After the next successful renewal it relists
+ * its pods and runs those the API still binds here.
+ *
  * Every pod's host ports are published in the annotation `vigil.dev/host-ports`
  * (JSON: port name or containerPort → host port) before the pod is reported
  * Ready, so the endpoints controller can resolve a Service's targetPort.
@@ -15,7 +21,9 @@ import { mkdirSync } from 'node:fs';
 import { cpus, hostname, totalmem } from 'node:os';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { ConfigMap, Endpoints, Lease, Node, Pod, ResourceList, Secret, Service } from '../api/objects.js';
+import { DEFAULT_FAILOVER_AFTER_MS, NODE_FAILOVER_AFTER_ANNOTATION, parseFailoverAfter, podFailoverAfterMs } from '../failover/failover_after.js';
 import { agentHttp } from './agent_http.js';
+import { fenceDecision, LeaseFence } from './fencing.js';
 import { type ApiClient, ApiClientError, CONFIGMAPS, ENDPOINTS, LEASES, NODES, PODS, SECRETS, SERVICES } from './api_client.js';
 import type { PodInputs } from './env.js';
 import { AgentMetrics } from './metrics.js';
@@ -67,6 +75,10 @@ export interface NodeAgentOptions {
   /** Serve /logs on the plain HTTP listener (false once the agent has its TLS endpoint: cluster/agent/secure_endpoint.ts). Default true. */
   plainLogs?: boolean;
   logger?: AgentLogger;
+  /** failoverAfter until the control plane's Node annotation says otherwise, ms. Default 10 000. */
+  failoverAfterMs?: number;
+  /** How often fencing is checked, ms. Default 250; 0 = no fencing. */
+  fenceCheckMs?: number;
 }
 
 const NOP: AgentLogger = { info() {}, warn() {}, error() {} };
@@ -98,9 +110,18 @@ export class NodeAgent {
   private loops: Promise<void>[] = [];
   /** Port the HTTP server listens on (after start). */
   port = 0;
+  /** Renewal bookkeeping for fencing. */
+  readonly fence = new LeaseFence(Date.now());
+  /** The cluster default failoverAfter as last learned from the Node, ms. */
+  failoverAfterMs: number;
+  /** Aborts the current pod watch (a relist after a fence). */
+  private podWatch = new AbortController();
+  /** Fencing stops in progress. */
+  private readonly fencing = new Set<Promise<void>>();
 
   constructor(private readonly o: NodeAgentOptions) {
     this.log = o.logger ?? NOP;
+    this.failoverAfterMs = o.failoverAfterMs ?? DEFAULT_FAILOVER_AFTER_MS;
     this.isolation = o.isolation ?? detectIsolation();
     const range = o.portRange ?? { low: 30000, high: 32767 };
     this.ports = new PortAllocator(range.low, range.high);
@@ -137,8 +158,10 @@ export class NodeAgent {
     await this.renewLease();
     this.timers.push(setInterval(() => void this.renewLease(), this.o.leaseRenewMs ?? 2000));
     this.timers.push(setInterval(() => void this.postNodeStatus(true), this.o.nodeStatusMs ?? 10_000));
+    const fenceMs = this.o.fenceCheckMs ?? 250;
+    if (fenceMs > 0) this.timers.push(setInterval(() => this.checkFence(), fenceMs));
     this.stopSampler = startUsageSampler(() => this.pods.values(), this.o.sampleMs ?? 1000);
-    this.loops = [this.watchPods(), this.watchServices(), this.watchEndpoints(), this.watchVolumeSources('configmap'), this.watchVolumeSources('secret')];
+    this.loops = [this.watchPods(this.podWatch.signal), this.watchServices(), this.watchEndpoints(), this.watchVolumeSources('configmap'), this.watchVolumeSources('secret')];
   }
 
   // ------------------------------------------------------------ node and lease
@@ -173,6 +196,7 @@ export class NodeAgent {
   private async registerNode(): Promise<void> {
     const name = this.o.nodeName;
     const existing = await this.client.tryGet<Node>(NODES, name);
+    if (existing !== null) this.learnFailoverAfter(existing);
     if (existing === null) {
       await this.client.create<Node>(NODES, { apiVersion: 'v1', kind: 'Node', metadata: { name, labels: { 'kubernetes.io/hostname': name, ...this.o.labels } }, spec: {} });
       this.log.info('registered node', { node: name });
@@ -182,9 +206,18 @@ export class NodeAgent {
     await this.postNodeStatus(true);
   }
 
+  /** Takes the cluster default failoverAfter from the Node's annotation (set by the control plane). */
+  private learnFailoverAfter(n: Node): void {
+    const v = parseFailoverAfter(n.metadata.annotations?.[NODE_FAILOVER_AFTER_ANNOTATION]);
+    if (v !== null && v !== this.failoverAfterMs) {
+      this.log.info('failoverAfter from the control plane', { node: this.o.nodeName, failoverAfterMs: v });
+      this.failoverAfterMs = v;
+    }
+  }
+
   private async postNodeStatus(ready: boolean): Promise<void> {
     try {
-      await this.client.patchStatus<Node>(NODES, this.o.nodeName, { status: this.nodeStatus(ready) });
+      this.learnFailoverAfter(await this.client.patchStatus<Node>(NODES, this.o.nodeName, { status: this.nodeStatus(ready) }));
     } catch (e) {
       this.log.warn('cannot post node status', { err: e instanceof Error ? e.message : String(e) });
     }
@@ -193,13 +226,17 @@ export class NodeAgent {
   private async renewLease(): Promise<void> {
     const ref = LEASES('kube-node-lease');
     const name = this.o.nodeName;
-    const spec = { holderIdentity: name, leaseDurationSeconds: this.o.leaseDurationSeconds ?? 10, renewTime: new Date().toISOString() };
+    // Fencing counts from when the renewal was sent: the control plane cannot have seen it earlier.
+    const sentAt = Date.now();
+    const spec = { holderIdentity: name, leaseDurationSeconds: this.o.leaseDurationSeconds ?? 10, renewTime: new Date(sentAt).toISOString() };
     try {
       await this.client.patch<Lease>(ref, name, { spec });
+      this.renewed(sentAt);
     } catch (e) {
       if (e instanceof ApiClientError && e.status === 404) {
         try {
           await this.client.create<Lease>(ref, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace: 'kube-node-lease' }, spec: { ...spec, acquireTime: spec.renewTime } });
+          this.renewed(sentAt);
         } catch (e2) {
           this.log.warn('cannot create the node lease', { err: e2 instanceof Error ? e2.message : String(e2) });
         }
@@ -209,10 +246,51 @@ export class NodeAgent {
     }
   }
 
+  // ------------------------------------------------------------ fencing
+
+  private renewed(sentAt: number): void {
+    if (!this.fence.renewed(sentAt) || this.abort.signal.aborted) return;
+    // The fence ends: once the fenced pods are down, relist, so pods the API still binds here
+    // run again and failed-over ones stay stopped.
+    this.log.warn('lease renewed again after fencing; relisting pods', { node: this.o.nodeName });
+    const fenced = [...this.fencing];
+    this.podWatch.abort();
+    const next = new AbortController();
+    this.podWatch = next;
+    this.loops.push(
+      Promise.allSettled(fenced).then(() => {
+        if (!next.signal.aborted) return this.watchPods(next.signal);
+      }),
+    );
+  }
+
+  /** The fence decision for one pod now. */
+  private fenceFor(p: Pod, silentMs: number) {
+    return fenceDecision(silentMs, podFailoverAfterMs(p, this.failoverAfterMs), p.spec.terminationGracePeriodSeconds ?? 30);
+  }
+
+  /** Stops every pod whose fencing deadline passed. */
+  private checkFence(): void {
+    const silent = this.fence.silentMs(Date.now());
+    for (const sup of this.pods.values()) {
+      if (sup.terminating) continue;
+      const d = this.fenceFor(sup.pod, silent);
+      if (!d.fence) continue;
+      this.fence.markFenced();
+      this.log.warn('cannot renew the node lease: fencing the pod before the control plane fails it over', { pod: podKey(sup.pod), silentMs: silent, graceSeconds: d.graceSeconds });
+      const f = this.finish(sup, false, d.graceSeconds).finally(() => this.fencing.delete(f));
+      this.fencing.add(f);
+    }
+  }
+
   // ------------------------------------------------------------ pods
 
-  private async watchPods(): Promise<void> {
-    const it = this.client.watch<Pod>(PODS(''), { fieldSelector: `spec.nodeName=${this.o.nodeName}`, signal: this.abort.signal });
+  private async watchPods(signal: AbortSignal): Promise<void> {
+    const all = new AbortController();
+    const stop = () => all.abort();
+    signal.addEventListener('abort', stop, { once: true });
+    this.abort.signal.addEventListener('abort', stop, { once: true });
+    const it = this.client.watch<Pod>(PODS(''), { fieldSelector: `spec.nodeName=${this.o.nodeName}`, signal: all.signal });
     for await (const ev of it) {
       if (ev.type === 'SYNC') {
         const seen = new Set<string>();
@@ -242,6 +320,8 @@ export class NodeAgent {
         return;
       }
       if (p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed') return;
+      // Fenced: nothing starts until the lease is renewed again (then a relist brings it back).
+      if (this.fenceFor(p, this.fence.silentMs(Date.now())).fence) return;
       sup = this.newSupervisor(p);
       this.pods.set(uid, sup);
       this.log.info('starting pod', { pod: podKey(p), uid });
@@ -270,12 +350,12 @@ export class NodeAgent {
   }
 
   /** Stops a pod (graceful unless it vanished from the API) and, if it is still there, deletes it with grace 0. */
-  private async finish(sup: PodSupervisor, inApi: boolean): Promise<void> {
+  private async finish(sup: PodSupervisor, inApi: boolean, fenceGraceSeconds?: number): Promise<void> {
     if (sup.terminating) return;
     const p = sup.pod;
-    const grace = p.metadata.deletionGracePeriodSeconds ?? p.spec.terminationGracePeriodSeconds ?? 30;
+    const grace = fenceGraceSeconds ?? p.metadata.deletionGracePeriodSeconds ?? p.spec.terminationGracePeriodSeconds ?? 30;
     this.log.info('stopping pod', { pod: podKey(p), graceSeconds: grace });
-    await sup.terminate(grace, this.o.drainMs ?? 1000);
+    await sup.terminate(grace, fenceGraceSeconds !== undefined ? 0 : (this.o.drainMs ?? 1000));
     await this.flush();
     const uid = p.metadata.uid ?? '';
     if (inApi) {
