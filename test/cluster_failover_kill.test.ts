@@ -25,7 +25,7 @@ test('SIGKILL of an agent and its pods: all 3 replicas Ready on the other nodes 
   const rules = await c.api<{ data: { groups: { name: string; file: string; rules: { name: string }[] }[] } }>('/api/v1/rules');
   const g = rules.data.groups.find((x) => x.name === 'vigil-cluster');
   assert.equal(g?.file, '<builtin>/vigil-cluster.rules.yml');
-  assert.deepEqual(g?.rules.map((r) => r.name), ['NodeSuspect', 'NodeDown']);
+  assert.deepEqual(g?.rules.map((r) => r.name), ['NodeSuspect', 'NodeDown', 'AutoscalerMetricsMissing']);
 
   await createDeployment(c, webDeployment('web', 3, ['--version', 'kill-test']));
   const before = await waitFor(

@@ -7,7 +7,7 @@
  * `vigil cluster default-rules > cluster.rules.yml`, edit, list the file in
  * `rule_files` and start the server with `--no-cluster.default-rules`.
  *
- * The series it reads are written every second by the leading control plane
+ * The series it reads are written every 500 ms by the leading control plane
  * (cluster/failover/lease_monitor.ts):
  * - `vigil_node_lease_age_seconds{node}`: time since the control plane last saw
  *   the node renew its Lease (agents renew every 2 s), on its own clock;
@@ -34,7 +34,7 @@ export const CLUSTER_RULES_NAME = '<builtin>/vigil-cluster.rules.yml';
 export const CLUSTER_RULES_YAML = `# Vigil's shipped cluster rules. Tune a copy: see \`vigil cluster default-rules --help\`.
 groups:
   - name: vigil-cluster
-    interval: 1s
+    interval: 500ms
     rules:
       # 3 missed renewals of the agents' 2 s lease.
       - alert: NodeSuspect

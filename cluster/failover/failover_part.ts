@@ -29,7 +29,7 @@ export interface FailoverPartOptions {
   cluster: ClusterPart;
   /** Overrides `--cluster.failover-after`, ms. */
   failoverAfterMs?: number;
-  /** Lease monitor period, ms. Default 1000. */
+  /** Lease monitor period, ms. Default 500. */
   periodMs?: number;
   now?: () => number;
 }

@@ -65,7 +65,7 @@ export interface NodeLeaseMonitorOptions {
   now?: () => number;
   logger?: ControllerLogger;
   events?: EventRecorder;
-  /** Period of `start()`, ms. Default 1000. */
+  /** Period of `start()`, ms. Default 500. */
   periodMs?: number;
 }
 
@@ -211,7 +211,7 @@ export class NodeLeaseMonitor {
         .finally(() => {
           this.running = null;
         });
-    }, this.o.periodMs ?? 1000);
+    }, this.o.periodMs ?? 500);
     this.timer.unref();
   }
 
