@@ -140,7 +140,7 @@ test('builtin rule files load into the rule manager under their name; --no-clust
   t.after(() => m.stop());
   await m.update({ evaluationIntervalMs: 15_000, queryOffsetMs: 0, externalLabels: Labels.EMPTY, files: [], builtin: [CLUSTER_DEFAULT_RULES] });
   const g = m.groups();
-  assert.deepEqual(g.map((x) => [x.file, x.name, x.intervalMs]), [[CLUSTER_RULES_NAME, 'vigil-cluster', 1000]]);
+  assert.deepEqual(g.map((x) => [x.file, x.name, x.intervalMs]), [[CLUSTER_RULES_NAME, 'vigil-cluster', 500]]);
   await assert.rejects(
     m.update({ evaluationIntervalMs: 15_000, queryOffsetMs: 0, externalLabels: Labels.EMPTY, files: [], builtin: [{ name: '<builtin>/broken.yml', yamlText: 'groups:\n  - name: x\n    rules:\n      - alert: A\n        expr: up ==\n' }] }),
     /<builtin>\/broken\.yml: 5:15: group "x", rule 1, "A": could not parse expression/,
