@@ -10,6 +10,14 @@
  * the store. Unless `--no-cluster.local-agent`, once the server is ready it also
  * runs a node agent for this machine against its own API (stopped first on close).
  *
+ * Security (cluster/auth/): every API request is authenticated and authorized
+ * (`ClusterAuth`: bearer tokens, RBAC, the node authorizer) and every mutating
+ * one audited. On first start the signing key and the admin token are created
+ * in `<tsdb path>/cluster/` (`admin.token`, mode 0600: give it to `vigil ctl
+ * --token`). The local agent runs with its own node credential. The part
+ * decorates the fastify instance with `vigilClusterAuth` (a `ClusterAuth`) so
+ * later parts (the alert webhook) authorize with it.
+ *
  * Wiring (cmd/server.ts):
  *
  *   import { clusterPart } from '../cluster/cluster_part.js';
@@ -35,6 +43,14 @@ import { clusterDiscovery, registerClusterDiscovery } from '../scrape/discovery/
 import { VigilClusterDiscovery } from './discovery.js';
 import { ApiClient } from './agent/api_client.js';
 import { NodeAgent, type NodeAgentOptions } from './agent/node_agent.js';
+import { ClusterAuth, type ClusterAuthOptions } from './auth/cluster_auth.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The cluster API's authentication and authorization (set by the cluster part). */
+    vigilClusterAuth?: ClusterAuth;
+  }
+}
 
 export interface ClusterPartOptions {
   /** Store URL; default the `--cluster.store` flag, else `sqlite://<tsdb path>/cluster.db`. */
@@ -53,6 +69,13 @@ export interface ClusterPartOptions {
    * `<tsdb path>/agent`, HTTP on 127.0.0.1 with a free port). Default: `--cluster.local-agent`.
    */
   localAgent?: boolean | Partial<Omit<NodeAgentOptions, 'client'>>;
+  /**
+   * Overrides of the security settings (directory, UI read access, audit log, …); defaults
+   * from the flags: dir `<tsdb path>/cluster`, `--cluster.ui-read-access`, `--cluster.audit`,
+   * `--cluster.audit-log`. `false` turns authentication and authorization off (embedding
+   * and tests only: every request is then allowed).
+   */
+  auth?: false | Partial<ClusterAuthOptions>;
 }
 
 /** The part plus what it opened (set once `register` ran), for the composition root and tests. */
@@ -62,6 +85,8 @@ export interface ClusterPart extends ServerPart {
   manager(): ControllerManager | null;
   /** The local node agent once started (null when disabled, not started yet, or failed to start). */
   agent(): NodeAgent | null;
+  /** The cluster API's security once registered (null before, or with `auth: false`). */
+  auth(): ClusterAuth | null;
 }
 
 /** The store URL for the server's flags: `--cluster.store`, else SQLite next to the TSDB. */
@@ -76,6 +101,7 @@ export function clusterPart(opts: ClusterPartOptions = {}): ClusterPart {
   let api: ClusterApi | null = null;
   let manager: ControllerManager | null = null;
   let agent: NodeAgent | null = null;
+  let auth: ClusterAuth | null = null;
   return {
     name: 'cluster',
     get metrics() {
@@ -84,12 +110,48 @@ export function clusterPart(opts: ClusterPartOptions = {}): ClusterPart {
     api: () => api,
     manager: () => manager,
     agent: () => agent,
+    auth: () => auth,
     async register(app: FastifyInstance, ctx: PartContext): Promise<void> {
       if (opts.metrics === undefined) metrics = ctx.metrics;
       const url = opts.storeUrl ?? clusterStoreUrl(ctx.flags);
       const log = ctx.logger;
-      const opened = await openClusterApi(url, { ...(opts.api ?? {}), logger: log });
+      const f = ctx.flags as PartContext['flags'] & { clusterUiReadAccess?: boolean; clusterAudit?: boolean; clusterAuditLog?: string };
+      const authOn = opts.auth !== false;
+      // The hooks are bound before the registry exists (ClusterAuth needs it); no request arrives before `listen`.
+      const late = (): ClusterAuth => {
+        if (auth === null) throw new Error('BUG: cluster API request before the cluster auth opened');
+        return auth;
+      };
+      const hooks: Partial<OpenClusterApiOptions> = authOn
+        ? {
+            authenticate: (req) => late().authenticate(req),
+            authorize: (...a) => late().authorize(...a),
+            tokenRequest: (...a) => late().tokenRequest(...a),
+            audit: (rec) => late().audit(rec),
+          }
+        : {};
+      const opened = await openClusterApi(url, { ...hooks, ...(opts.api ?? {}), logger: log });
       api = opened;
+      if (opts.auth !== false) {
+        const dir = join(ctx.flags.storagePath, 'cluster');
+        const auditPath = f.clusterAudit === false ? null : f.clusterAuditLog !== undefined && f.clusterAuditLog !== '' ? f.clusterAuditLog : join(dir, 'audit.log');
+        try {
+          auth = await ClusterAuth.open(opened.registry, {
+            dir,
+            uiReadAccess: f.clusterUiReadAccess ?? true,
+            auditLog: auditPath,
+            logger: log,
+            ...(opts.auth ?? {}),
+          });
+        } catch (e) {
+          await opened.close();
+          throw e;
+        }
+        const adminTokenPath = join(opts.auth?.dir ?? dir, 'admin.token');
+        await auth.adminToken();
+        log.info('cluster API authentication on', { adminToken: adminTokenPath, uiReadAccess: f.clusterUiReadAccess ?? true, auditLog: auditPath ?? 'off' });
+        app.decorate('vigilClusterAuth', auth);
+      }
       await opened.register(app);
       // `vigil_sd_configs` of this process's scrape jobs discover this cluster.
       const discovery = new VigilClusterDiscovery({ registry: opened.registry });
@@ -108,17 +170,19 @@ export function clusterPart(opts: ClusterPartOptions = {}): ClusterPart {
       }
       const la = opts.localAgent ?? ctx.flags.clusterLocalAgent;
       if (la !== false && ctx.flags.webConfigFile !== '') {
-        log.warn('the local node agent does not run when --web.config.file is set (it has no credentials); run `vigil agent` with credentials instead');
+        log.warn('the local node agent does not run when --web.config.file is set (the monitoring port wants the web config credentials, the cluster API a node token); run `vigil agent` against a cluster API listener instead');
       } else if (la !== false) {
         const over = la === true ? {} : la;
+        const nodeName = over.nodeName ?? hostname().toLowerCase();
         ctx.onReady('cluster-local-agent', async ({ url }) => {
+          const credential = auth !== null ? await auth.issueNodeCredential(nodeName) : '';
           const a = new NodeAgent({
-            nodeName: hostname().toLowerCase(),
+            nodeName,
             dataDir: join(ctx.flags.storagePath, 'agent'),
             listenAddress: '127.0.0.1:0',
             logger: log.child({ component: 'local-agent' }),
             ...over,
-            client: new ApiClient(url),
+            client: new ApiClient(url, credential !== '' ? { headers: () => ({ authorization: `Bearer ${credential}` }) } : {}),
           });
           try {
             await a.start();
@@ -127,7 +191,7 @@ export function clusterPart(opts: ClusterPartOptions = {}): ClusterPart {
             throw e;
           }
           agent = a;
-          log.info('local node agent started', { node: over.nodeName ?? hostname().toLowerCase(), port: a.port, isolation: a.isolation });
+          log.info('local node agent started', { node: nodeName, port: a.port, isolation: a.isolation });
           // Called by the server's close() while its API still answers (the agent's watches are requests to it).
           return async () => {
             agent = null;
@@ -139,6 +203,7 @@ export function clusterPart(opts: ClusterPartOptions = {}): ClusterPart {
       app.addHook('onClose', async () => {
         if (clusterDiscovery() === discovery) registerClusterDiscovery(null);
         if (manager !== null) await manager.stop();
+        await auth?.close();
         await opened.close();
       });
     },

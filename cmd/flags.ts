@@ -49,6 +49,12 @@ export interface ServerFlags {
   readonly clusterActionsDryRun: boolean;
   /** `--[no-]cluster.local-agent` (default true): run a node agent for this machine against this server's API. */
   readonly clusterLocalAgent: boolean;
+  /** `--[no-]cluster.ui-read-access` (default true): cluster API requests without credentials may read non-Secret kinds (for the web UI). */
+  readonly clusterUiReadAccess: boolean;
+  /** `--[no-]cluster.audit` (default true): write the cluster API audit log. */
+  readonly clusterAudit: boolean;
+  /** `--cluster.audit-log`: the audit log file; '' = `<storage.tsdb.path>/cluster/audit.log`. */
+  readonly clusterAuditLog: string;
   /** `--web.listen-address`. */
   readonly listenAddress: ListenAddress;
   /** `--web.config.file`: TLS and authentication (cmd/web_config.ts); '' = plain HTTP, no authentication. */
@@ -125,6 +131,19 @@ export const SERVER_FLAGS: readonly FlagSpec[] = [
     kind: 'bool',
     default: 'true',
     help: 'Run a node agent for this machine (node name = host name) against this server; --no-cluster.local-agent turns it off.',
+  },
+  {
+    name: 'cluster.ui-read-access',
+    kind: 'bool',
+    default: 'true',
+    help: 'Cluster API requests without an Authorization header may get/list/watch every kind but Secrets (what the web UI shows); --no-cluster.ui-read-access requires a token for every request.',
+  },
+  { name: 'cluster.audit', kind: 'bool', default: 'true', help: 'Append every mutating cluster API request to the audit log; --no-cluster.audit turns it off.' },
+  {
+    name: 'cluster.audit-log',
+    kind: 'string',
+    placeholder: 'FILE',
+    help: 'Cluster API audit log (JSON lines, mode 0600, rotated at 100 MiB). Default: <storage.tsdb.path>/cluster/audit.log.',
   },
   {
     name: 'web.listen-address',
@@ -257,6 +276,9 @@ export function serverFlagsFrom(args: ParsedArgs): ServerFlags {
     clusterStore: str('cluster.store'),
     clusterActionsDryRun: bool('cluster.actions.dry-run'),
     clusterLocalAgent: bool('cluster.local-agent'),
+    clusterUiReadAccess: bool('cluster.ui-read-access'),
+    clusterAudit: bool('cluster.audit'),
+    clusterAuditLog: str('cluster.audit-log'),
     listenAddress,
     webConfigFile: str('web.config.file'),
     enableLifecycle: bool('web.enable-lifecycle'),

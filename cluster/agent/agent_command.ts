@@ -4,10 +4,16 @@
  *   vigil agent --server URL [--node-name N] [--data-dir D] [--labels k=v,...]
  *               [--capacity cpu=2,memory=4Gi] [--listen-address 127.0.0.1:10250]
  *               [--port-range 30000-32767] [--node-ip 127.0.0.1] [--proxy.bind-address 127.0.0.1]
+ *               [--token-file FILE]
+ *
+ * `--token-file` holds the node's bearer token for the cluster API (a node
+ * credential: user `system:node:<name>`); it is re-read on every request, so
+ * it can be replaced while the agent runs.
  *
  * SIGTERM/SIGINT stop the agent: its pods are stopped gracefully and the node is
  * reported not Ready.
  */
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { UsageError, type Command, type ParsedArgs } from '../../cmd/cli.js';
@@ -74,6 +80,7 @@ export const agentCommand: Command = {
     { name: 'node-ip', kind: 'string', help: "This node's address for other machines (Node InternalIP, pods' podIP).", default: '127.0.0.1', placeholder: 'IP' },
     { name: 'proxy.bind-address', kind: 'string', help: 'Address the Service proxies listen on.', default: '127.0.0.1', placeholder: 'IP' },
     { name: 'pod.drain-delay', kind: 'string', help: 'Time between taking a stopping pod out of Service endpoints and sending it SIGTERM (bounded by its grace period).', default: '1s', placeholder: 'DURATION' },
+    { name: 'token-file', kind: 'string', help: "File holding this node's bearer token for the cluster API.", default: '', placeholder: 'FILE' },
     { name: 'log.level', kind: 'string', help: 'Only log messages with the given severity or above: debug, info, warn, error.', default: 'info', placeholder: 'LEVEL' },
   ],
   description: 'Pods run as local process groups (or cgroup v2 groups where available; the start-up log says which).',
@@ -102,9 +109,18 @@ export const agentCommand: Command = {
       if (e instanceof DurationError) throw new UsageError(`flag --pod.drain-delay: ${e.message}`);
       throw e;
     }
+    const tokenFile = str(a, 'token-file', '');
+    const readToken = (): string => readFileSync(tokenFile, 'utf8').trim();
+    if (tokenFile !== '') {
+      try {
+        if (readToken() === '') throw new Error('the file is empty');
+      } catch (e) {
+        throw new UsageError(`flag --token-file: cannot read a token from ${tokenFile}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
     const logger = new StructuredLogger({ level });
     const agent = new NodeAgent({
-      client: new ApiClient(server),
+      client: new ApiClient(server, tokenFile !== '' ? { headers: () => ({ authorization: `Bearer ${readToken()}` }) } : {}),
       nodeName,
       dataDir: str(a, 'data-dir', 'data/agent'),
       labels: parseLabels(str(a, 'labels', '')),

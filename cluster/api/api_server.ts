@@ -14,13 +14,17 @@ import type { FastifyInstance } from 'fastify';
 import { type OpenStoreOptions, openStore } from '../store/open_store.js';
 import { Compactor } from '../store/compactor.js';
 import type { Store } from '../store/store.js';
-import { type AuthenticateFn, type AuthorizeFn, type ClusterApiLogger, clusterApi } from './http.js';
+import { type AuditRecord, type AuthenticateFn, type AuthorizeFn, type ClusterApiLogger, clusterApi, type TokenRequestFn } from './http.js';
 import { Registry, type RegistryOptions } from './registry.js';
 
 export interface OpenClusterApiOptions {
   logger?: ClusterApiLogger & { info(msg: string, fields?: Readonly<Record<string, unknown>>): void };
   authenticate?: AuthenticateFn;
   authorize?: AuthorizeFn;
+  /** Serves `serviceaccounts/<name>/token` (see http.ts). */
+  tokenRequest?: TokenRequestFn;
+  /** Receives every request that is not a read (see http.ts). */
+  audit?: (rec: AuditRecord) => void;
   store?: OpenStoreOptions;
   registry?: RegistryOptions;
   maxWatchSeconds?: number;
@@ -63,6 +67,8 @@ export async function openClusterApi(storeUrl: string, opts: OpenClusterApiOptio
           ...(opts.logger ? { logger: opts.logger } : {}),
           ...(opts.authenticate ? { authenticate: opts.authenticate } : {}),
           ...(opts.authorize ? { authorize: opts.authorize } : {}),
+          ...(opts.tokenRequest ? { tokenRequest: opts.tokenRequest } : {}),
+          ...(opts.audit ? { audit: opts.audit } : {}),
           ...(opts.maxWatchSeconds !== undefined ? { maxWatchSeconds: opts.maxWatchSeconds } : {}),
         });
       },

@@ -20,10 +20,17 @@
  * Every failure is a Kubernetes `Status` object with the matching HTTP code.
  *
  * Every request, discovery included, first passes `authenticate` (null → 401)
- * and then `authorize(user, verb, resource, namespace, name)` (deny → 403).
- * `resource` is the plural name, with `/status` for the subresource; for
- * discovery it is the URL path and namespace/name are ''. The defaults allow
- * everything and say so in the log; the security issue supplies real ones.
+ * and then `authorize(user, verb, resource, namespace, name, scope)` (deny → 403).
+ * `resource` is the plural name, with `/status` or `/token` for subresources; for
+ * discovery it is the URL path and namespace/name are ''. A list or watch whose
+ * field selector pins `metadata.name=X` is authorized as naming X (as in
+ * Kubernetes), and `scope` carries the selectors. The defaults allow
+ * everything and say so in the log; cluster/auth/cluster_auth.ts supplies real ones.
+ *
+ * `POST …/namespaces/<ns>/serviceaccounts/<name>/token` (verb `create` on
+ * `serviceaccounts/token`) answers a TokenRequest from the `tokenRequest` hook
+ * (404 without one). After every request that is not a read (GET/HEAD), `audit`
+ * receives who did what and the response code, just before the response is sent.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, badRequest } from './api_error.js';
@@ -36,9 +43,37 @@ import { apiVersionOf, lookupResource, RESOURCES, type ResourceInfo } from './re
 export interface ApiUser {
   name: string;
   groups: string[];
+  /** Set for tokens confined to one namespace: no request outside it is allowed. */
+  namespace?: string;
 }
 
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete';
+
+/** The selectors of a list or watch (empty strings otherwise), for authorizers that restrict by them. */
+export interface RequestScope {
+  readonly fieldSelector: string;
+  readonly labelSelector: string;
+}
+
+/** One request that is not a read, as handed to `audit` (time in ms since the epoch). */
+export interface AuditRecord {
+  readonly timeMs: number;
+  /** '' when the request was not authenticated. */
+  readonly user: string;
+  readonly groups: readonly string[];
+  /** The authorized verb, or the HTTP method in lower case when the request failed before authorization. */
+  readonly verb: string;
+  readonly resource: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly code: number;
+  readonly sourceIP: string;
+  readonly method: string;
+  readonly uri: string;
+}
+
+/** Answers a TokenRequest for the service account `name` in `namespace` (body: the request, unvalidated). */
+export type TokenRequestFn = (user: ApiUser, namespace: string, name: string, body: unknown) => Promise<Record<string, unknown>>;
 
 /** Who is calling; null = not authenticated (401). */
 export type AuthenticateFn = (req: FastifyRequest) => ApiUser | null | Promise<ApiUser | null>;
@@ -50,6 +85,7 @@ export type AuthorizeFn = (
   resource: string,
   namespace: string,
   name: string,
+  scope?: RequestScope,
 ) => 'allow' | 'deny' | Promise<'allow' | 'deny'>;
 
 export interface ClusterApiLogger {
@@ -69,6 +105,10 @@ export interface ClusterApiOptions {
   maxWatchSeconds?: number;
   /** Largest request body. Default 3 MiB (Kubernetes' limit). */
   bodyLimit?: number;
+  /** Serves `serviceaccounts/<name>/token`; default none (404). */
+  tokenRequest?: TokenRequestFn;
+  /** Receives every request that is not a read; must not block (queue the record). */
+  audit?: (rec: AuditRecord) => void;
 }
 
 const ANONYMOUS: ApiUser = { name: 'system:anonymous', groups: ['system:unauthenticated'] };
@@ -80,7 +120,25 @@ interface Target {
   info: ResourceInfo;
   namespace: string;
   name: string;
-  subresource: '' | 'status';
+  subresource: '' | 'status' | 'token';
+}
+
+/** What `guard` decided a request is, kept for the audit record. */
+interface Guarded {
+  user: ApiUser | null;
+  verb: string;
+  resource: string;
+  namespace: string;
+  name: string;
+}
+
+/** `metadata.name=X` (or `==`) in a field selector: the one object a list/watch asks for; '' otherwise. */
+export function selectorName(fieldSelector: string): string {
+  for (const part of fieldSelector.split(',')) {
+    const m = /^\s*metadata\.name\s*==?\s*(\S+)\s*$/.exec(part);
+    if (m !== null) return m[1]!;
+  }
+  return '';
 }
 
 function sendStatus(reply: FastifyReply, e: ApiError): FastifyReply {
@@ -98,11 +156,12 @@ function parseTarget(group: string, version: string, segs: string[]): Target {
   const [resource, name = '', sub = '', ...extra] = rest;
   const info = resource === undefined ? undefined : lookupResource(group, version, resource);
   if (info === undefined) throw new ApiError(404, 'NotFound', `the server could not find the requested resource (${[group, version, ...segs].filter(Boolean).join('/')})`);
-  if (extra.length > 0 || (sub !== '' && sub !== 'status'))
+  const isToken = sub === 'token' && info.resource === 'serviceaccounts';
+  if (extra.length > 0 || (sub !== '' && sub !== 'status' && !isToken))
     throw new ApiError(404, 'NotFound', `the server could not find the requested resource: unknown subresource "${[sub, ...extra].join('/')}"`);
   if (sub === 'status' && !info.hasStatus) throw new ApiError(404, 'NotFound', `${info.resource} have no status subresource`);
   if (!info.namespaced && namespace !== '') throw new ApiError(404, 'NotFound', `${info.resource} are not namespaced`);
-  return { info, namespace, name, subresource: sub === 'status' ? 'status' : '' };
+  return { info, namespace, name, subresource: sub === 'status' ? 'status' : isToken ? 'token' : '' };
 }
 
 function discovery(group: string, version: string): Record<string, unknown> {
@@ -111,6 +170,7 @@ function discovery(group: string, version: string): Record<string, unknown> {
     if (i.group !== group || i.version !== version) continue;
     resources.push({ name: i.resource, singularName: i.kind.toLowerCase(), namespaced: i.namespaced, kind: i.kind, verbs: VERBS, shortNames: i.shortNames });
     if (i.hasStatus) resources.push({ name: `${i.resource}/status`, singularName: '', namespaced: i.namespaced, kind: i.kind, verbs: ['get', 'patch', 'update'] });
+    if (i.resource === 'serviceaccounts') resources.push({ name: 'serviceaccounts/token', singularName: '', namespaced: true, group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest', verbs: ['create'] });
   }
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: group === '' ? version : `${group}/${version}`, resources };
 }
@@ -226,12 +286,41 @@ export async function clusterApi(app: FastifyInstance, opts: ClusterApiOptions):
     for (const end of [...watches]) end();
   });
 
-  async function guard(req: FastifyRequest, verb: Verb, resource: string, namespace: string, name: string): Promise<void> {
+  /** The audit attributes of requests that reached `guard`. */
+  const guarded = new WeakMap<FastifyRequest, Guarded>();
+  const audit = opts.audit;
+  if (audit !== undefined) {
+    app.addHook('onSend', async (req, reply, payload) => {
+      if (req.method === 'GET' || req.method === 'HEAD') return payload;
+      const g = guarded.get(req);
+      audit({
+        timeMs: Date.now(),
+        user: g?.user?.name ?? '',
+        groups: g?.user?.groups ?? [],
+        verb: g?.verb ?? req.method.toLowerCase(),
+        resource: g?.resource ?? '',
+        namespace: g?.namespace ?? '',
+        name: g?.name ?? '',
+        code: reply.statusCode,
+        sourceIP: req.ip,
+        method: req.method,
+        uri: req.url.length > 2048 ? `${req.url.slice(0, 2048)}…` : req.url,
+      });
+      return payload;
+    });
+  }
+
+  async function guard(req: FastifyRequest, verb: Verb, resource: string, namespace: string, name: string, scope?: RequestScope): Promise<ApiUser> {
+    const g: Guarded = { user: null, verb, resource, namespace, name };
+    guarded.set(req, g);
     const user = await authenticate(req);
     if (user === null) throw new ApiError(401, 'Unauthorized', 'Unauthorized');
-    const decision = await authorize(user, verb, resource, namespace, name);
+    g.user = user;
+    const decision = await authorize(user, verb, resource, namespace, name, ...(scope !== undefined ? [scope] : []));
     if (allowAll) log?.debug('cluster API request allowed (no authorizer configured)', { user: user.name, verb, resource, namespace, name });
     if (decision !== 'allow') {
+      // A caller without credentials is told to authenticate, not that it lacks permissions.
+      if (user.groups.includes('system:unauthenticated')) throw new ApiError(401, 'Unauthorized', 'Unauthorized');
       const what = name !== '' ? `${resource} "${name}"` : resource;
       const where = namespace !== '' ? ` in the namespace "${namespace}"` : '';
       const group = RESOURCES.find((r) => r.resource === resource.split('/')[0])?.group ?? '';
@@ -241,6 +330,7 @@ export async function clusterApi(app: FastifyInstance, opts: ClusterApiOptions):
         `${what} is forbidden: User "${user.name}" cannot ${verb} resource "${resource}" in API group "${group}"${where}`,
       );
     }
+    return user;
   }
 
   async function handle(req: FastifyRequest, reply: FastifyReply, group: string, version: string, segs: string[]): Promise<unknown> {
@@ -253,8 +343,17 @@ export async function clusterApi(app: FastifyInstance, opts: ClusterApiOptions):
       return discovery(group, version);
     }
     const t = parseTarget(group, version, segs);
-    const res = t.subresource === '' ? t.info.resource : `${t.info.resource}/status`;
+    const res = t.subresource === '' ? t.info.resource : `${t.info.resource}/${t.subresource}`;
     const sub = t.subresource === 'status' ? { subresource: 'status' as const } : {};
+    const scope: RequestScope = { fieldSelector: q.fieldSelector ?? '', labelSelector: q.labelSelector ?? '' };
+    if (t.subresource === 'token') {
+      if (req.method !== 'POST') throw new ApiError(405, 'MethodNotAllowed', `${req.method} is not supported on ${req.url}: POST a TokenRequest`);
+      const user = await guard(req, 'create', res, t.namespace, t.name);
+      if (opts.tokenRequest === undefined) throw new ApiError(404, 'NotFound', 'token requests are not enabled on this server');
+      // The service account must exist (404 otherwise).
+      await registry.get(t.info, t.namespace, t.name);
+      return reply.code(201).send(await opts.tokenRequest(user, t.namespace, t.name, req.body));
+    }
     if (t.info.namespaced && t.namespace === '' && t.name !== '')
       throw new ApiError(404, 'NotFound', `${t.info.resource} are namespaced: use /namespaces/<namespace>/${t.info.resource}/${t.name}`);
     switch (req.method) {
@@ -263,11 +362,12 @@ export async function clusterApi(app: FastifyInstance, opts: ClusterApiOptions):
           await guard(req, 'get', res, t.namespace, t.name);
           return registry.get(t.info, t.namespace, t.name, q.resourceVersion ? { resourceVersion: q.resourceVersion } : {});
         }
+        const pinned = selectorName(scope.fieldSelector);
         if (q.watch === 'true' || q.watch === '1') {
-          await guard(req, 'watch', res, t.namespace, '');
+          await guard(req, 'watch', res, t.namespace, pinned, scope);
           return startWatch(req, reply, t, q);
         }
-        await guard(req, 'list', res, t.namespace, '');
+        await guard(req, 'list', res, t.namespace, pinned, scope);
         return registry.list(t.info, t.namespace, listOptions(q));
       }
       case 'POST': {

@@ -47,6 +47,11 @@ export const RESOURCES: readonly ResourceInfo[] = [
   r('deployments', 'Deployment', 'apps', true, true, ['deploy']),
   r('replicasets', 'ReplicaSet', 'apps', true, true, ['rs']),
   r('leases', 'Lease', 'coordination.k8s.io', true, false, []),
+  r('serviceaccounts', 'ServiceAccount', '', true, false, ['sa']),
+  r('roles', 'Role', 'rbac.authorization.k8s.io', true, false, []),
+  r('clusterroles', 'ClusterRole', 'rbac.authorization.k8s.io', false, false, []),
+  r('rolebindings', 'RoleBinding', 'rbac.authorization.k8s.io', true, false, []),
+  r('clusterrolebindings', 'ClusterRoleBinding', 'rbac.authorization.k8s.io', false, false, []),
 ];
 
 /** `apiVersion` of a resource's objects: `v1` or `apps/v1`. */
