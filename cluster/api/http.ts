@@ -310,10 +310,22 @@ export async function clusterApi(app: FastifyInstance, opts: ClusterApiOptions):
     });
   }
 
+  // Authentication comes first, before the body is parsed or the URL is looked at: a caller
+  // without credentials learns nothing (every route of this plugin answers it 401).
+  const users = new WeakMap<FastifyRequest, ApiUser>();
+  app.addHook('onRequest', async (req) => {
+    const user = await authenticate(req);
+    if (user === null) {
+      guarded.set(req, { user: null, verb: req.method.toLowerCase(), resource: '', namespace: '', name: '' });
+      throw new ApiError(401, 'Unauthorized', 'Unauthorized');
+    }
+    users.set(req, user);
+  });
+
   async function guard(req: FastifyRequest, verb: Verb, resource: string, namespace: string, name: string, scope?: RequestScope): Promise<ApiUser> {
     const g: Guarded = { user: null, verb, resource, namespace, name };
     guarded.set(req, g);
-    const user = await authenticate(req);
+    const user = users.get(req) ?? (await authenticate(req));
     if (user === null) throw new ApiError(401, 'Unauthorized', 'Unauthorized');
     g.user = user;
     const decision = await authorize(user, verb, resource, namespace, name, ...(scope !== undefined ? [scope] : []));
