@@ -230,6 +230,23 @@ function deleteOptions(q: Query, body: unknown): DeleteOptions {
   return o;
 }
 
+/** Discovery documents are read with `get`; any other method is authorized as the write it would be. */
+function discoveryVerb(req: FastifyRequest): Verb {
+  switch (req.method) {
+    case 'GET':
+    case 'HEAD':
+      return 'get';
+    case 'POST':
+      return 'create';
+    case 'PUT':
+      return 'update';
+    case 'PATCH':
+      return 'patch';
+    default:
+      return 'delete';
+  }
+}
+
 const PATCH_TYPES: Readonly<Record<string, PatchType>> = {
   'application/merge-patch+json': 'merge',
   'application/strategic-merge-patch+json': 'strategic',
@@ -348,8 +365,8 @@ export async function clusterApi(app: FastifyInstance, opts: ClusterApiOptions):
   async function handle(req: FastifyRequest, reply: FastifyReply, group: string, version: string, segs: string[]): Promise<unknown> {
     const q = req.query as Query;
     if (segs.length === 0) {
-      await guard(req, 'get', req.url.split('?')[0]!, '', '');
-      if (req.method !== 'GET') throw new ApiError(405, 'MethodNotAllowed', `${req.method} is not supported on ${req.url}`);
+      await guard(req, discoveryVerb(req), req.url.split('?')[0]!, '', '');
+      if (req.method !== 'GET' && req.method !== 'HEAD') throw new ApiError(405, 'MethodNotAllowed', `${req.method} is not supported on ${req.url}`);
       if (!RESOURCES.some((r) => r.group === group && r.version === version))
         throw new ApiError(404, 'NotFound', `the server could not find the requested resource (${group}/${version})`);
       return discovery(group, version);
@@ -358,9 +375,16 @@ export async function clusterApi(app: FastifyInstance, opts: ClusterApiOptions):
     const res = t.subresource === '' ? t.info.resource : `${t.info.resource}/${t.subresource}`;
     const sub = t.subresource === 'status' ? { subresource: 'status' as const } : {};
     const scope: RequestScope = { fieldSelector: q.fieldSelector ?? '', labelSelector: q.labelSelector ?? '' };
+    // Authorize first, then check the request's shape: a caller learns nothing about routes it may not use.
+    const isRead = req.method === 'GET' || req.method === 'HEAD';
+    const isWatch = req.method === 'GET' && t.name === '' && (q.watch === 'true' || q.watch === '1');
+    const pinned = t.name === '' && isRead ? selectorName(scope.fieldSelector) : '';
+    const meta = typeof req.body === 'object' && req.body !== null ? (req.body as { metadata?: { name?: unknown } }).metadata : undefined;
+    const verb: Verb = isRead ? (t.name !== '' ? 'get' : isWatch ? 'watch' : 'list') : discoveryVerb(req);
+    const guardName = isRead ? (t.name !== '' ? t.name : pinned) : req.method === 'POST' && t.name === '' ? (typeof meta?.name === 'string' ? meta.name : '') : t.name;
+    const user = await guard(req, verb, res, t.namespace, guardName, isRead && t.name === '' ? scope : undefined);
     if (t.subresource === 'token') {
       if (req.method !== 'POST') throw new ApiError(405, 'MethodNotAllowed', `${req.method} is not supported on ${req.url}: POST a TokenRequest`);
-      const user = await guard(req, 'create', res, t.namespace, t.name);
       if (opts.tokenRequest === undefined) throw new ApiError(404, 'NotFound', 'token requests are not enabled on this server');
       // The service account must exist (404 otherwise).
       await registry.get(t.info, t.namespace, t.name);
@@ -369,30 +393,20 @@ export async function clusterApi(app: FastifyInstance, opts: ClusterApiOptions):
     if (t.info.namespaced && t.namespace === '' && t.name !== '')
       throw new ApiError(404, 'NotFound', `${t.info.resource} are namespaced: use /namespaces/<namespace>/${t.info.resource}/${t.name}`);
     switch (req.method) {
+      case 'HEAD':
       case 'GET': {
-        if (t.name !== '') {
-          await guard(req, 'get', res, t.namespace, t.name);
-          return registry.get(t.info, t.namespace, t.name, q.resourceVersion ? { resourceVersion: q.resourceVersion } : {});
-        }
-        const pinned = selectorName(scope.fieldSelector);
-        if (q.watch === 'true' || q.watch === '1') {
-          await guard(req, 'watch', res, t.namespace, pinned, scope);
-          return startWatch(req, reply, t, q);
-        }
-        await guard(req, 'list', res, t.namespace, pinned, scope);
+        if (t.name !== '') return registry.get(t.info, t.namespace, t.name, q.resourceVersion ? { resourceVersion: q.resourceVersion } : {});
+        if (isWatch) return startWatch(req, reply, t, q);
         return registry.list(t.info, t.namespace, listOptions(q));
       }
       case 'POST': {
         if (t.name !== '' || t.subresource !== '') throw new ApiError(405, 'MethodNotAllowed', `POST is not supported on ${req.url}: post to the collection`);
         if (q.dryRun) throw badRequest('dryRun is not supported');
-        const meta = typeof req.body === 'object' && req.body !== null ? (req.body as { metadata?: { name?: unknown } }).metadata : undefined;
-        await guard(req, 'create', res, t.namespace, typeof meta?.name === 'string' ? meta.name : '');
         const created = await registry.create(t.info, t.namespace, req.body);
         return reply.code(201).send(created);
       }
       case 'PUT':
         if (t.name === '') throw new ApiError(405, 'MethodNotAllowed', 'PUT needs an object name in the URL');
-        await guard(req, 'update', res, t.namespace, t.name);
         return registry.update(t.info, t.namespace, t.name, req.body, sub);
       case 'PATCH': {
         if (t.name === '') throw new ApiError(405, 'MethodNotAllowed', 'PATCH needs an object name in the URL');
@@ -404,12 +418,10 @@ export async function clusterApi(app: FastifyInstance, opts: ClusterApiOptions):
             'UnsupportedMediaType',
             `the body of the request was in an unknown format - accepted media types include: application/merge-patch+json, application/strategic-merge-patch+json (got ${JSON.stringify(ct)})`,
           );
-        await guard(req, 'patch', res, t.namespace, t.name);
         return registry.patch(t.info, t.namespace, t.name, req.body, type, sub);
       }
       case 'DELETE':
         if (t.name === '' || t.subresource !== '') throw new ApiError(405, 'MethodNotAllowed', 'DELETE needs an object name in the URL (deleting collections is not supported)');
-        await guard(req, 'delete', res, t.namespace, t.name);
         return registry.delete(t.info, t.namespace, t.name, deleteOptions(q, req.body));
       default:
         throw new ApiError(405, 'MethodNotAllowed', `${req.method} is not supported`);
@@ -470,7 +482,8 @@ export async function clusterApi(app: FastifyInstance, opts: ClusterApiOptions):
       bodyLimit,
       handler: async (req, reply) => {
         if (fixed !== null) {
-          await guard(req, 'get', url, '', '');
+          await guard(req, discoveryVerb(req), url, '', '');
+          if (req.method !== 'GET' && req.method !== 'HEAD') throw new ApiError(405, 'MethodNotAllowed', `${req.method} is not supported on ${url}`);
           return fixed;
         }
         const rest = ((req.params as { '*'?: string })['*'] ?? '').split('/').filter((s) => s !== '');
@@ -478,7 +491,7 @@ export async function clusterApi(app: FastifyInstance, opts: ClusterApiOptions):
         const v = (grouped ? rest[1] : rest[0]) ?? '';
         const segs = rest.slice(grouped ? 2 : 1);
         if (v === '') {
-          await guard(req, 'get', req.url.split('?')[0]!, '', '');
+          await guard(req, discoveryVerb(req), req.url.split('?')[0]!, '', '');
           throw new ApiError(404, 'NotFound', `the server could not find the requested resource (${req.url})`);
         }
         return handle(req, reply, g, v, segs);

@@ -8,7 +8,7 @@
  *   await auth.issueNodeCredential('node-1'); // a token for system:node:node-1 (group system:nodes)
  *
  * Decisions, in order (first match wins):
- *  1. discovery paths (`/api`, `/apis/…`): allowed to every authenticated caller;
+ *  1. discovery paths (`/api`, `/apis/…`): `get` allowed to every authenticated caller, nothing else;
  *  2. a token confined to a namespace: denied outside it;
  *  3. the group `system:masters`: allowed (cannot be locked out by RBAC edits);
  *  4. `system:anonymous-ui`: only the built-in rules of `vigil:ui-view`;
@@ -130,7 +130,7 @@ export class ClusterAuth {
     };
     this.authenticate = bearerAuthenticator({ tokens, uiReadAccess: opts.uiReadAccess ?? true, podAlive });
     this.authorize = async (user, verb, resource, namespace, name, scope) => {
-      if (resource.startsWith('/')) return 'allow';
+      if (resource.startsWith('/')) return verb === 'get' ? 'allow' : 'deny';
       if (user.namespace !== undefined && user.namespace !== namespace) return 'deny';
       if (user.groups.includes(MASTERS_GROUP)) return 'allow';
       const a: RequestAttributes = { verb, apiGroup: apiGroupOf(resource), resource, namespace, name };
