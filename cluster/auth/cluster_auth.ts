@@ -73,7 +73,7 @@ async function ensureAdminTokenWith(tokens: TokenAuthority, dir: string): Promis
     () => '',
   );
   const user = old !== '' ? tokens.verifyToken(old) : null;
-  if (user !== null && user.groups.includes(MASTERS_GROUP)) return old;
+  if (user?.groups.includes(MASTERS_GROUP)) return old;
   const token = tokens.issueToken({ name: ADMIN_USER, groups: [MASTERS_GROUP] }, 0);
   await writeSecretFile(path, `${token}\n`);
   return token;

@@ -4,7 +4,7 @@
  * Rules and subjects are untrusted input: every list is bounded and every
  * string typed, so the authorizer only ever evaluates well-formed rules.
  */
-import { isObj, type Obj, V } from '../api/field_validator.js';
+import { isObj, type Obj, type V } from '../api/field_validator.js';
 
 /** Most rules in one role, subjects in one binding, and entries in one rule list. */
 export const MAX_RBAC_ITEMS = 256;
@@ -23,7 +23,6 @@ function stringList(v: V, o: Obj, key: string, path: string, required: boolean):
   const list = v.arr(o, key, path, required);
   if (list === undefined) return;
   if (list.length > MAX_RBAC_ITEMS) v.invalid(`${path}.${key}`, list.length, `must have at most ${MAX_RBAC_ITEMS} items`);
-  if (required && list.length === 0) v.required(`${path}.${key}`, 'must have at least one value');
   list.forEach((x, i) => {
     if (typeof x !== 'string') v.invalid(`${path}.${key}[${i}]`, x, 'must be a string');
     else if (x.length > 253) v.invalid(`${path}.${key}[${i}]`, x.length, 'must be no more than 253 characters');
