@@ -12,7 +12,7 @@
  * verify is always refused, never downgraded to the UI user.
  *
  * Tokens bound to a pod (service account tokens) work only while that pod
- * exists with the same uid (`podAlive`).
+ * exists with the same uid (`podAlive`); revoked tokens (`revoked`) not at all.
  */
 import type { FastifyRequest } from 'fastify';
 import type { ApiUser, AuthenticateFn } from '../api/http.js';
@@ -27,6 +27,8 @@ export interface BearerAuthenticatorOptions {
   uiReadAccess: boolean;
   /** Whether the pod a token is bound to still exists; default: always. */
   podAlive?: (pod: BoundPod) => Promise<boolean>;
+  /** Whether the token with this id was revoked (revocations.ts); default: never. */
+  revoked?: (jti: string) => Promise<boolean>;
 }
 
 /** The UI user (a fresh object each time: callers may not share mutable state). */
@@ -55,6 +57,7 @@ export function bearerAuthenticator(opts: BearerAuthenticatorOptions): Authentic
     if (token === null) return null;
     const claims = opts.tokens.verifyClaims(token);
     if (claims === null) return null;
+    if (opts.revoked !== undefined && (await opts.revoked(claims.jti))) return null;
     if (claims.pod !== undefined && opts.podAlive !== undefined && !(await opts.podAlive(claims.pod))) return null;
     const groups = claims.groups.includes(AUTHENTICATED_GROUP) ? [...claims.groups] : [...claims.groups, AUTHENTICATED_GROUP];
     return { name: claims.sub, groups, ...(claims.ns !== undefined ? { namespace: claims.ns } : {}) };

@@ -295,3 +295,24 @@ test('cluster auth: the audit log records who did what with which result, and no
   assert.match(String(first.time), /^\d{4}-\d\d-\d\dT/);
   assert.equal(statSync(auth.auditLog!.path).mode & 0o777, 0o600);
 });
+
+test('cluster auth: a revoked token is refused from the next request on; others keep working; a revoked admin token is replaced', async (t) => {
+  const { auth, call, admin, ok } = await setup(t);
+  const a = auth.issueToken({ name: 'vigil-admin', groups: ['system:masters'] });
+  const b = auth.issueToken({ name: 'vigil-admin', groups: ['system:masters'] });
+  assert.equal((await call(a, 'GET', '/api/v1/nodes')).code, 200);
+  assert.equal(await auth.revokeToken(a), true);
+  assert.equal(await auth.revokeToken('garbage'), false);
+  assert.equal((await call(a, 'GET', '/api/v1/nodes')).code, 401);
+  assert.equal((await call(b, 'GET', '/api/v1/nodes')).code, 200);
+  // Revoking by editing the ConfigMap through the API works too.
+  const jti = auth.tokens.verifyClaims(b)!.jti;
+  const cm = await ok('GET', '/api/v1/namespaces/kube-system/configmaps/vigil-token-revocations');
+  await ok('PATCH', '/api/v1/namespaces/kube-system/configmaps/vigil-token-revocations', { data: { ...(cm.data as Record<string, string>), [jti]: '0' } });
+  assert.equal((await call(b, 'GET', '/api/v1/nodes')).code, 401);
+  await auth.revokeToken(admin);
+  const fresh = await auth.adminToken();
+  assert.notEqual(fresh, admin);
+  assert.equal((await call(fresh, 'GET', '/api/v1/nodes')).code, 200);
+  assert.equal((await call(admin, 'GET', '/api/v1/nodes')).code, 401);
+});

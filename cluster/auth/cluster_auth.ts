@@ -30,6 +30,7 @@ import { bearerAuthenticator, UI_ANONYMOUS_USER } from './authenticator.js';
 import { ensureDefaultRoles, MASTERS_GROUP, UI_VIEW_RULES } from './default_roles.js';
 import { NODE_USER_PREFIX, NodeAuthorizer, NODES_GROUP } from './node_authorizer.js';
 import { RbacAuthorizer } from './rbac_authorizer.js';
+import { REVOCATIONS_CONFIGMAP, REVOCATIONS_NAMESPACE, RevocationList } from './revocations.js';
 import { apiGroupOf, type RequestAttributes, rulesAllow } from './rbac_rules.js';
 import { ServiceAccountController } from './serviceaccount_controller.js';
 import { tokenRequestHandler } from './token_request.js';
@@ -66,14 +67,14 @@ export interface ClusterAuthOptions {
 const PODS = RESOURCES.find((r) => r.resource === 'pods')!;
 
 /** Reads the admin token at `<dir>/admin.token` if it is still valid for `tokens`, else issues and writes a new one (0600). */
-async function ensureAdminTokenWith(tokens: TokenAuthority, dir: string): Promise<string> {
+async function ensureAdminTokenWith(tokens: TokenAuthority, dir: string, revoked: (jti: string) => Promise<boolean> = async () => false): Promise<string> {
   const path = join(dir, ADMIN_TOKEN_FILE);
   const old = await readFile(path, 'utf8').then(
     (t) => t.trim(),
     () => '',
   );
-  const user = old !== '' ? tokens.verifyToken(old) : null;
-  if (user?.groups.includes(MASTERS_GROUP)) return old;
+  const claims = old !== '' ? tokens.verifyClaims(old) : null;
+  if (claims?.groups.includes(MASTERS_GROUP) && !(await revoked(claims.jti))) return old;
   const token = tokens.issueToken({ name: ADMIN_USER, groups: [MASTERS_GROUP] }, 0);
   await writeSecretFile(path, `${token}\n`);
   return token;
@@ -92,6 +93,7 @@ export class ClusterAuth {
   readonly tokens: TokenAuthority;
   readonly rbac: RbacAuthorizer;
   readonly nodes: NodeAuthorizer;
+  readonly revocations: RevocationList;
   readonly auditLog: AuditLog | null;
   readonly authenticate: AuthenticateFn;
   readonly authorize: AuthorizeFn;
@@ -107,6 +109,7 @@ export class ClusterAuth {
     this.tokens = tokens;
     this.rbac = new RbacAuthorizer(registry, { now });
     this.nodes = new NodeAuthorizer(registry, { now });
+    this.revocations = new RevocationList(registry, { now });
     this.saController = sa;
     const auditPath = opts.auditLog === undefined ? join(opts.dir, 'audit.log') : opts.auditLog;
     const log = opts.logger;
@@ -128,7 +131,7 @@ export class ClusterAuth {
       this.alive.set(key, now());
       return true;
     };
-    this.authenticate = bearerAuthenticator({ tokens, uiReadAccess: opts.uiReadAccess ?? true, podAlive });
+    this.authenticate = bearerAuthenticator({ tokens, uiReadAccess: opts.uiReadAccess ?? true, podAlive, revoked: (jti) => this.revocations.isRevoked(jti) });
     this.authorize = async (user, verb, resource, namespace, name, scope) => {
       if (resource.startsWith('/')) return verb === 'get' ? 'allow' : 'deny';
       if (user.namespace !== undefined && user.namespace !== namespace) return 'deny';
@@ -141,6 +144,7 @@ export class ClusterAuth {
     this.tokenRequest = tokenRequestHandler(registry, tokens, now);
     this.audit = (rec) => {
       if (rec.code < 400 && apiGroupOf(rec.resource) === 'rbac.authorization.k8s.io') this.rbac.invalidate();
+      if (rec.code < 400 && rec.resource === 'configmaps' && rec.namespace === REVOCATIONS_NAMESPACE && (rec.name === REVOCATIONS_CONFIGMAP || rec.name === '')) this.revocations.invalidate();
       this.auditLog?.record(rec);
     };
   }
@@ -173,9 +177,20 @@ export class ClusterAuth {
     return this.tokens.issueToken({ name: `${NODE_USER_PREFIX}${nodeName}`, groups: [NODES_GROUP] }, ttlSeconds);
   }
 
+  /**
+   * Revokes one token before its expiry (false when it is not a valid token of this server).
+   * A revoked admin token is replaced (new `admin.token`) on the next `adminToken()` call, e.g. the next start.
+   */
+  async revokeToken(token: string): Promise<boolean> {
+    const claims = this.tokens.verifyClaims(token);
+    if (claims === null) return false;
+    await this.revocations.revoke(claims);
+    return true;
+  }
+
   /** The admin token (`<dir>/admin.token`, created when missing or no longer valid). */
   adminToken(): Promise<string> {
-    return ensureAdminTokenWith(this.tokens, this.dir);
+    return ensureAdminTokenWith(this.tokens, this.dir, (jti) => this.revocations.isRevoked(jti));
   }
 
   /** Stops the service account controller and flushes the audit log. */
