@@ -34,11 +34,16 @@ export interface OpenClusterApiOptions {
   quotaResyncMs?: number;
 }
 
+/** Per-listener differences when the API is mounted on several servers (e.g. no UI read access on the TLS listener). */
+export interface ClusterApiOverrides {
+  authenticate?: AuthenticateFn;
+}
+
 export interface ClusterApi {
   readonly store: Store;
   readonly registry: Registry;
   /** Mounts the REST API on `app` (an encapsulated plugin: its parsers and error handler stay inside). */
-  register(app: FastifyInstance): Promise<void>;
+  register(app: FastifyInstance, overrides?: ClusterApiOverrides): Promise<void>;
   /** Stops compaction and quota resync, then closes the store (ending its watches). Idempotent. */
   close(): Promise<void>;
 }
@@ -61,7 +66,7 @@ export async function openClusterApi(storeUrl: string, opts: OpenClusterApiOptio
     return {
       store,
       registry,
-      register: async (app) => {
+      register: async (app, overrides = {}) => {
         await app.register(clusterApi, {
           registry,
           ...(opts.logger ? { logger: opts.logger } : {}),
@@ -69,6 +74,7 @@ export async function openClusterApi(storeUrl: string, opts: OpenClusterApiOptio
           ...(opts.authorize ? { authorize: opts.authorize } : {}),
           ...(opts.tokenRequest ? { tokenRequest: opts.tokenRequest } : {}),
           ...(opts.audit ? { audit: opts.audit } : {}),
+          ...(overrides.authenticate ? { authenticate: overrides.authenticate } : {}),
           ...(opts.maxWatchSeconds !== undefined ? { maxWatchSeconds: opts.maxWatchSeconds } : {}),
         });
       },

@@ -316,3 +316,13 @@ test('cluster auth: a revoked token is refused from the next request on; others 
   assert.equal((await call(fresh, 'GET', '/api/v1/nodes')).code, 200);
   assert.equal((await call(admin, 'GET', '/api/v1/nodes')).code, 401);
 });
+
+test('cluster auth: authenticateToken never lets a header-less request in, even with the UI read access on', async (t) => {
+  const { auth } = await setup(t, { uiReadAccess: true });
+  const bare = { headers: {} } as Parameters<ClusterAuth['authenticate']>[0];
+  assert.equal((await auth.authenticate(bare))?.name, 'system:anonymous-ui');
+  assert.equal(await auth.authenticateToken(bare), null);
+  const tok = auth.issueToken({ name: 'alice', groups: ['dev'] });
+  const withToken = { headers: { authorization: `Bearer ${tok}` } } as Parameters<ClusterAuth['authenticate']>[0];
+  assert.deepEqual(await auth.authenticateToken(withToken), { name: 'alice', groups: ['dev', 'system:authenticated'] });
+});

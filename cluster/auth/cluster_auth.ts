@@ -96,6 +96,8 @@ export class ClusterAuth {
   readonly revocations: RevocationList;
   readonly auditLog: AuditLog | null;
   readonly authenticate: AuthenticateFn;
+  /** Like `authenticate` but never the UI user: every request needs a token (for listeners other than the monitoring port). */
+  readonly authenticateToken: AuthenticateFn;
   readonly authorize: AuthorizeFn;
   readonly tokenRequest: TokenRequestFn;
   readonly audit: (rec: AuditRecord) => void;
@@ -131,7 +133,9 @@ export class ClusterAuth {
       this.alive.set(key, now());
       return true;
     };
-    this.authenticate = bearerAuthenticator({ tokens, uiReadAccess: opts.uiReadAccess ?? true, podAlive, revoked: (jti) => this.revocations.isRevoked(jti) });
+    const revoked = (jti: string) => this.revocations.isRevoked(jti);
+    this.authenticate = bearerAuthenticator({ tokens, uiReadAccess: opts.uiReadAccess ?? true, podAlive, revoked });
+    this.authenticateToken = bearerAuthenticator({ tokens, uiReadAccess: false, podAlive, revoked });
     this.authorize = async (user, verb, resource, namespace, name, scope) => {
       if (resource.startsWith('/')) return verb === 'get' ? 'allow' : 'deny';
       if (user.namespace !== undefined && user.namespace !== namespace) return 'deny';
