@@ -128,6 +128,7 @@ export function clusterPart(opts: ClusterPartOptions = {}): ClusterPart {
             authorize: (...a) => late().authorize(...a),
             tokenRequest: (...a) => late().tokenRequest(...a),
             audit: (rec) => late().audit(rec),
+            accessReview: (...a) => late().accessReview(...a),
           }
         : {};
       const opened = await openClusterApi(url, { ...hooks, ...(opts.api ?? {}), logger: log });

@@ -4,19 +4,23 @@
  *   GET /metrics                                   per-pod metrics (metrics.ts), Prometheus text format
  *   GET /healthz                                   200 "ok"
  *   GET /logs/<namespace>/<pod>/<container>        the container's log (`?previous=true`: the last run's;
- *                                                  `?tailBytes=N`: the last N bytes, default all up to 10 MiB)
+ *                                                  `?tailBytes=N`: the last N bytes, default all up to 10 MiB);
+ *                                                  with `logAccess`, only for callers allowed `get pods/log` (401/403)
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { logPaths } from './logs.js';
 import type { AgentMetrics } from './metrics.js';
+import type { LogAccessDecision } from './log_access.js';
 import type { PodSupervisor } from './pod_supervisor.js';
 
 export interface AgentHttpOptions {
   metrics: AgentMetrics;
   /** The supervisor of `namespace/name`, if the pod runs here. */
   findPod: (namespace: string, name: string) => PodSupervisor | undefined;
+  /** Who may read logs (log_access.ts): the request's Authorization header → decision. Default: everybody. */
+  logAccess?: (authorization: string | undefined, namespace: string, pod: string) => Promise<LogAccessDecision>;
 }
 
 const MAX_LOG_BYTES = 10 * 1024 * 1024;
@@ -31,6 +35,11 @@ export async function agentHttp(app: FastifyInstance, opts: AgentHttpOptions): P
     '/logs/:ns/:pod/:container',
     async (req, reply) => {
       const { ns, pod, container } = req.params;
+      if (opts.logAccess !== undefined) {
+        const d = await opts.logAccess(req.headers.authorization, ns, pod);
+        if (d === 'unauthenticated') return reply.code(401).header('www-authenticate', 'Bearer').type('text/plain').send('Unauthorized: present a cluster API bearer token\n');
+        if (d === 'forbidden') return reply.code(403).type('text/plain').send(`Forbidden: cannot get pods/log of ${ns}/${pod}\n`);
+      }
       const sup = opts.findPod(ns, pod);
       if (sup === undefined || sup.dir === '') return reply.code(404).type('text/plain').send(`pod ${ns}/${pod} does not run on this node\n`);
       if (!sup.pod.spec.containers.some((c) => c.name === container))

@@ -13,6 +13,9 @@
  * Each pod gets a service account token bound to it (`POST …/serviceaccounts/<sa>/token`),
  * written to `<pod dir>/serviceaccount/token` and renewed at half its lifetime.
  *
+ * Container logs are served only to callers whose cluster API token may `get`
+ * `pods/log` of the pod (asked of the API server, log_access.ts).
+ *
  * Every pod's host ports are published in the annotation `vigil.dev/host-ports`
  * (JSON: port name or containerPort → host port) before the pod is reported
  * Ready, so the endpoints controller can resolve a Service's targetPort.
@@ -26,6 +29,7 @@ import { type ApiClient, ApiClientError, CONFIGMAPS, ENDPOINTS, LEASES, NODES, P
 import type { PodInputs } from './env.js';
 import { AgentMetrics } from './metrics.js';
 import { reapOrphans } from './orphan_reaper.js';
+import { LogAccess } from './log_access.js';
 import { removePodDir, serviceAccountTokenPath } from './pod_dir.js';
 import { PodSupervisor } from './pod_supervisor.js';
 import { PortAllocator } from './ports.js';
@@ -140,7 +144,12 @@ export class NodeAgent {
     if (reaped > 0) this.log.warn('killed container processes left by a previous agent run; their pods start again', { groups: reaped });
     const [host = '127.0.0.1', portText = '10250'] = (this.o.listenAddress ?? '127.0.0.1:10250').split(/:(?=[0-9]+$)/);
     this.server = Fastify();
-    await this.server.register(agentHttp, { metrics: this.metrics, findPod: (ns, name) => [...this.pods.values()].find((p) => p.pod.metadata.namespace === ns && p.pod.metadata.name === name) });
+    const logAccess = new LogAccess(this.client);
+    await this.server.register(agentHttp, {
+      metrics: this.metrics,
+      findPod: (ns, name) => [...this.pods.values()].find((p) => p.pod.metadata.namespace === ns && p.pod.metadata.name === name),
+      logAccess: (authorization, ns, pod) => logAccess.check(authorization, ns, pod),
+    });
     await this.server.listen({ host, port: Number(portText) });
     const addr = this.server.server.address();
     this.port = typeof addr === 'object' && addr !== null ? addr.port : Number(portText);

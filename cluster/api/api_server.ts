@@ -14,7 +14,7 @@ import type { FastifyInstance } from 'fastify';
 import { type OpenStoreOptions, openStore } from '../store/open_store.js';
 import { Compactor } from '../store/compactor.js';
 import type { Store } from '../store/store.js';
-import { type AuditRecord, type AuthenticateFn, type AuthorizeFn, type ClusterApiLogger, clusterApi, type TokenRequestFn } from './http.js';
+import { type AccessReviewFn, type AuditRecord, type AuthenticateFn, type AuthorizeFn, type ClusterApiLogger, clusterApi, type TokenRequestFn } from './http.js';
 import { Registry, type RegistryOptions } from './registry.js';
 
 export interface OpenClusterApiOptions {
@@ -25,6 +25,8 @@ export interface OpenClusterApiOptions {
   tokenRequest?: TokenRequestFn;
   /** Receives every request that is not a read (see http.ts). */
   audit?: (rec: AuditRecord) => void;
+  /** Serves access reviews for node agents (see http.ts). */
+  accessReview?: AccessReviewFn;
   store?: OpenStoreOptions;
   registry?: RegistryOptions;
   maxWatchSeconds?: number;
@@ -74,6 +76,7 @@ export async function openClusterApi(storeUrl: string, opts: OpenClusterApiOptio
           ...(opts.authorize ? { authorize: opts.authorize } : {}),
           ...(opts.tokenRequest ? { tokenRequest: opts.tokenRequest } : {}),
           ...(opts.audit ? { audit: opts.audit } : {}),
+          ...(opts.accessReview ? { accessReview: opts.accessReview } : {}),
           ...(overrides.authenticate ? { authenticate: overrides.authenticate } : {}),
           ...(opts.maxWatchSeconds !== undefined ? { maxWatchSeconds: opts.maxWatchSeconds } : {}),
         });

@@ -31,6 +31,8 @@
  * `serviceaccounts/token`) answers a TokenRequest from the `tokenRequest` hook
  * (404 without one). After every request that is not a read (GET/HEAD), `audit`
  * receives who did what and the response code, just before the response is sent.
+ * `POST /apis/authorization.vigil.dev/v1/accessreviews` (verb `create` on
+ * `accessreviews`) lets node agents check a caller's token (`accessReview` hook).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, badRequest } from './api_error.js';
@@ -72,6 +74,15 @@ export interface AuditRecord {
   readonly uri: string;
 }
 
+/** Where node agents ask whether a caller's token allows a request (see `AccessReviewFn`). */
+export const ACCESS_REVIEW_PATH = '/apis/authorization.vigil.dev/v1/accessreviews';
+
+/**
+ * Answers an access review: may the holder of `body.token` do `body.verb` on `body.resource` in
+ * `body.namespace` named `body.name`? (The agent asks before serving logs; body unvalidated.)
+ */
+export type AccessReviewFn = (caller: ApiUser, body: unknown) => Promise<Record<string, unknown>>;
+
 /** Answers a TokenRequest for the service account `name` in `namespace` (body: the request, unvalidated). */
 export type TokenRequestFn = (user: ApiUser, namespace: string, name: string, body: unknown) => Promise<Record<string, unknown>>;
 
@@ -109,6 +120,8 @@ export interface ClusterApiOptions {
   tokenRequest?: TokenRequestFn;
   /** Receives every request that is not a read; must not block (queue the record). */
   audit?: (rec: AuditRecord) => void;
+  /** Serves `POST ACCESS_REVIEW_PATH` (verb `create` on `accessreviews`); default none (404). */
+  accessReview?: AccessReviewFn;
 }
 
 const ANONYMOUS: ApiUser = { name: 'system:anonymous', groups: ['system:unauthenticated'] };
@@ -497,6 +510,11 @@ export async function clusterApi(app: FastifyInstance, opts: ClusterApiOptions):
         return handle(req, reply, g, v, segs);
       },
     });
+  app.post(ACCESS_REVIEW_PATH, { bodyLimit: 64 * 1024 }, async (req) => {
+    const user = await guard(req, 'create', 'accessreviews', '', '');
+    if (opts.accessReview === undefined) throw new ApiError(404, 'NotFound', 'access reviews are not enabled on this server');
+    return opts.accessReview(user, req.body);
+  });
   route('/api', false, { kind: 'APIVersions', apiVersion: 'v1', versions: ['v1'] });
   route('/apis', true, groupList());
   route('/api/*', false, null);

@@ -90,6 +90,12 @@ test('a node agent with a node credential runs a pod with a Secret volume and it
   const asPod = await fetch(`${server.url}/api/v1/namespaces/default/secrets/app-secret`, { headers: { authorization: `Bearer ${token}` } });
   assert.equal(asPod.status, 403, 'the service account has no bindings');
   assert.match(((await asPod.json()) as { message: string }).message, /User "system:serviceaccount:default:default" cannot get/);
+  // Logs from the agent: only for callers whose token may get pods/log of the pod (asked of the API server).
+  const node = await admin.get<{ apiVersion: string; kind: string; metadata: { name: string }; status?: { daemonEndpoints?: { agentEndpoint: { Port: number } } } }>({ prefix: '/api/v1', resource: 'nodes' }, 'node-s');
+  const logs = `http://127.0.0.1:${node.status?.daemonEndpoints?.agentEndpoint.Port}/logs/default/app/app`;
+  assert.equal((await fetch(logs)).status, 401, 'no token');
+  assert.equal((await fetch(logs, { headers: { authorization: `Bearer ${token}` } })).status, 403, 'a token without pods/log');
+  assert.equal((await fetch(logs, { headers: { authorization: `Bearer ${adminToken}` } })).status, 200);
   // The Secret volume follows the Secret (polled by name: the node may not watch all Secrets).
   const s = await admin.get<Secret>(SECRETS('default'), 'app-secret');
   await admin.update<Secret>(SECRETS('default'), { ...s, data: { password: Buffer.from('two').toString('base64') } });

@@ -19,7 +19,7 @@ async function setup(t: TestContext, opts: { uiReadAccess?: boolean; now?: () =>
   await registry.ensureSystemNamespaces();
   const auth = await ClusterAuth.open(registry, { dir, uiReadAccess: opts.uiReadAccess ?? false, ...(opts.now ? { now: opts.now } : {}) });
   const app: FastifyInstance = Fastify();
-  await app.register(clusterApi, { registry, authenticate: auth.authenticate, authorize: auth.authorize, tokenRequest: auth.tokenRequest, audit: auth.audit });
+  await app.register(clusterApi, { registry, authenticate: auth.authenticate, authorize: auth.authorize, tokenRequest: auth.tokenRequest, audit: auth.audit, accessReview: auth.accessReview });
   await app.ready();
   t.after(async () => {
     await app.close();
@@ -325,4 +325,19 @@ test('cluster auth: authenticateToken never lets a header-less request in, even 
   const tok = auth.issueToken({ name: 'alice', groups: ['dev'] });
   const withToken = { headers: { authorization: `Bearer ${tok}` } } as Parameters<ClusterAuth['authenticate']>[0];
   assert.deepEqual(await auth.authenticateToken(withToken), { name: 'alice', groups: ['dev', 'system:authenticated'] });
+});
+
+test('cluster auth: access reviews answer for a token, and only nodes (or admins) may ask', async (t) => {
+  const { auth, call, admin } = await setup(t);
+  const n1 = await auth.issueNodeCredential('n1');
+  const nobody = auth.issueToken({ name: 'nobody', groups: [] });
+  const review = (token: string) => ({ token, verb: 'get', resource: 'pods/log', namespace: 'default', name: 'p' });
+  const url = '/apis/authorization.vigil.dev/v1/accessreviews';
+  assert.deepEqual((await call(n1, 'POST', url, review(admin))).json, { kind: 'AccessReview', authenticated: true, allowed: true, user: 'vigil-admin' });
+  assert.deepEqual((await call(n1, 'POST', url, review(nobody))).json, { kind: 'AccessReview', authenticated: true, allowed: false, user: 'nobody' });
+  assert.deepEqual((await call(n1, 'POST', url, review('forged'))).json, { kind: 'AccessReview', authenticated: false, allowed: false, user: '' });
+  assert.deepEqual((await call(n1, 'POST', url, review(''))).json, { kind: 'AccessReview', authenticated: false, allowed: false, user: '' });
+  assert.equal((await call(n1, 'POST', url, { ...review(admin), verb: 'explode' })).code, 400);
+  assert.equal((await call(nobody, 'POST', url, review(admin))).code, 403, 'users cannot probe tokens');
+  assert.equal((await call('', 'POST', url, review(admin))).code, 401);
 });

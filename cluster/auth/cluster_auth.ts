@@ -21,7 +21,9 @@
  */
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
-import type { ApiUser, AuditRecord, AuthenticateFn, AuthorizeFn, TokenRequestFn } from '../api/http.js';
+import type { FastifyRequest } from 'fastify';
+import type { AccessReviewFn, ApiUser, AuditRecord, AuthenticateFn, AuthorizeFn, Verb, TokenRequestFn } from '../api/http.js';
+import { badRequest } from '../api/api_error.js';
 import type { Pod } from '../api/objects.js';
 import type { Registry } from '../api/registry.js';
 import { RESOURCES } from '../api/resources.js';
@@ -100,6 +102,11 @@ export class ClusterAuth {
   readonly authenticateToken: AuthenticateFn;
   readonly authorize: AuthorizeFn;
   readonly tokenRequest: TokenRequestFn;
+  /**
+   * Answers `{token, verb, resource, namespace, name}` with `{allowed, authenticated, user}`: whether
+   * the token's holder may make that request (for node agents serving logs). The UI read access does not apply.
+   */
+  readonly accessReview: AccessReviewFn;
   readonly audit: (rec: AuditRecord) => void;
   private readonly dir: string;
   private readonly saController: ServiceAccountController | null;
@@ -146,6 +153,20 @@ export class ClusterAuth {
       return (await this.rbac.allows(user, a)) ? 'allow' : 'deny';
     };
     this.tokenRequest = tokenRequestHandler(registry, tokens, now);
+    this.accessReview = async (_caller, body) => {
+      const b = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
+      const field = (k: string): string => {
+        const v = b[k] ?? '';
+        if (typeof v !== 'string' || v.length > 8192) throw badRequest(`access review: ${k} must be a string of at most 8192 characters`);
+        return v;
+      };
+      const [token, verb, resource, namespace, name] = ['token', 'verb', 'resource', 'namespace', 'name'].map(field) as [string, string, string, string, string];
+      if (!['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'].includes(verb)) throw badRequest(`access review: unknown verb ${JSON.stringify(verb)}`);
+      const user = token === '' ? null : await this.authenticateToken({ headers: { authorization: `Bearer ${token}` } } as FastifyRequest);
+      if (user === null) return { kind: 'AccessReview', authenticated: false, allowed: false, user: '' };
+      const allowed = (await this.authorize(user, verb as Verb, resource, namespace, name)) === 'allow';
+      return { kind: 'AccessReview', authenticated: true, allowed, user: user.name };
+    };
     this.audit = (rec) => {
       if (rec.code < 400 && apiGroupOf(rec.resource) === 'rbac.authorization.k8s.io') this.rbac.invalidate();
       if (rec.code < 400 && rec.resource === 'configmaps' && rec.namespace === REVOCATIONS_NAMESPACE && (rec.name === REVOCATIONS_CONFIGMAP || rec.name === '')) this.revocations.invalidate();

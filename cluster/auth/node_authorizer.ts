@@ -9,7 +9,7 @@
  * - get (or list/watch by `metadata.name`) the Secrets, ConfigMaps and
  *   ServiceAccounts its pods refer to, and request tokens for those ServiceAccounts;
  * - get, list and watch Services and Endpoints (the Service proxy needs them all);
- * - create, update and patch Events;
+ * - create, update and patch Events; create access reviews (to check who may read its pods' logs);
  * - get, create, update and patch its own Lease in `kube-node-lease`.
  *
  * Anything else gets no opinion here (RBAC still may allow it). The pods bound
@@ -134,6 +134,8 @@ export class NodeAuthorizer {
         return READ.has(v);
       case 'events':
         return v === 'create' || v === 'update' || v === 'patch';
+      case 'accessreviews':
+        return v === 'create';
       case 'leases':
         return a.namespace === NODE_LEASE_NAMESPACE && a.name === node && (v === 'get' || v === 'create' || v === 'update' || v === 'patch');
       case 'pods':

@@ -31,7 +31,7 @@ export interface RequestAttributes {
 }
 
 /** Pseudo-resources that are not stored kinds but are authorized like them. */
-export const PSEUDO_RESOURCE_GROUPS: Readonly<Record<string, string>> = { alerts: 'vigil.dev' };
+export const PSEUDO_RESOURCE_GROUPS: Readonly<Record<string, string>> = { alerts: 'vigil.dev', accessreviews: 'authorization.vigil.dev' };
 
 /** The API group of a resource name (subresource suffix ignored); '' when unknown or core. */
 export function apiGroupOf(resource: string): string {
