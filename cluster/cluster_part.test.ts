@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -22,8 +22,13 @@ test('the cluster part serves the API, runs the controllers on the default SQLit
   const s = await startServer(flags, { logger: new StructuredLogger({ level: 'error', caller: false, sink: { write: () => {} } }), baseParts: [part] });
   t.after(() => s.close());
   assert.ok(existsSync(join(dir, 'data', 'cluster.db')), 'SQLite store next to the TSDB by default');
+  // The admin credential is created on first start, readable by the owner only.
+  const tokenFile = join(dir, 'data', 'cluster', 'admin.token');
+  assert.equal(statSync(tokenFile).mode & 0o777, 0o600);
+  const headers = { authorization: `Bearer ${readFileSync(tokenFile, 'utf8').trim()}` };
+  assert.equal((await s.app.inject({ method: 'POST', url: '/api/v1/nodes', payload: { apiVersion: 'v1', kind: 'Node', metadata: { name: 'x' } } })).statusCode, 401);
   const req = async (method: 'GET' | 'POST' | 'PUT', url: string, body?: unknown) => {
-    const r = await s.app.inject({ method, url, ...(body !== undefined ? { payload: body as Record<string, unknown> } : {}) });
+    const r = await s.app.inject({ method, url, headers, ...(body !== undefined ? { payload: body as Record<string, unknown> } : {}) });
     assert.ok(r.statusCode < 300, `${method} ${url}: ${r.statusCode} ${r.body}`);
     return r.json() as Record<string, unknown>;
   };

@@ -10,6 +10,14 @@
  * the store. Unless `--no-cluster.local-agent`, once the server is ready it also
  * runs a node agent for this machine against its own API (stopped first on close).
  *
+ * Security (cluster/auth/): every API request is authenticated and authorized
+ * (`ClusterAuth`: bearer tokens, RBAC, the node authorizer) and every mutating
+ * one audited. On first start the signing key and the admin token are created
+ * in `<tsdb path>/cluster/` (`admin.token`, mode 0600: give it to `vigil ctl
+ * --token`). The local agent runs with its own node credential. The part
+ * decorates the fastify instance with `vigilClusterAuth` (a `ClusterAuth`) so
+ * later parts (the alert webhook) authorize with it.
+ *
  * Wiring (cmd/server.ts):
  *
  *   import { clusterPart } from '../cluster/cluster_part.js';
@@ -36,6 +44,14 @@ import { VigilClusterDiscovery } from './discovery.js';
 import { NodeAgent, type NodeAgentOptions } from './agent/node_agent.js';
 import { ClusterSecurity, type ClusterSecurityOptions } from './cluster_security.js';
 import type { ClusterTls } from './pki/cluster_tls.js';
+import { ClusterAuth, type ClusterAuthOptions } from './auth/cluster_auth.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The cluster API's authentication and authorization (set by the cluster part). */
+    vigilClusterAuth?: ClusterAuth;
+  }
+}
 
 export interface ClusterPartOptions {
   /** Store URL; default the `--cluster.store` flag, else `sqlite://<tsdb path>/cluster.db`. */
@@ -56,6 +72,13 @@ export interface ClusterPartOptions {
   localAgent?: boolean | Partial<Omit<NodeAgentOptions, 'client'>>;
   /** TLS listener, CA, node bootstrap and Secret encryption (cluster_security.ts). */
   security?: ClusterSecurityOptions;
+  /**
+   * Overrides of the security settings (directory, UI read access, audit log, …); defaults
+   * from the flags: dir `<tsdb path>/cluster`, `--cluster.ui-read-access`, `--cluster.audit`,
+   * `--cluster.audit-log`. `false` turns authentication and authorization off (embedding
+   * and tests only: every request is then allowed).
+   */
+  auth?: false | Partial<ClusterAuthOptions>;
 }
 
 /** The part plus what it opened (set once `register` ran), for the composition root and tests. */
@@ -67,6 +90,8 @@ export interface ClusterPart extends ServerPart {
   agent(): NodeAgent | null;
   /** The cluster API's TLS listener once started (null when off or failed). */
   tls(): ClusterTls | null;
+  /** The cluster API's security once registered (null before, or with `auth: false`). */
+  auth(): ClusterAuth | null;
 }
 
 /** The store URL for the server's flags: `--cluster.store`, else SQLite next to the TSDB. */
@@ -82,6 +107,7 @@ export function clusterPart(opts: ClusterPartOptions = {}): ClusterPart {
   let manager: ControllerManager | null = null;
   let agent: NodeAgent | null = null;
   let security: ClusterSecurity | null = null;
+  let auth: ClusterAuth | null = null;
   return {
     name: 'cluster',
     get metrics() {
@@ -91,20 +117,72 @@ export function clusterPart(opts: ClusterPartOptions = {}): ClusterPart {
     manager: () => manager,
     agent: () => agent,
     tls: () => security?.tls() ?? null,
+    auth: () => auth,
     async register(app: FastifyInstance, ctx: PartContext): Promise<void> {
       if (opts.metrics === undefined) metrics = ctx.metrics;
       const url = opts.storeUrl ?? clusterStoreUrl(ctx.flags);
       const log = ctx.logger;
-      // Security (TLS listener, CA, bootstrap, Secret encryption): cluster_security.ts.
-      const sec = new ClusterSecurity(ctx.flags.storagePath, opts.security ?? {}, log);
+      const f = ctx.flags as PartContext['flags'] & { clusterUiReadAccess?: boolean; clusterAudit?: boolean; clusterAuditLog?: string };
+      const authOn = opts.auth !== false;
+      // The hooks are bound before the registry exists (ClusterAuth needs it); no request arrives before `listen`.
+      const late = (): ClusterAuth => {
+        if (auth === null) throw new Error('BUG: cluster API request before the cluster auth opened');
+        return auth;
+      };
+      const hooks: Partial<OpenClusterApiOptions> = authOn
+        ? {
+            authenticate: (req) => late().authenticate(req),
+            authorize: (...a) => late().authorize(...a),
+            tokenRequest: (...a) => late().tokenRequest(...a),
+            audit: (rec) => late().audit(rec),
+            accessReview: (...a) => late().accessReview(...a),
+          }
+        : {};
+      // Security (TLS listener, CA, bootstrap, Secret encryption): cluster_security.ts; node and admin
+      // credentials come from the cluster auth when it is on.
+      const sec = new ClusterSecurity(
+        ctx.flags.storagePath,
+        {
+          ...(authOn ? { issueNodeCredential: (n: string) => late().issueNodeCredential(n), ensureAdminToken: () => late().adminToken() } : {}),
+          ...(opts.security ?? {}),
+        },
+        log,
+      );
       security = sec;
       const wrapStore = sec.wrapStore();
-      const opened = await openClusterApi(url, { ...(opts.api ?? {}), logger: log, agentClientTls: () => sec.agentClientTls(), ...(wrapStore ? { wrapStore } : {}) });
+      const opened = await openClusterApi(url, {
+        ...hooks,
+        ...(opts.api ?? {}),
+        logger: log,
+        agentClientTls: () => sec.agentClientTls(),
+        ...(wrapStore ? { wrapStore } : {}),
+      });
       api = opened;
+      if (opts.auth !== false) {
+        const dir = join(ctx.flags.storagePath, 'cluster');
+        const auditPath = f.clusterAudit === false ? null : f.clusterAuditLog !== undefined && f.clusterAuditLog !== '' ? f.clusterAuditLog : join(dir, 'audit.log');
+        try {
+          auth = await ClusterAuth.open(opened.registry, {
+            dir,
+            uiReadAccess: f.clusterUiReadAccess ?? true,
+            auditLog: auditPath,
+            logger: log,
+            ...(opts.auth ?? {}),
+          });
+        } catch (e) {
+          await opened.close();
+          throw e;
+        }
+        const adminTokenPath = join(opts.auth?.dir ?? dir, 'admin.token');
+        await auth.adminToken();
+        log.info('cluster API authentication on', { adminToken: adminTokenPath, uiReadAccess: f.clusterUiReadAccess ?? true, auditLog: auditPath ?? 'off' });
+        app.decorate('vigilClusterAuth', auth);
+      }
       await opened.register(app);
+      const tlsAuth = auth;
       await sec.start(opened, ctx.flags.clusterListenAddress, ctx.flags.clusterTlsSans, {
-        ...(opts.api?.authenticate ? { authenticate: opts.api.authenticate } : {}),
-        ...(opts.api?.authorize ? { authorize: opts.api.authorize } : {}),
+        ...(opts.api?.authenticate ? { authenticate: opts.api.authenticate } : tlsAuth !== null ? { authenticate: tlsAuth.authenticateToken } : {}),
+        ...(opts.api?.authorize ? { authorize: opts.api.authorize } : tlsAuth !== null ? { authorize: (...a) => tlsAuth.authorize(...a) } : {}),
       });
       // `vigil_sd_configs` of this process's scrape jobs discover this cluster.
       const discovery = new VigilClusterDiscovery({ registry: opened.registry });
@@ -127,8 +205,8 @@ export function clusterPart(opts: ClusterPartOptions = {}): ClusterPart {
         log.warn('the local node agent does not run when --web.config.file is set and the cluster TLS listener is off (it has no credentials for the monitoring port); run `vigil agent` with credentials instead');
       } else if (la !== false) {
         const over = la === true ? {} : la;
+        const nodeName = over.nodeName ?? hostname().toLowerCase();
         ctx.onReady('cluster-local-agent', async ({ url }) => {
-          const nodeName = over.nodeName ?? hostname().toLowerCase();
           const client = await sec.localAgentClient(nodeName, url);
           const a = new NodeAgent({
             nodeName,
@@ -150,7 +228,7 @@ export function clusterPart(opts: ClusterPartOptions = {}): ClusterPart {
             throw e;
           }
           agent = a;
-          log.info('local node agent started', { node: over.nodeName ?? hostname().toLowerCase(), port: a.port, isolation: a.isolation });
+          log.info('local node agent started', { node: nodeName, port: a.port, isolation: a.isolation });
           // Called by the server's close() while its API still answers (the agent's watches are requests to it).
           return async () => {
             agent = null;
@@ -164,6 +242,7 @@ export function clusterPart(opts: ClusterPartOptions = {}): ClusterPart {
         if (clusterDiscovery() === discovery) registerClusterDiscovery(null);
         if (manager !== null) await manager.stop();
         await sec.close();
+        await auth?.close();
         await opened.close();
       });
     },

@@ -86,7 +86,12 @@ export class ClusterSecurity {
    * Starts the TLS listener (when an address is configured). A failure to listen is logged and
    * leaves the server running without it (the API stays on the monitoring port).
    */
-  async start(api: ClusterApi, listen: { host: string; port: number } | null, extraSans: readonly string[], auth: { authenticate?: AuthenticateFn; authorize?: AuthorizeFn }): Promise<void> {
+  async start(
+    api: ClusterApi,
+    listen: { host: string; port: number } | null,
+    extraSans: readonly string[],
+    auth: { authenticate?: AuthenticateFn; authorize?: AuthorizeFn },
+  ): Promise<void> {
     const addr = this.o.listen !== undefined ? this.o.listen : listen;
     if (addr === null) return;
     const enc = this.encStore;
@@ -96,6 +101,8 @@ export class ClusterSecurity {
         listen: addr,
         extraSans: this.o.extraSans ?? extraSans,
         api,
+        // Tokens only on the TLS port: the anonymous UI reads belong to the monitoring port.
+        ...(auth.authenticate ? { apiOverrides: { authenticate: auth.authenticate } } : {}),
         ensureAdminToken: this.o.ensureAdminToken ?? fileAdminToken,
         issueNodeCredential: (n) => this.issueNodeCredential(n),
         routes: enc === null ? [] : [(app) => encryptionRoutes(app, { store: enc, keyFile: this.keyFile, ...auth, logger: this.log })],
@@ -109,11 +116,11 @@ export class ClusterSecurity {
     }
   }
 
-  /** An API client for a node agent in this process: over TLS with its own credential when the listener runs, else `fallbackUrl`. */
+  /** An API client for a node agent in this process, with its own node credential: over TLS when the listener runs, else to `fallbackUrl`. */
   async localAgentClient(nodeName: string, fallbackUrl: string): Promise<ApiClient> {
     const t = this.tlsListener;
-    if (t === null) return new ApiClient(fallbackUrl);
     const bearer = { authorization: `Bearer ${await this.issueNodeCredential(nodeName)}` };
+    if (t === null) return new ApiClient(fallbackUrl, { headers: () => bearer });
     return new ApiClient(t.url, { fetchImpl: tlsFetch({ ca: t.caCertPem }), headers: () => bearer });
   }
 

@@ -65,10 +65,13 @@ test('control plane and two node agents: placement, readiness, endpoints, proxyi
     for (const a of agents) await a.stop();
     await server.close();
   });
-  const client = new ApiClient(server.url, { retryDelayMs: 50 });
+  // The test drives the cluster as the admin; each agent runs with its own node credential (the node authorizer).
+  const admin = await part.auth()!.adminToken();
+  const client = new ApiClient(server.url, { retryDelayMs: 50, headers: () => ({ authorization: `Bearer ${admin}` }) });
   for (const [i, name] of ['node-a', 'node-b'].entries()) {
+    const credential = await part.auth()!.issueNodeCredential(name);
     const agent = new NodeAgent({
-      client,
+      client: new ApiClient(server.url, { retryDelayMs: 50, headers: () => ({ authorization: `Bearer ${credential}` }) }),
       nodeName: name,
       dataDir: join(dir, name),
       capacity: { cpu: '2', memory: '4Gi', pods: '10' },

@@ -57,6 +57,12 @@ export interface ServerFlags {
   readonly clusterListenAddress: ListenAddress | null;
   /** `--cluster.tls-san` (repeatable, or comma-separated): extra DNS names/IPs in the cluster API's serving certificate. */
   readonly clusterTlsSans: readonly string[];
+  /** `--[no-]cluster.ui-read-access` (default true): cluster API requests without credentials may read non-Secret kinds (for the web UI). */
+  readonly clusterUiReadAccess: boolean;
+  /** `--[no-]cluster.audit` (default true): write the cluster API audit log. */
+  readonly clusterAudit: boolean;
+  /** `--cluster.audit-log`: the audit log file; '' = `<storage.tsdb.path>/cluster/audit.log`. */
+  readonly clusterAuditLog: string;
   /** `--web.listen-address`. */
   readonly listenAddress: ListenAddress;
   /** `--web.config.file`: TLS and authentication (cmd/web_config.ts); '' = plain HTTP, no authentication. */
@@ -146,6 +152,19 @@ export const SERVER_FLAGS: readonly FlagSpec[] = [
     placeholder: 'NAME',
     repeatable: true,
     help: 'Extra DNS name or IP address for the cluster API certificate (repeatable or comma-separated); loopback, localhost and the host name are always in.',
+  },
+  {
+    name: 'cluster.ui-read-access',
+    kind: 'bool',
+    default: 'true',
+    help: 'Cluster API requests without an Authorization header may get/list/watch every kind but Secrets (what the web UI shows); --no-cluster.ui-read-access requires a token for every request.',
+  },
+  { name: 'cluster.audit', kind: 'bool', default: 'true', help: 'Append every mutating cluster API request to the audit log; --no-cluster.audit turns it off.' },
+  {
+    name: 'cluster.audit-log',
+    kind: 'string',
+    placeholder: 'FILE',
+    help: 'Cluster API audit log (JSON lines, mode 0600, rotated at 100 MiB). Default: <storage.tsdb.path>/cluster/audit.log.',
   },
   {
     name: 'web.listen-address',
@@ -283,6 +302,9 @@ export function serverFlagsFrom(args: ParsedArgs): ServerFlags {
     clusterLocalAgent: bool('cluster.local-agent'),
     clusterListenAddress,
     clusterTlsSans,
+    clusterUiReadAccess: bool('cluster.ui-read-access'),
+    clusterAudit: bool('cluster.audit'),
+    clusterAuditLog: str('cluster.audit-log'),
     listenAddress,
     webConfigFile: str('web.config.file'),
     enableLifecycle: bool('web.enable-lifecycle'),

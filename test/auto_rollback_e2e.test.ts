@@ -23,6 +23,7 @@ import { promisify } from 'node:util';
 import { embeddedDefaultConfigText } from '../cmd/config.js';
 import { PortAllocator } from '../cluster/agent/ports.js';
 import type { Deployment, Event, Pod, ReplicaSet } from '../cluster/api/objects.js';
+import { clusterCredentials } from './cluster_credentials.js';
 
 const VIGIL = fileURLToPath(new URL('../cmd/vigil.js', import.meta.url));
 const APP = fileURLToPath(new URL('../../test/fixtures/versioned_app.mjs', import.meta.url));
@@ -138,9 +139,11 @@ test('auto-rollback: a v2 that answers 500 trips rollbackOn, the Deployment retu
   writeFileSync(join(dir, 'vigil.yml'), `${cfg}rule_files:\n  - ${join(dir, 'rules.yml')}\n`);
   procs.push(start('server', ['server', `--web.listen-address=127.0.0.1:${apiPort}`, `--config.file=${join(dir, 'vigil.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, '--log.level=warn', '--no-cluster.local-agent']));
   await waitFor('the server API', async () => (await fetch(`${url}/api/v1/nodes`)).ok, 30_000, diag);
-  procs.push(start('agent', ['agent', `--server=${url}`, '--node-name=node-a', `--data-dir=${join(dir, 'node-a')}`, '--listen-address=127.0.0.1:0', '--port-range=55000-55299', '--pod.drain-delay=1s', '--log.level=warn']));
-  const ctl = async (...args: string[]): Promise<string> => (await run(process.execPath, [VIGIL, 'ctl', `--server=${url}`, ...args], { timeout: 30_000 })).stdout;
-  const getJson = async <T>(path: string): Promise<T> => (await (await fetch(`${url}${path}`)).json()) as T;
+  const creds = await clusterCredentials(join(dir, 'data'));
+  const nodeToken = creds.nodeTokenFile('node-a', join(dir, 'node-a.token'));
+  procs.push(start('agent', ['agent', `--server=${url}`, `--token-file=${nodeToken}`, '--node-name=node-a', `--data-dir=${join(dir, 'node-a')}`, '--listen-address=127.0.0.1:0', '--port-range=55000-55299', '--pod.drain-delay=1s', '--log.level=warn']));
+  const ctl = async (...args: string[]): Promise<string> => (await run(process.execPath, [VIGIL, 'ctl', `--server=${url}`, `--token=${creds.adminToken}`, ...args], { timeout: 30_000 })).stdout;
+  const getJson = async <T>(path: string): Promise<T> => (await (await fetch(`${url}${path}`, { headers: creds.adminHeaders })).json()) as T;
   await waitFor('a Ready node', async () => {
     const items = (JSON.parse(await ctl('get', 'nodes', '-o', 'json')) as { items: { status?: { conditions?: { type: string; status: string }[] } }[] }).items;
     return items.length === 1 && (items[0]?.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');

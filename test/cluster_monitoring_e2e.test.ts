@@ -46,7 +46,8 @@ test('the server runs a local agent; an annotated pod and the node agent are scr
   const agent = part.agent();
   assert.ok(agent !== null, 'the local agent started once the server was ready');
 
-  const client = new ApiClient(server.url);
+  const admin = await part.auth()!.adminToken();
+  const client = new ApiClient(server.url, { headers: () => ({ authorization: `Bearer ${admin}` }) });
   const node = hostname().toLowerCase();
   assert.equal((await client.get(NODES_REF, node)).metadata.name, node, 'the node is registered under the host name');
 

@@ -11,7 +11,7 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { PortAllocator } from '../cluster/agent/ports.js';
 import type { Endpoints, Pod } from '../cluster/api/objects.js';
+import { TokenAuthority } from '../cluster/auth/tokens.js';
 
 const VIGIL = fileURLToPath(new URL('../cmd/vigil.js', import.meta.url));
 const APP = fileURLToPath(new URL('../../test/fixtures/http_app.mjs', import.meta.url));
@@ -99,9 +100,16 @@ test('server, three agents and ctl as separate processes: run, scale 1 → 4 →
   procs.push(start('server', ['server', `--web.listen-address=127.0.0.1:${apiPort}`, `--config.file=${cfg}`, `--storage.tsdb.path=${join(dir, 'data')}`, '--log.level=warn', '--no-cluster.local-agent']));
   await waitFor('the server API', async () => (await fetch(`${url}/api/v1/nodes`)).ok, 30_000, diag);
 
+  // Credentials, as an administrator on the server's machine makes them: the admin token the
+  // server wrote for ctl, and a node credential per agent signed with the server's key.
+  const clusterDir = join(dir, 'data', 'cluster');
+  const adminToken = readFileSync(join(clusterDir, 'admin.token'), 'utf8').trim();
+  const signer = await TokenAuthority.open(join(clusterDir, 'token-signing.key'));
   const nodes = ['node-a', 'node-b', 'node-c'];
   for (const [i, name] of nodes.entries()) {
     const low = 52000 + i * 300;
+    const tokenFile = join(dir, `${name}.token`);
+    writeFileSync(tokenFile, signer.issueToken({ name: `system:node:${name}`, groups: ['system:nodes'] }, 3600), { mode: 0o600 });
     procs.push(
       start(name, [
         'agent',
@@ -112,11 +120,12 @@ test('server, three agents and ctl as separate processes: run, scale 1 → 4 →
         `--port-range=${low}-${low + 299}`,
         `--proxy.bind-address=127.0.0.${i + 2}`,
         '--pod.drain-delay=100ms',
+        `--token-file=${tokenFile}`,
         '--log.level=warn',
       ]),
     );
   }
-  const ctl = async (...args: string[]): Promise<string> => (await run(process.execPath, [VIGIL, 'ctl', `--server=${url}`, ...args], { timeout: 30_000 })).stdout;
+  const ctl = async (...args: string[]): Promise<string> => (await run(process.execPath, [VIGIL, 'ctl', `--server=${url}`, `--token=${adminToken}`, ...args], { timeout: 30_000 })).stdout;
   let lastNodes = '(none yet)';
   await waitFor(
     'three Ready nodes',

@@ -16,6 +16,7 @@ import { promisify } from 'node:util';
 import { PortAllocator } from '../cluster/agent/ports.js';
 import { reapOrphans } from '../cluster/agent/orphan_reaper.js';
 import type { Deployment, Node, Pod } from '../cluster/api/objects.js';
+import { type ClusterCredentials, clusterCredentials } from './cluster_credentials.js';
 
 export const VIGIL = fileURLToPath(new URL('../cmd/vigil.js', import.meta.url));
 export const APP = fileURLToPath(new URL('../../test/fixtures/http_app.mjs', import.meta.url));
@@ -84,6 +85,8 @@ export interface FailoverCluster {
   readonly url: string;
   readonly procs: Proc[];
   ctl(...args: string[]): Promise<string>;
+  /** The admin's Authorization header (the server's admin.token). */
+  adminHeaders(): Readonly<Record<string, string>>;
   api<T>(path: string): Promise<T>;
   pods(selector: string): Promise<Pod[]>;
   nodes(): Promise<Node[]>;
@@ -104,13 +107,19 @@ export async function startFailoverCluster(portBase: number, serverArgs: string[
   const apiPort = await new PortAllocator(portBase, portBase + 499).allocate();
   const url = `http://127.0.0.1:${apiPort}`;
   const agentIndex = new Map<string, number>();
+  let creds: ClusterCredentials | null = null;
+  const auth = (): ClusterCredentials => {
+    if (creds === null) throw new Error('the server has not written its credentials yet');
+    return creds;
+  };
   const c: FailoverCluster = {
     dir,
     url,
     procs,
-    ctl: async (...args) => (await run(process.execPath, [VIGIL, 'ctl', `--server=${url}`, ...args], { timeout: 30_000 })).stdout,
+    ctl: async (...args) => (await run(process.execPath, [VIGIL, 'ctl', `--server=${url}`, `--token=${auth().adminToken}`, ...args], { timeout: 30_000 })).stdout,
+    adminHeaders: () => auth().adminHeaders,
     api: async <T>(path: string) => {
-      const r = await fetch(`${url}${path}`);
+      const r = await fetch(`${url}${path}`, { headers: auth().adminHeaders });
       if (!r.ok) throw new Error(`GET ${path}: ${r.status}`);
       return (await r.json()) as T;
     },
@@ -128,6 +137,7 @@ export async function startFailoverCluster(portBase: number, serverArgs: string[
         '--listen-address=127.0.0.1:0',
         `--port-range=${low}-${low + 99}`,
         '--pod.drain-delay=100ms',
+        `--token-file=${auth().nodeTokenFile(name, join(dir, `${name}.token`))}`,
         '--log.level=warn',
       ]);
       const old = procs.findIndex((q) => q.name === name);
@@ -152,6 +162,7 @@ export async function startFailoverCluster(portBase: number, serverArgs: string[
   };
   procs.push(startVigil('server', ['server', `--web.listen-address=127.0.0.1:${apiPort}`, `--config.file=${cfg}`, `--storage.tsdb.path=${join(dir, 'data')}`, '--log.level=warn', '--no-cluster.local-agent', ...serverArgs]));
   await waitFor('the server API', async () => (await fetch(`${url}/api/v1/nodes`)).ok, 30_000, c.diag);
+  creds = await clusterCredentials(join(dir, 'data'));
   return c;
 }
 
@@ -187,6 +198,6 @@ export function webDeployment(name: string, replicas: number, args: string[], an
 
 /** Creates `d` through the REST API. */
 export async function createDeployment(c: FailoverCluster, d: Deployment): Promise<void> {
-  const r = await fetch(`${c.url}/apis/apps/v1/namespaces/default/deployments`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(d) });
+  const r = await fetch(`${c.url}/apis/apps/v1/namespaces/default/deployments`, { method: 'POST', headers: { 'content-type': 'application/json', ...c.adminHeaders() }, body: JSON.stringify(d) });
   if (r.status !== 201) throw new Error(`creating deployment ${d.metadata.name}: ${r.status} ${await r.text()}`);
 }

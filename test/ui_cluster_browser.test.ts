@@ -11,7 +11,7 @@
  * errors. Screenshots go to docs/screenshots/cluster_*.png with VIGIL_UPDATE_SCREENSHOTS=1.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -60,8 +60,10 @@ describe('cluster views in Chromium', { skip: haveChromium ? false : `${CHROMIUM
   const dir = mkdtempSync(join(tmpdir(), 'vigil-ui-cluster-'));
   const problems = new Map<Page, string[]>();
 
+  /** Arranges cluster state as the admin (the browser itself reads without a token: --cluster.ui-read-access). */
   async function req(method: 'GET' | 'POST' | 'PUT', url: string, body?: unknown): Promise<Obj> {
-    const r = await server.app.inject({ method, url, ...(body !== undefined ? { payload: body as Obj } : {}) });
+    const headers = { authorization: `Bearer ${readFileSync(join(dir, 'data', 'cluster', 'admin.token'), 'utf8').trim()}` };
+    const r = await server.app.inject({ method, url, headers, ...(body !== undefined ? { payload: body as Obj } : {}) });
     assert.ok(r.statusCode < 300, `${method} ${url}: ${r.statusCode} ${r.body}`);
     return r.json() as Obj;
   }

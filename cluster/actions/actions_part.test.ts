@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -12,6 +12,9 @@ import { Labels } from '../../tsdb/labels.js';
 import type { Deployment, Event } from '../api/objects.js';
 import { clusterPart } from '../cluster_part.js';
 import { DEPLOYMENTS, EVENTS } from '../controllers/resources.js';
+import { RESOURCES } from '../api/resources.js';
+
+const CLUSTER_ROLE_BINDINGS = RESOURCES.find((r) => r.resource === 'clusterrolebindings')!;
 import type { ActionOutcome } from './action_executor.js';
 import { actionsPart, labelsFingerprint, parseWebhook, WEBHOOK_PATH, WebhookError } from './actions_part.js';
 
@@ -36,7 +39,18 @@ async function server(t: { after(fn: () => unknown): void }, extraFlags: string[
     spec: { replicas: 2, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'app', image: 'node app.js' }] } } },
   });
   const replicas = async () => ((await registry.get(DEPLOYMENTS, 'default', 'web')) as Deployment).spec.replicas;
-  return { s, actions, outcomes, registry, replicas };
+  // Alertmanager's token: a user bound to vigil:alert-sender.
+  await registry.create(CLUSTER_ROLE_BINDINGS, '', {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: { name: 'alertmanager' },
+    subjects: [{ kind: 'User', name: 'alertmanager' }],
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'vigil:alert-sender' },
+  });
+  cluster.auth()!.rbac.invalidate();
+  const token = cluster.auth()!.issueToken({ name: 'alertmanager', groups: [] });
+  const headers = { authorization: `Bearer ${token}` };
+  return { s, actions, outcomes, registry, replicas, headers, cluster };
 }
 
 function amAlert(status: string, action: string, startsAt = '2026-01-01T00:00:00Z', labels: Record<string, string> = { alertname: 'HighLoad', namespace: 'default' }) {
@@ -44,8 +58,8 @@ function amAlert(status: string, action: string, startsAt = '2026-01-01T00:00:00
 }
 
 test('the Alertmanager webhook runs actions once per firing episode and shows in /metrics', async (t) => {
-  const { s, actions, outcomes, registry, replicas } = await server(t);
-  const post = (payload: unknown) => s.app.inject({ method: 'POST', url: WEBHOOK_PATH, payload: payload as Record<string, unknown> });
+  const { s, actions, outcomes, registry, replicas, headers } = await server(t);
+  const post = (payload: unknown) => s.app.inject({ method: 'POST', url: WEBHOOK_PATH, headers, payload: payload as Record<string, unknown> });
   const body = { version: '4', status: 'firing', receiver: 'vigil', alerts: [amAlert('firing', 'scale deployment/default/web *2')] };
   const r = await post(body);
   assert.equal(r.statusCode, 200, r.body);
@@ -89,11 +103,31 @@ test('the alert receiver submits on firing and ends the episode on resolve', asy
 });
 
 test('--cluster.actions.dry-run records without changing', async (t) => {
-  const { s, actions, outcomes, replicas } = await server(t, ['--cluster.actions.dry-run']);
-  await s.app.inject({ method: 'POST', url: WEBHOOK_PATH, payload: { alerts: [amAlert('firing', 'scale deployment/default/web +1')] } });
+  const { s, actions, outcomes, replicas, headers } = await server(t, ['--cluster.actions.dry-run']);
+  await s.app.inject({ method: 'POST', url: WEBHOOK_PATH, headers, payload: { alerts: [amAlert('firing', 'scale deployment/default/web +1')] } });
   await actions.executor()!.idle();
   assert.equal(await replicas(), 2);
   assert.deepEqual(outcomes.map((o) => o.result), ['dry_run']);
+});
+
+test('the webhook needs a token allowed to create alerts.vigil.dev (401, 403) and every call is audited', async (t) => {
+  const { s, actions, replicas, headers, cluster } = await server(t);
+  const body = { alerts: [amAlert('firing', 'scale deployment/default/web +1')] };
+  const post = (h: Record<string, string>) => s.app.inject({ method: 'POST', url: WEBHOOK_PATH, headers: h, payload: body });
+  assert.equal((await post({})).statusCode, 401, 'no credentials (the UI read access does not cover writes)');
+  assert.equal((await post({ authorization: 'Bearer vigil1.forged.token' })).statusCode, 401);
+  const nobody = cluster.auth()!.issueToken({ name: 'nobody', groups: [] });
+  const r = await post({ authorization: `Bearer ${nobody}` });
+  assert.equal(r.statusCode, 403);
+  assert.match(r.json().message, /User "nobody" cannot create resource "alerts" in API group "vigil.dev"/);
+  await actions.executor()!.idle();
+  assert.equal(await replicas(), 2, 'refused calls change nothing');
+  assert.equal((await post(headers)).statusCode, 200);
+  const audit = cluster.auth()!.auditLog!;
+  await audit.flush();
+  const lines = readFileSync(audit.path, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { user: string; resource: string; code: number; verb: string });
+  const hooks = lines.filter((l) => l.resource === 'alerts');
+  assert.deepEqual(hooks.map((l) => [l.user, l.verb, l.code]), [['system:anonymous-ui', 'create', 401], ['', 'create', 401], ['nobody', 'create', 403], ['alertmanager', 'create', 200]]);
 });
 
 test('parseWebhook bounds and names bad fields', () => {

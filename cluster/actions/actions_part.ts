@@ -8,16 +8,22 @@
  * - `POST /api/v1/cluster/alerts` accepts Alertmanager's webhook JSON
  *   (`{alerts: [{status, labels, annotations, fingerprint, startsAt}]}`, at most
  *   MAX_WEBHOOK_ALERTS alerts) and runs the same actions; it answers once the
- *   alerts are queued, not run. `webhookListeners` see every parsed payload too.
+ *   alerts are queued, not run; `webhookListeners` see every parsed payload too.
+ *   It is a cluster API write: it needs a bearer token
+ *   authorized for `create` on `alerts.vigil.dev` (the ClusterRole
+ *   `vigil:alert-sender`, or cluster-admin): 401 without one, 403 when not allowed,
+ *   and it is audited. The authorizer is the cluster part's (`app.vigilClusterAuth`);
+ *   when the cluster part runs with authentication off, so does the webhook.
  * - The registry is the cluster part's, looked up on every run; the metric goes on
  *   the server's registry; `--cluster.actions.dry-run` switches every action to dry run.
  *
  * Register after `clusterPart()` in SERVER_PARTS.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AlertReceiver } from '../../alert/receivers.js';
 import type { PartContext, ServerPart } from '../../cmd/server.js';
 import type { Registry } from '../api/registry.js';
+import type { ClusterAuth } from '../auth/cluster_auth.js';
 import { ActionExecutor, type ActionOutcome } from './action_executor.js';
 
 type Executor = ActionExecutor;
@@ -120,9 +126,39 @@ export function submitWebhook(ex: Executor, alerts: readonly WebhookAlert[]): nu
   return n;
 }
 
-/** The webhook route on `app` (exported for tests that mount it alone). */
-export async function actionsWebhookPlugin(app: FastifyInstance, executor: () => Executor | null, listeners: readonly WebhookListener[] = []): Promise<void> {
-  app.post(WEBHOOK_PATH, { bodyLimit: 4 * 1024 * 1024 }, async (req, reply) => {
+type WebhookAuth = Pick<ClusterAuth, 'authenticate' | 'authorize' | 'audit'>;
+type ApiUserLike = { name: string; groups: string[] };
+
+/** 401/403 as the cluster API answers them (a Kubernetes Status). */
+function refuse(code: 401 | 403, message: string): Record<string, unknown> {
+  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: code === 401 ? 'Unauthorized' : 'Forbidden', code };
+}
+
+/**
+ * The webhook route on `app` (exported for tests that mount it alone). With `auth`, the caller
+ * must be allowed `create` on `alerts` (group vigil.dev) and every call is audited; without, anybody may post.
+ * `listeners` see every accepted payload after its actions are queued.
+ */
+export async function actionsWebhookPlugin(
+  app: FastifyInstance,
+  executor: () => Executor | null,
+  auth: WebhookAuth | null = null,
+  listeners: readonly WebhookListener[] = [],
+): Promise<void> {
+  const callers = new WeakMap<object, ApiUserLike | null>();
+  const onResponse = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    if (auth === null) return;
+    const user = callers.get(req) ?? null;
+    auth.audit({ timeMs: Date.now(), user: user?.name ?? '', groups: user?.groups ?? [], verb: 'create', resource: 'alerts', namespace: '', name: '', code: reply.statusCode, sourceIP: req.ip, method: req.method, uri: WEBHOOK_PATH });
+  };
+  app.post(WEBHOOK_PATH, { bodyLimit: 4 * 1024 * 1024, onResponse }, async (req, reply) => {
+    if (auth !== null) {
+      const user = await auth.authenticate(req);
+      callers.set(req, user);
+      if (user === null || user.groups.includes('system:unauthenticated')) return reply.code(401).send(refuse(401, 'Unauthorized'));
+      if ((await auth.authorize(user, 'create', 'alerts', '', '')) !== 'allow')
+        return reply.code(403).send(refuse(403, `alerts.vigil.dev is forbidden: User "${user.name}" cannot create resource "alerts" in API group "vigil.dev"`));
+    }
     const ex = executor();
     if (ex === null) return reply.code(503).send({ status: 'error', errorType: 'unavailable', error: 'cluster actions are not running' });
     let alerts: WebhookAlert[];
@@ -183,7 +219,9 @@ export function actionsPart(opts: ActionsPartOptions): ActionsPart {
         await ex.idle();
         executor = null;
       });
-      await app.register(async (scoped) => actionsWebhookPlugin(scoped, () => executor, opts.webhookListeners));
+      const auth = app.vigilClusterAuth ?? null;
+      if (auth === null) ctx.logger.warn('the cluster alert webhook runs without authentication (the cluster part has authentication off)', { path: WEBHOOK_PATH });
+      await app.register(async (scoped) => actionsWebhookPlugin(scoped, () => executor, auth, opts.webhookListeners));
     },
   };
 }

@@ -234,13 +234,15 @@ async function server(t: TestContext) {
       spec: { replicas: n, selector: { matchLabels: labels }, template: { ...tpl, metadata: { labels } } },
     });
   }
-  return { s, auto, outcomes, registry, h2 };
+  // The webhook is a cluster API write: an admin token (group system:masters).
+  const headers = { authorization: `Bearer ${cluster.auth()!.issueToken({ name: 'test-admin', groups: ['system:masters'] })}` };
+  return { s, auto, outcomes, registry, h2, headers };
 }
 
 test('auto-rollback part: fed by the alert receiver and by POST /api/v1/cluster/alerts (Alertmanager webhook)', async (t) => {
   const a = await server(t);
   const post = (labels: Record<string, string>) =>
-    a.s.app.inject({ method: 'POST', url: WEBHOOK_PATH, payload: { alerts: [{ status: 'firing', labels, annotations: {}, startsAt: '2026-01-01T00:00:00Z' }] } });
+    a.s.app.inject({ method: 'POST', url: WEBHOOK_PATH, headers: a.headers, payload: { alerts: [{ status: 'firing', labels, annotations: {}, startsAt: '2026-01-01T00:00:00Z' }] } });
   // Webhook: an alert for another namespace first (ignored silently), then one for the new revision.
   assert.equal((await post({ alertname: 'HighErrorRate', namespace: 'other', pod_template_hash: a.h2 })).statusCode, 200);
   const r = await post({ alertname: 'HighErrorRate', namespace: 'default', pod_template_hash: a.h2 });

@@ -4,6 +4,11 @@
  *   vigil agent --server URL [--token T] [--ca-cert-hash sha256:HEX] [--node-name N] [--data-dir D] [--labels k=v,...]
  *               [--capacity cpu=2,memory=4Gi] [--listen-address 127.0.0.1:10250]
  *               [--port-range 30000-32767] [--node-ip 127.0.0.1] [--proxy.bind-address 127.0.0.1]
+ *               [--token-file FILE]
+ *
+ * `--token-file` holds the node's bearer token for the cluster API (a node
+ * credential: user `system:node:<name>`); it is re-read on every request, so
+ * it can be replaced while the agent runs.
  *
  * With an `https://` server the agent joins as kubeadm does (cluster/pki/agent_join.ts):
  * on the first start `--token` (a bootstrap token from `vigil ctl token create`) and
@@ -15,6 +20,7 @@
  * SIGTERM/SIGINT stop the agent: its pods are stopped gracefully and the node is
  * reported not Ready.
  */
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { UsageError, type Command, type ParsedArgs } from '../../cmd/cli.js';
@@ -92,6 +98,7 @@ export const agentCommand: Command = {
     { name: 'node-ip', kind: 'string', help: "This node's address for other machines (Node InternalIP, pods' podIP).", default: '127.0.0.1', placeholder: 'IP' },
     { name: 'proxy.bind-address', kind: 'string', help: 'Address the Service proxies listen on.', default: '127.0.0.1', placeholder: 'IP' },
     { name: 'pod.drain-delay', kind: 'string', help: 'Time between taking a stopping pod out of Service endpoints and sending it SIGTERM (bounded by its grace period).', default: '1s', placeholder: 'DURATION' },
+    { name: 'token-file', kind: 'string', help: "File holding this node's bearer token for the cluster API.", default: '', placeholder: 'FILE' },
     { name: 'log.level', kind: 'string', help: 'Only log messages with the given severity or above: debug, info, warn, error.', default: 'info', placeholder: 'LEVEL' },
   ],
   description:
@@ -121,6 +128,15 @@ export const agentCommand: Command = {
       if (e instanceof DurationError) throw new UsageError(`flag --pod.drain-delay: ${e.message}`);
       throw e;
     }
+    const tokenFile = str(a, 'token-file', '');
+    const readToken = (): string => readFileSync(tokenFile, 'utf8').trim();
+    if (tokenFile !== '') {
+      try {
+        if (readToken() === '') throw new Error('the file is empty');
+      } catch (e) {
+        throw new UsageError(`flag --token-file: cannot read a token from ${tokenFile}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
     const logger = new StructuredLogger({ level });
     const dataDir = str(a, 'data-dir', 'data/agent');
     const token = str(a, 'token', '');
@@ -142,7 +158,9 @@ export const agentCommand: Command = {
       if (creds.creds.agentCert !== undefined && creds.creds.agentKey !== undefined) agentTls = { cert: creds.creds.agentCert, key: creds.creds.agentKey, ca: creds.creds.caCert };
       logger.info(creds.joined ? 'joined the cluster with the bootstrap token; credential stored' : 'using the stored node credential', { server: creds.creds.server, dataDir });
     } else {
-      client = new ApiClient(server, token !== '' ? { headers: () => ({ authorization: `Bearer ${token}` }) } : {});
+      // Plain http: a bearer token from --token-file (re-read on every request, so it can be replaced) or --token.
+      const bearer = (): string => (tokenFile !== '' ? readToken() : token);
+      client = new ApiClient(server, tokenFile !== '' || token !== '' ? { headers: () => ({ authorization: `Bearer ${bearer()}` }) } : {});
     }
     const listenAddress = str(a, 'listen-address', '127.0.0.1:10250');
     const [listenHost = '127.0.0.1', listenPort = '10250'] = listenAddress.split(/:(?=[0-9]+$)/);

@@ -11,6 +11,9 @@
  * 404), or `client-cert` (the TLS endpoint: only a client certificate verified by the
  * cluster CA with the common name `AGENT_CLIENT_CN`, which only the API server holds;
  * 403 otherwise). `/metrics` and `/healthz` stay open everywhere, for scraping.
+ *
+ * With `logAccess` (the plain listener of an agent holding a node token) a caller must
+ * also be allowed `get pods/log` by the API server (log_access.ts): 401/403 otherwise.
  */
 import type { TLSSocket } from 'node:tls';
 import { existsSync, readFileSync } from 'node:fs';
@@ -18,6 +21,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { logPaths } from './logs.js';
 import type { AgentMetrics } from './metrics.js';
+import type { LogAccessDecision } from './log_access.js';
 import type { PodSupervisor } from './pod_supervisor.js';
 
 export interface AgentHttpOptions {
@@ -26,6 +30,8 @@ export interface AgentHttpOptions {
   findPod: (namespace: string, name: string) => PodSupervisor | undefined;
   /** Access to /logs (see the file comment). Default 'open'. */
   logs?: 'open' | 'off' | 'client-cert';
+  /** Who may read logs (log_access.ts): the request's Authorization header → decision. Default: everybody. */
+  logAccess?: (authorization: string | undefined, namespace: string, pod: string) => Promise<LogAccessDecision>;
 }
 
 /** The common name of the API server's client certificate for agents (cluster/pki). */
@@ -54,6 +60,11 @@ export async function agentHttp(app: FastifyInstance, opts: AgentHttpOptions): P
       if (access === 'client-cert' && !fromApiServer(req.raw.socket))
         return reply.code(403).type('text/plain').send(`logs need a client certificate from the cluster CA issued to the API server (CN=${AGENT_CLIENT_CN})\n`);
       const { ns, pod, container } = req.params;
+      if (opts.logAccess !== undefined && access !== 'client-cert') {
+        const d = await opts.logAccess(req.headers.authorization, ns, pod);
+        if (d === 'unauthenticated') return reply.code(401).header('www-authenticate', 'Bearer').type('text/plain').send('Unauthorized: present a cluster API bearer token\n');
+        if (d === 'forbidden') return reply.code(403).type('text/plain').send(`Forbidden: cannot get pods/log of ${ns}/${pod}\n`);
+      }
       const sup = opts.findPod(ns, pod);
       if (sup === undefined || sup.dir === '') return reply.code(404).type('text/plain').send(`pod ${ns}/${pod} does not run on this node\n`);
       if (!sup.pod.spec.containers.some((c) => c.name === container))

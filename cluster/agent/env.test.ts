@@ -56,3 +56,11 @@ test('container env: a missing non-optional key or object is a configuration err
   assert.throws(bad([{ name: 'X', valueFrom: { configMapKeyRef: { name: 'cm', key: 'missing' } } }]), (e: unknown) => e instanceof PodConfigError && e.message === 'container "c" env X: key "missing" not found in configmap "cm"');
   assert.throws(bad([{ name: 'Y', valueFrom: { secretKeyRef: { name: 'gone', key: 'k' } } }]), (e: unknown) => e instanceof PodConfigError && e.message === 'container "c" env Y: secret "gone" not found');
 });
+
+test('container env: a service account token is announced by its file, and the container env may override it', () => {
+  const withToken = { ...inputs, serviceAccountToken: 't', serviceAccountTokenFile: '/data/pods/x/serviceaccount/token' };
+  assert.equal(containerEnv({ name: 'c', image: 'x' }, [], withToken, {}).VIGIL_SERVICEACCOUNT_TOKEN_FILE, '/data/pods/x/serviceaccount/token');
+  assert.equal(containerEnv({ name: 'c', image: 'x' }, [], inputs, {}).VIGIL_SERVICEACCOUNT_TOKEN_FILE, undefined, 'no token, no variable');
+  const over = containerEnv({ name: 'c', image: 'x', env: [{ name: 'VIGIL_SERVICEACCOUNT_TOKEN_FILE', value: '/elsewhere' }] }, [], withToken, {});
+  assert.equal(over.VIGIL_SERVICEACCOUNT_TOKEN_FILE, '/elsewhere');
+});

@@ -3,7 +3,9 @@
  * Service variables of the pod's namespace (`<NAME>_SERVICE_HOST`,
  * `<NAME>_SERVICE_PORT`, `<NAME>_SERVICE_PORT_<PORTNAME>`), the allocated
  * ports (`PORT`, `PORT_<NAME>`), then the container's `env` list (literal
- * values and `valueFrom` ConfigMap/Secret keys). The agent's own environment
+ * values and `valueFrom` ConfigMap/Secret keys). With a service account token,
+ * `VIGIL_SERVICEACCOUNT_TOKEN_FILE` names its file (before the container's own
+ * `env`, which may override it). The agent's own environment
  * is not inherited except PATH, HOME, LANG and TZ, so pods do not see the
  * agent's settings.
  */
@@ -28,7 +30,14 @@ export interface PodInputs {
   services: readonly Service[];
   /** Where Service proxies listen (the `_SERVICE_HOST` value). */
   serviceHost: string;
+  /** The pod's service account token (bound to the pod), written to `serviceAccountTokenFile`. */
+  serviceAccountToken?: string;
+  /** Absolute path of the token file in the pod directory (pod_dir.ts `serviceAccountTokenPath`). */
+  serviceAccountTokenFile?: string;
 }
+
+/** The environment variable naming the service account token file. */
+export const SERVICE_ACCOUNT_TOKEN_ENV = 'VIGIL_SERVICEACCOUNT_TOKEN_FILE';
 
 /** `my-svc` → `MY_SVC`. */
 export function envPrefix(name: string): string {
@@ -91,6 +100,7 @@ export function containerEnv(container: Container, ports: readonly number[], inp
     const hp = ports[i];
     if (p.name && hp !== undefined) env[portEnvName(p.name)] = String(hp);
   });
+  if (inputs.serviceAccountToken !== undefined && inputs.serviceAccountTokenFile !== undefined) env[SERVICE_ACCOUNT_TOKEN_ENV] = inputs.serviceAccountTokenFile;
   for (const v of container.env ?? []) {
     const val = envValue(v, inputs, `container "${container.name}" env ${v.name}`);
     if (val !== undefined) env[v.name] = val;

@@ -13,6 +13,15 @@
  * a pod's own from its annotation. After the next successful renewal it relists
  * its pods and runs those the API still binds here.
  *
+ * ConfigMap and Secret volumes are kept current by polling the objects the
+ * pods refer to (every `volumeRefreshMs`), not by watching all ConfigMaps and
+ * Secrets: under the node authorizer a node may read only what its own pods use.
+ * Each pod gets a service account token bound to it (`POST …/serviceaccounts/<sa>/token`),
+ * written to `<pod dir>/serviceaccount/token` and renewed at half its lifetime.
+ *
+ * Container logs are served only to callers whose cluster API token may `get`
+ * `pods/log` of the pod (asked of the API server, log_access.ts).
+ *
  * Every pod's host ports are published in the annotation `vigil.dev/host-ports`
  * (JSON: port name or containerPort → host port) before the pod is reported
  * Ready, so the endpoints controller can resolve a Service's targetPort.
@@ -28,7 +37,8 @@ import { type ApiClient, ApiClientError, CONFIGMAPS, ENDPOINTS, LEASES, NODES, P
 import type { PodInputs } from './env.js';
 import { AgentMetrics } from './metrics.js';
 import { reapOrphans } from './orphan_reaper.js';
-import { removePodDir } from './pod_dir.js';
+import { LogAccess } from './log_access.js';
+import { removePodDir, serviceAccountTokenPath } from './pod_dir.js';
 import { PodSupervisor } from './pod_supervisor.js';
 import { PortAllocator } from './ports.js';
 import { detectIsolation, type IsolationMode } from './resources.js';
@@ -74,6 +84,8 @@ export interface NodeAgentOptions {
   sampleMs?: number;
   /** Serve /logs on the plain HTTP listener (false once the agent has its TLS endpoint: cluster/agent/secure_endpoint.ts). Default true. */
   plainLogs?: boolean;
+  /** How often the ConfigMaps and Secrets pods mount are checked for changes (and tokens renewed). Default 5000 ms. */
+  volumeRefreshMs?: number;
   logger?: AgentLogger;
   /** failoverAfter until the control plane's Node annotation says otherwise, ms. Default 10 000. */
   failoverAfterMs?: number;
@@ -108,6 +120,11 @@ export class NodeAgent {
   private stopSampler: () => void = () => {};
   private server: FastifyInstance | null = null;
   private loops: Promise<void>[] = [];
+  private refreshing = false;
+  /** Service account tokens by pod uid, with the time (ms) after which they are renewed. */
+  private readonly saTokens = new Map<string, { token: string; renewAtMs: number }>();
+  /** Resource versions of the ConfigMaps/Secrets each pod (by uid) mounts, as last written. */
+  private readonly sourceVersions = new Map<string, string>();
   /** Port the HTTP server listens on (after start). */
   port = 0;
   /** Renewal bookkeeping for fencing. */
@@ -150,7 +167,13 @@ export class NodeAgent {
     if (reaped > 0) this.log.warn('killed container processes left by a previous agent run; their pods start again', { groups: reaped });
     const [host = '127.0.0.1', portText = '10250'] = (this.o.listenAddress ?? '127.0.0.1:10250').split(/:(?=[0-9]+$)/);
     this.server = Fastify();
-    await this.server.register(agentHttp, { logs: this.o.plainLogs === false ? 'off' : 'open', metrics: this.metrics, findPod: (ns, name) => [...this.pods.values()].find((p) => p.pod.metadata.namespace === ns && p.pod.metadata.name === name) });
+    const logAccess = new LogAccess(this.client);
+    await this.server.register(agentHttp, {
+      logs: this.o.plainLogs === false ? 'off' : 'open',
+      metrics: this.metrics,
+      findPod: (ns, name) => [...this.pods.values()].find((p) => p.pod.metadata.namespace === ns && p.pod.metadata.name === name),
+      logAccess: (authorization, ns, pod) => logAccess.check(authorization, ns, pod),
+    });
     await this.server.listen({ host, port: Number(portText) });
     const addr = this.server.server.address();
     this.port = typeof addr === 'object' && addr !== null ? addr.port : Number(portText);
@@ -161,7 +184,8 @@ export class NodeAgent {
     const fenceMs = this.o.fenceCheckMs ?? 250;
     if (fenceMs > 0) this.timers.push(setInterval(() => this.checkFence(), fenceMs));
     this.stopSampler = startUsageSampler(() => this.pods.values(), this.o.sampleMs ?? 1000);
-    this.loops = [this.watchPods(this.podWatch.signal), this.watchServices(), this.watchEndpoints(), this.watchVolumeSources('configmap'), this.watchVolumeSources('secret')];
+    this.loops = [this.watchPods(this.podWatch.signal), this.watchServices(), this.watchEndpoints()];
+    this.timers.push(setInterval(() => void this.refreshVolumeSources(), this.o.volumeRefreshMs ?? 5000));
   }
 
   // ------------------------------------------------------------ node and lease
@@ -366,6 +390,8 @@ export class NodeAgent {
       }
     }
     this.pods.delete(uid);
+    this.saTokens.delete(uid);
+    this.sourceVersions.delete(uid);
     this.lastStatus.delete(uid);
     this.published.delete(uid);
     this.proxier.setPodExcluded(podKey(p), false);
@@ -397,7 +423,43 @@ export class NodeAgent {
       if (s !== null) secrets.set(n, s);
     }
     const services = (await this.client.list<Service>(SERVICES(ns))).items;
-    return { configMaps, secrets, services, serviceHost: this.proxier.bindAddress === '0.0.0.0' ? '127.0.0.1' : this.proxier.bindAddress };
+    const token = p.spec.automountServiceAccountToken === false ? '' : await this.serviceAccountToken(p);
+    return {
+      configMaps,
+      secrets,
+      services,
+      serviceHost: this.proxier.bindAddress === '0.0.0.0' ? '127.0.0.1' : this.proxier.bindAddress,
+      ...(token !== '' ? { serviceAccountToken: token, serviceAccountTokenFile: serviceAccountTokenPath(this.o.dataDir, p) } : {}),
+    };
+  }
+
+  /**
+   * A token for the pod's service account, bound to the pod (cached; renewed at half its
+   * lifetime). '' when the server gives none (no such service account, token requests
+   * not enabled): the pod then runs without a token, and the next refresh tries again.
+   */
+  private async serviceAccountToken(p: Pod): Promise<string> {
+    const uid = p.metadata.uid ?? '';
+    const cached = this.saTokens.get(uid);
+    if (cached !== undefined && Date.now() < cached.renewAtMs) return cached.token;
+    if (uid === '') return '';
+    const ns = p.metadata.namespace ?? 'default';
+    const sa = p.spec.serviceAccountName !== undefined && p.spec.serviceAccountName !== '' ? p.spec.serviceAccountName : 'default';
+    const ref = { prefix: '/api/v1', resource: `serviceaccounts/${encodeURIComponent(sa)}/token`, namespace: ns };
+    const body = { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', metadata: { name: sa }, spec: { expirationSeconds: 3600, boundObjectRef: { kind: 'Pod', name: p.metadata.name, uid } } };
+    try {
+      const tr = (await this.client.create(ref, body)) as unknown as { status?: { token?: unknown; expirationTimestamp?: unknown } };
+      const token = typeof tr.status?.token === 'string' ? tr.status.token : '';
+      const expires = typeof tr.status?.expirationTimestamp === 'string' ? Date.parse(tr.status.expirationTimestamp) : Number.NaN;
+      const now = Date.now();
+      if (token !== '') this.saTokens.set(uid, { token, renewAtMs: Number.isNaN(expires) ? now + 1_800_000 : now + (expires - now) / 2 });
+      return token;
+    } catch (e) {
+      // Retried a minute later (and logged once per pod), not on every refresh tick.
+      if (cached === undefined) this.log.warn('no service account token for the pod', { pod: podKey(p), serviceAccount: sa, err: e instanceof Error ? e.message : String(e) });
+      this.saTokens.set(uid, { token: cached?.token ?? '', renewAtMs: Date.now() + 60_000 });
+      return cached?.token ?? '';
+    }
   }
 
   /** Writes the host-ports annotation; false when the write failed (retried with the next flush). */
@@ -461,15 +523,43 @@ export class NodeAgent {
     if (this.dirty.size > 0 && this.flushTimer === null && !this.abort.signal.aborted) this.flushTimer = setTimeout(() => void this.flush(), 1000);
   }
 
-  /** Refreshes the volume files of local pods when a ConfigMap or Secret they mount changes. */
-  private async watchVolumeSources(kind: 'configmap' | 'secret'): Promise<void> {
-    const ref = kind === 'configmap' ? CONFIGMAPS('') : SECRETS('');
-    for await (const ev of this.client.watch<ConfigMap | Secret>(ref, { signal: this.abort.signal })) {
-      if (ev.type === 'SYNC' || ev.object === null) continue;
-      const ns = ev.object.metadata.namespace ?? 'default';
-      const name = ev.object.metadata.name;
-      for (const sup of this.pods.values())
-        if ((sup.pod.metadata.namespace ?? 'default') === ns && sup.usesVolumeSource(kind, name)) await sup.refreshVolumes();
+  /**
+   * Rewrites the volume files of local pods whose ConfigMaps or Secrets changed, or whose
+   * service account token is due for renewal: one GET per referenced object per tick.
+   */
+  private async refreshVolumeSources(): Promise<void> {
+    if (this.refreshing || this.abort.signal.aborted) return;
+    this.refreshing = true;
+    try {
+      const versions = new Map<string, string>();
+      const now = Date.now();
+      for (const sup of [...this.pods.values()]) {
+        const p = sup.pod;
+        const uid = p.metadata.uid ?? '';
+        const ns = p.metadata.namespace ?? 'default';
+        const parts: string[] = [];
+        for (const v of p.spec.volumes ?? []) {
+          const kind = v.configMap !== undefined ? 'cm' : v.secret !== undefined ? 'secret' : '';
+          if (kind === '') continue;
+          const name = v.configMap?.name ?? v.secret?.secretName ?? '';
+          const key = `${kind}/${ns}/${name}`;
+          let rv = versions.get(key);
+          if (rv === undefined) {
+            const obj = await this.client.tryGet<ConfigMap | Secret>(kind === 'cm' ? CONFIGMAPS(ns) : SECRETS(ns), name).catch(() => undefined);
+            rv = obj === undefined ? '?' : (obj?.metadata.resourceVersion ?? '-');
+            versions.set(key, rv);
+          }
+          parts.push(`${key}@${rv}`);
+        }
+        const sig = parts.join(',');
+        const tokenDue = p.spec.automountServiceAccountToken !== false && (this.saTokens.get(uid)?.renewAtMs ?? 0) <= now;
+        const prev = this.sourceVersions.get(uid);
+        if (sig.includes('@?') && !tokenDue) continue; // could not read a source: try again next tick
+        this.sourceVersions.set(uid, sig);
+        if (prev !== sig || tokenDue) await sup.refreshVolumes();
+      }
+    } finally {
+      this.refreshing = false;
     }
   }
 

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Pod } from '../api/objects.js';
 import { PodConfigError, type PodInputs } from './env.js';
-import { podDirPath, preparePodDir } from './pod_dir.js';
+import { podDirPath, preparePodDir, serviceAccountTokenPath } from './pod_dir.js';
 
 const inputs: PodInputs = {
   configMaps: new Map([['cfg', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg' }, data: { ok: 'yes' } }]]),
@@ -46,4 +46,18 @@ test('pod dir: mount paths outside the pod directory, unknown volumes, missing o
   assert.doesNotThrow(() => preparePodDir(data, pod('m', { volumes: [{ name: 'v', secret: { secretName: 'nope', optional: true } }] }), inputs));
   const badKey: PodInputs = { ...inputs, configMaps: new Map([['cfg', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg' }, data: { '../x': 'no' } }]]) };
   assert.throws(() => preparePodDir(data, pod('k'), badKey), err(/key "..\/x" is not a valid file name/));
+});
+
+test('pod dir: the service account token is written 0600 in a 0700 serviceaccount directory and replaced on refresh', (t) => {
+  const data = mkdtempSync(join(tmpdir(), 'vigil-poddir-'));
+  t.after(() => rmSync(data, { recursive: true, force: true }));
+  const p = pod('etc/app');
+  const dir = preparePodDir(data, p, { ...inputs, serviceAccountToken: 'tok-1', serviceAccountTokenFile: serviceAccountTokenPath(data, p) });
+  const file = serviceAccountTokenPath(data, p);
+  assert.equal(file, join(dir, 'serviceaccount', 'token'));
+  assert.equal(readFileSync(file, 'utf8'), 'tok-1');
+  assert.equal(statSync(file).mode & 0o777, 0o600);
+  assert.equal(statSync(join(dir, 'serviceaccount')).mode & 0o777, 0o700);
+  preparePodDir(data, p, { ...inputs, serviceAccountToken: 'tok-2' });
+  assert.equal(readFileSync(file, 'utf8'), 'tok-2');
 });

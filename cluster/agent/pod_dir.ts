@@ -5,6 +5,7 @@
  *     logs/<container>.log[.1]       container logs (logs.ts)
  *     volumes/<volume>/<key>         ConfigMap (0644) and Secret (0600) files, emptyDir scratch
  *     <mountPath> → volumes/<volume> a symlink per volumeMount, relative to the pod dir
+ *     serviceaccount/token           the pod's service account token (0600, directory 0700), when it has one
  *
  * The pod dir itself is every container's default working directory, so the
  * containers of one pod share files there.
@@ -18,6 +19,11 @@ import { PodConfigError, type PodInputs } from './env.js';
 export function podDirPath(dataDir: string, pod: Pod): string {
   const m = pod.metadata;
   return join(dataDir, 'pods', `${m.namespace ?? 'default'}_${m.name}_${safeUid(m.uid ?? 'nouid')}`);
+}
+
+/** Path of a pod's service account token file. */
+export function serviceAccountTokenPath(dataDir: string, pod: Pod): string {
+  return join(podDirPath(dataDir, pod), 'serviceaccount', 'token');
 }
 
 /** A uid as one path component (hyperid uids are base64 and may hold '/' and '+'). */
@@ -77,6 +83,12 @@ export function preparePodDir(dataDir: string, pod: Pod, inputs: PodInputs): str
       chmodSync(vdir, 0o700);
       syncFiles(vdir, Object.entries(s?.data ?? {}).map(([k, val]) => [k, Buffer.from(val, 'base64')]), 0o600, `volume "${v.name}"`);
     }
+  }
+  if (inputs.serviceAccountToken !== undefined) {
+    const sdir = join(dir, 'serviceaccount');
+    mkdirSync(sdir, { recursive: true, mode: 0o700 });
+    chmodSync(sdir, 0o700);
+    syncFiles(sdir, [['token', Buffer.from(inputs.serviceAccountToken)]], 0o600, 'service account token');
   }
   const volumes = new Set((pod.spec.volumes ?? []).map((v) => v.name));
   for (const c of pod.spec.containers) {

@@ -14,7 +14,7 @@ import type { FastifyInstance } from 'fastify';
 import { type OpenStoreOptions, openStore } from '../store/open_store.js';
 import { Compactor } from '../store/compactor.js';
 import type { Store } from '../store/store.js';
-import { type AuthenticateFn, type AuthorizeFn, type ClusterApiLogger, clusterApi } from './http.js';
+import { type AccessReviewFn, type AuditRecord, type AuthenticateFn, type AuthorizeFn, type ClusterApiLogger, clusterApi, type TokenRequestFn } from './http.js';
 import { Registry, type RegistryOptions } from './registry.js';
 import { type AgentClientTls, podLogProxy } from '../pki/pod_log_proxy.js';
 
@@ -22,6 +22,12 @@ export interface OpenClusterApiOptions {
   logger?: ClusterApiLogger & { info(msg: string, fields?: Readonly<Record<string, unknown>>): void };
   authenticate?: AuthenticateFn;
   authorize?: AuthorizeFn;
+  /** Serves `serviceaccounts/<name>/token` (see http.ts). */
+  tokenRequest?: TokenRequestFn;
+  /** Receives every request that is not a read (see http.ts). */
+  audit?: (rec: AuditRecord) => void;
+  /** Serves access reviews for node agents (see http.ts). */
+  accessReview?: AccessReviewFn;
   store?: OpenStoreOptions;
   registry?: RegistryOptions;
   maxWatchSeconds?: number;
@@ -35,11 +41,16 @@ export interface OpenClusterApiOptions {
   wrapStore?: (store: Store) => Store;
 }
 
+/** Per-listener differences when the API is mounted on several servers (e.g. no UI read access on the TLS listener). */
+export interface ClusterApiOverrides {
+  authenticate?: AuthenticateFn;
+}
+
 export interface ClusterApi {
   readonly store: Store;
   readonly registry: Registry;
   /** Mounts the REST API on `app` (an encapsulated plugin: its parsers and error handler stay inside). */
-  register(app: FastifyInstance): Promise<void>;
+  register(app: FastifyInstance, overrides?: ClusterApiOverrides): Promise<void>;
   /** Stops compaction and quota resync, then closes the store (ending its watches). Idempotent. */
   close(): Promise<void>;
 }
@@ -64,12 +75,16 @@ export async function openClusterApi(storeUrl: string, opts: OpenClusterApiOptio
     return {
       store,
       registry,
-      register: async (app) => {
+      register: async (app, overrides = {}) => {
         await app.register(clusterApi, {
           registry,
           ...(opts.logger ? { logger: opts.logger } : {}),
           ...(opts.authenticate ? { authenticate: opts.authenticate } : {}),
           ...(opts.authorize ? { authorize: opts.authorize } : {}),
+          ...(opts.tokenRequest ? { tokenRequest: opts.tokenRequest } : {}),
+          ...(opts.audit ? { audit: opts.audit } : {}),
+          ...(opts.accessReview ? { accessReview: opts.accessReview } : {}),
+          ...(overrides.authenticate ? { authenticate: overrides.authenticate } : {}),
           ...(opts.maxWatchSeconds !== undefined ? { maxWatchSeconds: opts.maxWatchSeconds } : {}),
         });
         // Kubernetes' pods/<name>/log subresource, relayed from the node agent.

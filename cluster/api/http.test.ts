@@ -184,7 +184,7 @@ test('http: discovery lists resources, verbs and status subresources', async (t)
   const groups = (await app.inject({ method: 'GET', url: '/apis' })).json();
   assert.deepEqual(
     groups.groups.map((g: { name: string }) => g.name),
-    ['apps', 'coordination.k8s.io', 'autoscaling.vigil.dev'],
+    ['apps', 'coordination.k8s.io', 'autoscaling.vigil.dev', 'rbac.authorization.k8s.io'],
   );
   assert.equal(objectPath(RESOURCES.find((r) => r.kind === 'Deployment')!, 'default', 'web'), '/apis/apps/v1/namespaces/default/deployments/web');
 });

@@ -20,10 +20,19 @@
  * Every failure is a Kubernetes `Status` object with the matching HTTP code.
  *
  * Every request, discovery included, first passes `authenticate` (null → 401)
- * and then `authorize(user, verb, resource, namespace, name)` (deny → 403).
- * `resource` is the plural name, with `/status` for the subresource; for
- * discovery it is the URL path and namespace/name are ''. The defaults allow
- * everything and say so in the log; the security issue supplies real ones.
+ * and then `authorize(user, verb, resource, namespace, name, scope)` (deny → 403).
+ * `resource` is the plural name, with `/status` or `/token` for subresources; for
+ * discovery it is the URL path and namespace/name are ''. A list or watch whose
+ * field selector pins `metadata.name=X` is authorized as naming X (as in
+ * Kubernetes), and `scope` carries the selectors. The defaults allow
+ * everything and say so in the log; cluster/auth/cluster_auth.ts supplies real ones.
+ *
+ * `POST …/namespaces/<ns>/serviceaccounts/<name>/token` (verb `create` on
+ * `serviceaccounts/token`) answers a TokenRequest from the `tokenRequest` hook
+ * (404 without one). After every request that is not a read (GET/HEAD), `audit`
+ * receives who did what and the response code, just before the response is sent.
+ * `POST /apis/authorization.vigil.dev/v1/accessreviews` (verb `create` on
+ * `accessreviews`) lets node agents check a caller's token (`accessReview` hook).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, badRequest } from './api_error.js';
@@ -36,9 +45,46 @@ import { apiVersionOf, lookupResource, RESOURCES, type ResourceInfo } from './re
 export interface ApiUser {
   name: string;
   groups: string[];
+  /** Set for tokens confined to one namespace: no request outside it is allowed. */
+  namespace?: string;
 }
 
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete';
+
+/** The selectors of a list or watch (empty strings otherwise), for authorizers that restrict by them. */
+export interface RequestScope {
+  readonly fieldSelector: string;
+  readonly labelSelector: string;
+}
+
+/** One request that is not a read, as handed to `audit` (time in ms since the epoch). */
+export interface AuditRecord {
+  readonly timeMs: number;
+  /** '' when the request was not authenticated. */
+  readonly user: string;
+  readonly groups: readonly string[];
+  /** The authorized verb, or the HTTP method in lower case when the request failed before authorization. */
+  readonly verb: string;
+  readonly resource: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly code: number;
+  readonly sourceIP: string;
+  readonly method: string;
+  readonly uri: string;
+}
+
+/** Where node agents ask whether a caller's token allows a request (see `AccessReviewFn`). */
+export const ACCESS_REVIEW_PATH = '/apis/authorization.vigil.dev/v1/accessreviews';
+
+/**
+ * Answers an access review: may the holder of `body.token` do `body.verb` on `body.resource` in
+ * `body.namespace` named `body.name`? (The agent asks before serving logs; body unvalidated.)
+ */
+export type AccessReviewFn = (caller: ApiUser, body: unknown) => Promise<Record<string, unknown>>;
+
+/** Answers a TokenRequest for the service account `name` in `namespace` (body: the request, unvalidated). */
+export type TokenRequestFn = (user: ApiUser, namespace: string, name: string, body: unknown) => Promise<Record<string, unknown>>;
 
 /** Who is calling; null = not authenticated (401). */
 export type AuthenticateFn = (req: FastifyRequest) => ApiUser | null | Promise<ApiUser | null>;
@@ -50,6 +96,7 @@ export type AuthorizeFn = (
   resource: string,
   namespace: string,
   name: string,
+  scope?: RequestScope,
 ) => 'allow' | 'deny' | Promise<'allow' | 'deny'>;
 
 export interface ClusterApiLogger {
@@ -69,6 +116,12 @@ export interface ClusterApiOptions {
   maxWatchSeconds?: number;
   /** Largest request body. Default 3 MiB (Kubernetes' limit). */
   bodyLimit?: number;
+  /** Serves `serviceaccounts/<name>/token`; default none (404). */
+  tokenRequest?: TokenRequestFn;
+  /** Receives every request that is not a read; must not block (queue the record). */
+  audit?: (rec: AuditRecord) => void;
+  /** Serves `POST ACCESS_REVIEW_PATH` (verb `create` on `accessreviews`); default none (404). */
+  accessReview?: AccessReviewFn;
 }
 
 const ANONYMOUS: ApiUser = { name: 'system:anonymous', groups: ['system:unauthenticated'] };
@@ -80,7 +133,25 @@ interface Target {
   info: ResourceInfo;
   namespace: string;
   name: string;
-  subresource: '' | 'status';
+  subresource: '' | 'status' | 'token';
+}
+
+/** What `guard` decided a request is, kept for the audit record. */
+interface Guarded {
+  user: ApiUser | null;
+  verb: string;
+  resource: string;
+  namespace: string;
+  name: string;
+}
+
+/** `metadata.name=X` (or `==`) in a field selector: the one object a list/watch asks for; '' otherwise. */
+export function selectorName(fieldSelector: string): string {
+  for (const part of fieldSelector.split(',')) {
+    const m = /^\s*metadata\.name\s*==?\s*(\S+)\s*$/.exec(part);
+    if (m !== null) return m[1]!;
+  }
+  return '';
 }
 
 function sendStatus(reply: FastifyReply, e: ApiError): FastifyReply {
@@ -98,11 +169,12 @@ function parseTarget(group: string, version: string, segs: string[]): Target {
   const [resource, name = '', sub = '', ...extra] = rest;
   const info = resource === undefined ? undefined : lookupResource(group, version, resource);
   if (info === undefined) throw new ApiError(404, 'NotFound', `the server could not find the requested resource (${[group, version, ...segs].filter(Boolean).join('/')})`);
-  if (extra.length > 0 || (sub !== '' && sub !== 'status'))
+  const isToken = sub === 'token' && info.resource === 'serviceaccounts';
+  if (extra.length > 0 || (sub !== '' && sub !== 'status' && !isToken))
     throw new ApiError(404, 'NotFound', `the server could not find the requested resource: unknown subresource "${[sub, ...extra].join('/')}"`);
   if (sub === 'status' && !info.hasStatus) throw new ApiError(404, 'NotFound', `${info.resource} have no status subresource`);
   if (!info.namespaced && namespace !== '') throw new ApiError(404, 'NotFound', `${info.resource} are not namespaced`);
-  return { info, namespace, name, subresource: sub === 'status' ? 'status' : '' };
+  return { info, namespace, name, subresource: sub === 'status' ? 'status' : isToken ? 'token' : '' };
 }
 
 function discovery(group: string, version: string): Record<string, unknown> {
@@ -111,6 +183,7 @@ function discovery(group: string, version: string): Record<string, unknown> {
     if (i.group !== group || i.version !== version) continue;
     resources.push({ name: i.resource, singularName: i.kind.toLowerCase(), namespaced: i.namespaced, kind: i.kind, verbs: VERBS, shortNames: i.shortNames });
     if (i.hasStatus) resources.push({ name: `${i.resource}/status`, singularName: '', namespaced: i.namespaced, kind: i.kind, verbs: ['get', 'patch', 'update'] });
+    if (i.resource === 'serviceaccounts') resources.push({ name: 'serviceaccounts/token', singularName: '', namespaced: true, group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest', verbs: ['create'] });
   }
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: group === '' ? version : `${group}/${version}`, resources };
 }
@@ -170,6 +243,23 @@ function deleteOptions(q: Query, body: unknown): DeleteOptions {
   return o;
 }
 
+/** Discovery documents are read with `get`; any other method is authorized as the write it would be. */
+function discoveryVerb(req: FastifyRequest): Verb {
+  switch (req.method) {
+    case 'GET':
+    case 'HEAD':
+      return 'get';
+    case 'POST':
+      return 'create';
+    case 'PUT':
+      return 'update';
+    case 'PATCH':
+      return 'patch';
+    default:
+      return 'delete';
+  }
+}
+
 const PATCH_TYPES: Readonly<Record<string, PatchType>> = {
   'application/merge-patch+json': 'merge',
   'application/strategic-merge-patch+json': 'strategic',
@@ -226,12 +316,53 @@ export async function clusterApi(app: FastifyInstance, opts: ClusterApiOptions):
     for (const end of [...watches]) end();
   });
 
-  async function guard(req: FastifyRequest, verb: Verb, resource: string, namespace: string, name: string): Promise<void> {
+  /** The audit attributes of requests that reached `guard`. */
+  const guarded = new WeakMap<FastifyRequest, Guarded>();
+  const audit = opts.audit;
+  if (audit !== undefined) {
+    app.addHook('onSend', async (req, reply, payload) => {
+      if (req.method === 'GET' || req.method === 'HEAD') return payload;
+      const g = guarded.get(req);
+      audit({
+        timeMs: Date.now(),
+        user: g?.user?.name ?? '',
+        groups: g?.user?.groups ?? [],
+        verb: g?.verb ?? req.method.toLowerCase(),
+        resource: g?.resource ?? '',
+        namespace: g?.namespace ?? '',
+        name: g?.name ?? '',
+        code: reply.statusCode,
+        sourceIP: req.ip,
+        method: req.method,
+        uri: req.url.length > 2048 ? `${req.url.slice(0, 2048)}…` : req.url,
+      });
+      return payload;
+    });
+  }
+
+  // Authentication comes first, before the body is parsed or the URL is looked at: a caller
+  // without credentials learns nothing (every route of this plugin answers it 401).
+  const users = new WeakMap<FastifyRequest, ApiUser>();
+  app.addHook('onRequest', async (req) => {
     const user = await authenticate(req);
+    if (user === null) {
+      guarded.set(req, { user: null, verb: req.method.toLowerCase(), resource: '', namespace: '', name: '' });
+      throw new ApiError(401, 'Unauthorized', 'Unauthorized');
+    }
+    users.set(req, user);
+  });
+
+  async function guard(req: FastifyRequest, verb: Verb, resource: string, namespace: string, name: string, scope?: RequestScope): Promise<ApiUser> {
+    const g: Guarded = { user: null, verb, resource, namespace, name };
+    guarded.set(req, g);
+    const user = users.get(req) ?? (await authenticate(req));
     if (user === null) throw new ApiError(401, 'Unauthorized', 'Unauthorized');
-    const decision = await authorize(user, verb, resource, namespace, name);
+    g.user = user;
+    const decision = await authorize(user, verb, resource, namespace, name, ...(scope !== undefined ? [scope] : []));
     if (allowAll) log?.debug('cluster API request allowed (no authorizer configured)', { user: user.name, verb, resource, namespace, name });
     if (decision !== 'allow') {
+      // A caller without credentials is told to authenticate, not that it lacks permissions.
+      if (user.groups.includes('system:unauthenticated')) throw new ApiError(401, 'Unauthorized', 'Unauthorized');
       const what = name !== '' ? `${resource} "${name}"` : resource;
       const where = namespace !== '' ? ` in the namespace "${namespace}"` : '';
       const group = RESOURCES.find((r) => r.resource === resource.split('/')[0])?.group ?? '';
@@ -241,46 +372,54 @@ export async function clusterApi(app: FastifyInstance, opts: ClusterApiOptions):
         `${what} is forbidden: User "${user.name}" cannot ${verb} resource "${resource}" in API group "${group}"${where}`,
       );
     }
+    return user;
   }
 
   async function handle(req: FastifyRequest, reply: FastifyReply, group: string, version: string, segs: string[]): Promise<unknown> {
     const q = req.query as Query;
     if (segs.length === 0) {
-      await guard(req, 'get', req.url.split('?')[0]!, '', '');
-      if (req.method !== 'GET') throw new ApiError(405, 'MethodNotAllowed', `${req.method} is not supported on ${req.url}`);
+      await guard(req, discoveryVerb(req), req.url.split('?')[0]!, '', '');
+      if (req.method !== 'GET' && req.method !== 'HEAD') throw new ApiError(405, 'MethodNotAllowed', `${req.method} is not supported on ${req.url}`);
       if (!RESOURCES.some((r) => r.group === group && r.version === version))
         throw new ApiError(404, 'NotFound', `the server could not find the requested resource (${group}/${version})`);
       return discovery(group, version);
     }
     const t = parseTarget(group, version, segs);
-    const res = t.subresource === '' ? t.info.resource : `${t.info.resource}/status`;
+    const res = t.subresource === '' ? t.info.resource : `${t.info.resource}/${t.subresource}`;
     const sub = t.subresource === 'status' ? { subresource: 'status' as const } : {};
+    const scope: RequestScope = { fieldSelector: q.fieldSelector ?? '', labelSelector: q.labelSelector ?? '' };
+    // Authorize first, then check the request's shape: a caller learns nothing about routes it may not use.
+    const isRead = req.method === 'GET' || req.method === 'HEAD';
+    const isWatch = req.method === 'GET' && t.name === '' && (q.watch === 'true' || q.watch === '1');
+    const pinned = t.name === '' && isRead ? selectorName(scope.fieldSelector) : '';
+    const meta = typeof req.body === 'object' && req.body !== null ? (req.body as { metadata?: { name?: unknown } }).metadata : undefined;
+    const verb: Verb = isRead ? (t.name !== '' ? 'get' : isWatch ? 'watch' : 'list') : discoveryVerb(req);
+    const guardName = isRead ? (t.name !== '' ? t.name : pinned) : req.method === 'POST' && t.name === '' ? (typeof meta?.name === 'string' ? meta.name : '') : t.name;
+    const user = await guard(req, verb, res, t.namespace, guardName, isRead && t.name === '' ? scope : undefined);
+    if (t.subresource === 'token') {
+      if (req.method !== 'POST') throw new ApiError(405, 'MethodNotAllowed', `${req.method} is not supported on ${req.url}: POST a TokenRequest`);
+      if (opts.tokenRequest === undefined) throw new ApiError(404, 'NotFound', 'token requests are not enabled on this server');
+      // The service account must exist (404 otherwise).
+      await registry.get(t.info, t.namespace, t.name);
+      return reply.code(201).send(await opts.tokenRequest(user, t.namespace, t.name, req.body));
+    }
     if (t.info.namespaced && t.namespace === '' && t.name !== '')
       throw new ApiError(404, 'NotFound', `${t.info.resource} are namespaced: use /namespaces/<namespace>/${t.info.resource}/${t.name}`);
     switch (req.method) {
+      case 'HEAD':
       case 'GET': {
-        if (t.name !== '') {
-          await guard(req, 'get', res, t.namespace, t.name);
-          return registry.get(t.info, t.namespace, t.name, q.resourceVersion ? { resourceVersion: q.resourceVersion } : {});
-        }
-        if (q.watch === 'true' || q.watch === '1') {
-          await guard(req, 'watch', res, t.namespace, '');
-          return startWatch(req, reply, t, q);
-        }
-        await guard(req, 'list', res, t.namespace, '');
+        if (t.name !== '') return registry.get(t.info, t.namespace, t.name, q.resourceVersion ? { resourceVersion: q.resourceVersion } : {});
+        if (isWatch) return startWatch(req, reply, t, q);
         return registry.list(t.info, t.namespace, listOptions(q));
       }
       case 'POST': {
         if (t.name !== '' || t.subresource !== '') throw new ApiError(405, 'MethodNotAllowed', `POST is not supported on ${req.url}: post to the collection`);
         if (q.dryRun) throw badRequest('dryRun is not supported');
-        const meta = typeof req.body === 'object' && req.body !== null ? (req.body as { metadata?: { name?: unknown } }).metadata : undefined;
-        await guard(req, 'create', res, t.namespace, typeof meta?.name === 'string' ? meta.name : '');
         const created = await registry.create(t.info, t.namespace, req.body);
         return reply.code(201).send(created);
       }
       case 'PUT':
         if (t.name === '') throw new ApiError(405, 'MethodNotAllowed', 'PUT needs an object name in the URL');
-        await guard(req, 'update', res, t.namespace, t.name);
         return registry.update(t.info, t.namespace, t.name, req.body, sub);
       case 'PATCH': {
         if (t.name === '') throw new ApiError(405, 'MethodNotAllowed', 'PATCH needs an object name in the URL');
@@ -292,12 +431,10 @@ export async function clusterApi(app: FastifyInstance, opts: ClusterApiOptions):
             'UnsupportedMediaType',
             `the body of the request was in an unknown format - accepted media types include: application/merge-patch+json, application/strategic-merge-patch+json (got ${JSON.stringify(ct)})`,
           );
-        await guard(req, 'patch', res, t.namespace, t.name);
         return registry.patch(t.info, t.namespace, t.name, req.body, type, sub);
       }
       case 'DELETE':
         if (t.name === '' || t.subresource !== '') throw new ApiError(405, 'MethodNotAllowed', 'DELETE needs an object name in the URL (deleting collections is not supported)');
-        await guard(req, 'delete', res, t.namespace, t.name);
         return registry.delete(t.info, t.namespace, t.name, deleteOptions(q, req.body));
       default:
         throw new ApiError(405, 'MethodNotAllowed', `${req.method} is not supported`);
@@ -358,7 +495,8 @@ export async function clusterApi(app: FastifyInstance, opts: ClusterApiOptions):
       bodyLimit,
       handler: async (req, reply) => {
         if (fixed !== null) {
-          await guard(req, 'get', url, '', '');
+          await guard(req, discoveryVerb(req), url, '', '');
+          if (req.method !== 'GET' && req.method !== 'HEAD') throw new ApiError(405, 'MethodNotAllowed', `${req.method} is not supported on ${url}`);
           return fixed;
         }
         const rest = ((req.params as { '*'?: string })['*'] ?? '').split('/').filter((s) => s !== '');
@@ -366,12 +504,17 @@ export async function clusterApi(app: FastifyInstance, opts: ClusterApiOptions):
         const v = (grouped ? rest[1] : rest[0]) ?? '';
         const segs = rest.slice(grouped ? 2 : 1);
         if (v === '') {
-          await guard(req, 'get', req.url.split('?')[0]!, '', '');
+          await guard(req, discoveryVerb(req), req.url.split('?')[0]!, '', '');
           throw new ApiError(404, 'NotFound', `the server could not find the requested resource (${req.url})`);
         }
         return handle(req, reply, g, v, segs);
       },
     });
+  app.post(ACCESS_REVIEW_PATH, { bodyLimit: 64 * 1024 }, async (req) => {
+    const user = await guard(req, 'create', 'accessreviews', '', '');
+    if (opts.accessReview === undefined) throw new ApiError(404, 'NotFound', 'access reviews are not enabled on this server');
+    return opts.accessReview(user, req.body);
+  });
   route('/api', false, { kind: 'APIVersions', apiVersion: 'v1', versions: ['v1'] });
   route('/apis', true, groupList());
   route('/api/*', false, null);

@@ -254,6 +254,10 @@ export interface PodSpec {
   /** Seconds between SIGTERM and SIGKILL on stop. Default 30. */
   terminationGracePeriodSeconds?: number;
   volumes?: Volume[];
+  /** The pod's identity for the cluster API. Default `default`. */
+  serviceAccountName?: string;
+  /** Whether the agent writes the service account token into the pod directory. Default true. */
+  automountServiceAccountToken?: boolean;
 }
 
 export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
@@ -566,6 +570,84 @@ export interface ScalingPolicy extends ApiObject {
   status?: ScalingPolicyStatus;
 }
 
+// ---------------------------------------------------------------- ServiceAccount, RBAC
+
+/** A namespaced identity for processes in pods (`system:serviceaccount:<ns>:<name>`); `default` exists in every namespace. */
+export interface ServiceAccount extends ApiObject {
+  apiVersion: 'v1';
+  kind: 'ServiceAccount';
+}
+
+/** What `POST …/serviceaccounts/<name>/token` takes and answers (authentication.k8s.io/v1 TokenRequest, trimmed). */
+export interface TokenRequest {
+  apiVersion: 'authentication.k8s.io/v1';
+  kind: 'TokenRequest';
+  metadata?: Partial<ObjectMeta>;
+  spec: {
+    /** Requested lifetime; the server caps it. Default 3600. */
+    expirationSeconds?: number;
+    /** The pod the token is for: a node may only ask for tokens of its own pods; the token dies with the pod. */
+    boundObjectRef?: { kind: 'Pod'; name: string; uid?: string };
+  };
+  status?: { token: string; expirationTimestamp: string };
+}
+
+/**
+ * One permission: verbs on resources of API groups, optionally only the named objects.
+ * `*` matches everything in its list; a resource may name a subresource (`pods/status`,
+ * `serviceaccounts/token`); `nonResourceURLs` is not supported.
+ */
+export interface PolicyRule {
+  verbs: string[];
+  apiGroups?: string[];
+  resources?: string[];
+  resourceNames?: string[];
+}
+
+/** Whom a binding grants to: a User, a Group or a ServiceAccount (namespace required for it). */
+export interface Subject {
+  kind: 'User' | 'Group' | 'ServiceAccount';
+  name: string;
+  apiGroup?: string;
+  namespace?: string;
+}
+
+export interface RoleRef {
+  apiGroup: 'rbac.authorization.k8s.io';
+  kind: 'Role' | 'ClusterRole';
+  name: string;
+}
+
+/** rbac.authorization.k8s.io/v1 Role: rules valid in its namespace. */
+export interface Role extends ApiObject {
+  apiVersion: 'rbac.authorization.k8s.io/v1';
+  kind: 'Role';
+  rules?: PolicyRule[];
+}
+
+/** rbac.authorization.k8s.io/v1 ClusterRole: rules granted cluster-wide or, through a RoleBinding, in one namespace. */
+export interface ClusterRole extends ApiObject {
+  apiVersion: 'rbac.authorization.k8s.io/v1';
+  kind: 'ClusterRole';
+  rules?: PolicyRule[];
+}
+
+/** Grants a Role or ClusterRole to subjects within the binding's namespace. */
+export interface RoleBinding extends ApiObject {
+  apiVersion: 'rbac.authorization.k8s.io/v1';
+  kind: 'RoleBinding';
+  subjects?: Subject[];
+  roleRef: RoleRef;
+}
+
+/** Grants a ClusterRole to subjects in every namespace and on cluster-scoped kinds. */
+export interface ClusterRoleBinding extends ApiObject {
+  apiVersion: 'rbac.authorization.k8s.io/v1';
+  kind: 'ClusterRoleBinding';
+  subjects?: Subject[];
+  roleRef: RoleRef;
+}
+
 /** Any object the API serves. */
 export type AnyObject =
   | Namespace
@@ -580,7 +662,12 @@ export type AnyObject =
   | ResourceQuota
   | Event
   | Lease
-  | ScalingPolicy;
+  | ScalingPolicy
+  | ServiceAccount
+  | Role
+  | ClusterRole
+  | RoleBinding
+  | ClusterRoleBinding;
 
 /** A list response: `kind` is `<Kind>List`. */
 export interface ObjectList<T extends ApiObject = ApiObject> {

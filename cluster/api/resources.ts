@@ -48,6 +48,11 @@ export const RESOURCES: readonly ResourceInfo[] = [
   r('replicasets', 'ReplicaSet', 'apps', true, true, ['rs']),
   r('leases', 'Lease', 'coordination.k8s.io', true, false, []),
   r('scalingpolicies', 'ScalingPolicy', 'autoscaling.vigil.dev', true, true, ['sp']),
+  r('serviceaccounts', 'ServiceAccount', '', true, false, ['sa']),
+  r('roles', 'Role', 'rbac.authorization.k8s.io', true, false, []),
+  r('clusterroles', 'ClusterRole', 'rbac.authorization.k8s.io', false, false, []),
+  r('rolebindings', 'RoleBinding', 'rbac.authorization.k8s.io', true, false, []),
+  r('clusterrolebindings', 'ClusterRoleBinding', 'rbac.authorization.k8s.io', false, false, []),
 ];
 
 /** `apiVersion` of a resource's objects: `v1` or `apps/v1`. */

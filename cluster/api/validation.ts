@@ -15,6 +15,7 @@ import { QUOTA_RESOURCES } from './objects.js';
 import { validatePodSpec, validatePort } from './pod_validation.js';
 import type { ResourceInfo } from './resources.js';
 import { validateScalingPolicySpec } from './scaling_policy_validation.js';
+import { pathSegmentName, validateRbacObject } from '../auth/rbac_validation.js';
 
 /** Total size of an object's annotations, as Kubernetes limits it. */
 export const MAX_ANNOTATIONS_BYTES = 256 * 1024;
@@ -32,7 +33,8 @@ function validateMeta(v: V, info: ResourceInfo, o: Obj, isCreate: boolean): void
     v.required('metadata.name', 'name or generateName is required');
   else if (name !== undefined && name !== '') {
     const useLabel = info.resource === 'namespaces' || info.resource === 'services';
-    v.syntax('metadata.name', name, useLabel ? dns1123Label(name) : dns1123Subdomain(name));
+    const rbac = info.group === 'rbac.authorization.k8s.io';
+    v.syntax('metadata.name', name, rbac ? pathSegmentName(name) : useLabel ? dns1123Label(name) : dns1123Subdomain(name));
   }
   if (generateName !== undefined && generateName !== '' && (name === undefined || name === ''))
     v.syntax('metadata.generateName', generateName, dns1123Subdomain(`${generateName}a`));
@@ -355,6 +357,12 @@ export function validateObject(info: ResourceInfo, obj: unknown, isCreate: boole
       if (spec) validateScalingPolicySpec(v, spec);
       break;
     }
+    case 'Role':
+    case 'ClusterRole':
+    case 'RoleBinding':
+    case 'ClusterRoleBinding':
+      validateRbacObject(v, info.kind, obj);
+      break;
     case 'Lease': {
       const spec = v.obj(obj, 'spec', '', true);
       if (spec) {

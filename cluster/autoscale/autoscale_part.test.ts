@@ -66,9 +66,14 @@ test('autoscale part: ticks on evaluation_interval (re-read on reload), queries 
 
   // An alert action on the same Deployment lands in the same log (via the webhook here).
   const labels = { alertname: 'Overload', namespace: 'default' };
-  const r = await s.app.inject({ method: 'POST', url: WEBHOOK_PATH, payload: { alerts: [{ status: 'firing', labels, annotations: { action: 'scale deployment/default/web -1' }, startsAt: '2026-01-01T00:00:00Z' }] } });
+  const headers = { authorization: `Bearer ${cluster.auth()!.issueToken({ name: 'test-admin', groups: ['system:masters'] })}` };
+  const r = await s.app.inject({ method: 'POST', url: WEBHOOK_PATH, headers, payload: { alerts: [{ status: 'firing', labels, annotations: { action: 'scale deployment/default/web -1' }, startsAt: '2026-01-01T00:00:00Z' }] } });
   assert.equal(r.statusCode, 200, r.body);
   await actions.executor()!.idle();
+  // Guarded like the cluster API: a token without bindings is refused; the UI's anonymous read (on by default) passes.
+  const nobody = { authorization: `Bearer ${cluster.auth()!.issueToken({ name: 'nobody', groups: [] })}` };
+  assert.equal((await s.app.inject({ method: 'GET', url: explainPath('default', 'web'), headers: nobody })).statusCode, 403);
+  assert.equal((await s.app.inject({ method: 'GET', url: explainPath('default', 'web'), headers: { authorization: 'Bearer forged' } })).statusCode, 401);
   const ex = await s.app.inject({ method: 'GET', url: explainPath('default', 'web') });
   assert.equal(ex.statusCode, 200, ex.body);
   const body = ex.json() as ScalingExplanation;

@@ -117,7 +117,8 @@ export function autoscalePart(opts: AutoscalePartOptions): AutoscalePart {
         timer = null;
         autoscaler = null;
       });
-      await app.register(async (scoped) => explainPlugin(scoped, { registry: opts.registry, log }));
+      // Guarded by the cluster API's auth (the cluster part registers first and decorates the app).
+      await app.register(async (scoped) => explainPlugin(scoped, { registry: opts.registry, log, auth: app.vigilClusterAuth ?? null }));
     },
   };
 }

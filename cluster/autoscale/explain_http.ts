@@ -8,10 +8,12 @@
  * decisions from the `DecisionLog` (policy evaluations and alert actions),
  * oldest first, at most `limit` (the newest ones). 404 (a Kubernetes Status)
  * when the Deployment does not exist and nothing was logged for it; 503 while
- * the cluster store is not open. Served beside the cluster REST API (the same
- * web authentication applies; the cluster API's own authorizer does not).
+ * the cluster store is not open. Served beside the cluster REST API and guarded
+ * like it when the cluster part's auth is on: 401 without a credential, 403
+ * unless the caller may `get` the Deployment (`deployments` in its namespace).
  */
 import type { FastifyInstance } from 'fastify';
+import type { AuthenticateFn, AuthorizeFn } from '../api/http.js';
 import { ApiError } from '../api/api_error.js';
 import type { Deployment, ScalingPolicy, ScalingPolicyStatus } from '../api/objects.js';
 import type { Registry } from '../api/registry.js';
@@ -81,11 +83,21 @@ export async function explainDeployment(registry: Registry, log: DecisionLog, na
 }
 
 /** Mounts the explain route on `app`. */
-export async function explainPlugin(app: FastifyInstance, opts: { registry: () => Registry | null; log: DecisionLog }): Promise<void> {
+export async function explainPlugin(
+  app: FastifyInstance,
+  opts: { registry: () => Registry | null; log: DecisionLog; auth?: { authenticate: AuthenticateFn; authorize: AuthorizeFn } | null },
+): Promise<void> {
   app.get(EXPLAIN_PATH, async (req, reply) => {
     const { namespace, name } = req.params as { namespace: string; name: string };
     const q = req.query as { limit?: string };
     const send = (e: ApiError) => reply.code(e.code).type('application/json').send(e.toStatus());
+    const auth = opts.auth ?? null;
+    if (auth !== null) {
+      const user = await auth.authenticate(req);
+      if (user === null) return send(new ApiError(401, 'Unauthorized', 'Unauthorized'));
+      if ((await auth.authorize(user, 'get', 'deployments', namespace, name)) !== 'allow')
+        return send(new ApiError(403, 'Forbidden', `deployments.apps "${name}" is forbidden: User "${user.name}" cannot get resource "deployments" in API group "apps" in the namespace "${namespace}"`));
+    }
     if (q.limit !== undefined && !/^[1-9][0-9]{0,3}$/.test(q.limit)) return send(new ApiError(400, 'BadRequest', `invalid limit ${JSON.stringify(q.limit)}: must be an integer from 1 to 9999`));
     const registry = opts.registry();
     if (registry === null) return send(new ApiError(503, 'ServiceUnavailable', 'the cluster store is not open'));

@@ -21,7 +21,7 @@ import type { Server as HttpsServer } from 'node:https';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { ClusterApi } from '../api/api_server.js';
+import type { ClusterApi, ClusterApiOverrides } from '../api/api_server.js';
 import { writeConfig } from '../ctl/ctl_config.js';
 import { bootstrapRoutes } from './bootstrap_http.js';
 import { deleteExpiredTokens } from './bootstrap_token.js';
@@ -46,6 +46,8 @@ export interface ClusterTlsOptions {
   /** `--cluster.tls-san` values. */
   extraSans?: readonly string[];
   api: ClusterApi;
+  /** How the API mounted here authenticates (e.g. tokens only: no anonymous UI reads on this port). */
+  apiOverrides?: ClusterApiOverrides;
   /** The admin's bearer token (created on first call, the same afterwards); called with `clusterDir`. */
   ensureAdminToken: (dir: string) => Promise<string>;
   /** A node's own credential, handed out at join. */
@@ -122,7 +124,7 @@ export async function startClusterTls(o: ClusterTlsOptions): Promise<ClusterTls>
     onConstructorPoisoning: 'error',
   }) as unknown as FastifyInstance;
   guardPlainHttp(app.server as unknown as HttpsServer);
-  await o.api.register(app);
+  await o.api.register(app, o.apiOverrides ?? {});
   await app.register(bootstrapRoutes, {
     registry: o.api.registry,
     caCertPem: ca.certPem,
