@@ -49,6 +49,11 @@ export interface ServerFlags {
   readonly clusterActionsDryRun: boolean;
   /** `--[no-]cluster.local-agent` (default true): run a node agent for this machine against this server's API. */
   readonly clusterLocalAgent: boolean;
+  /**
+   * `--[no-]demo` (default true): on the embedded default configuration, deploy the quick-start demo
+   * (cluster/demo/: a sample web app, its autoscaling rules and a bounded load). `--no-demo` starts clean.
+   */
+  readonly demo: boolean;
   /** `--web.listen-address`. */
   readonly listenAddress: ListenAddress;
   /** `--web.config.file`: TLS and authentication (cmd/web_config.ts); '' = plain HTTP, no authentication. */
@@ -125,6 +130,12 @@ export const SERVER_FLAGS: readonly FlagSpec[] = [
     kind: 'bool',
     default: 'true',
     help: 'Run a node agent for this machine (node name = host name) against this server; --no-cluster.local-agent turns it off.',
+  },
+  {
+    name: 'demo',
+    kind: 'bool',
+    default: 'true',
+    help: 'With the embedded default configuration (no --config.file, no ./prometheus.yml): deploy the quick-start demo (a sample web app in namespace demo, its autoscaling rules and a demo load that comes and goes). --no-demo starts clean.',
   },
   {
     name: 'web.listen-address',
@@ -257,6 +268,7 @@ export function serverFlagsFrom(args: ParsedArgs): ServerFlags {
     clusterStore: str('cluster.store'),
     clusterActionsDryRun: bool('cluster.actions.dry-run'),
     clusterLocalAgent: bool('cluster.local-agent'),
+    demo: bool('demo'),
     listenAddress,
     webConfigFile: str('web.config.file'),
     enableLifecycle: bool('web.enable-lifecycle'),

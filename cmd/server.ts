@@ -33,6 +33,7 @@ import { openTsdbStorage } from './tsdb_storage.js';
 import { alertServerPart } from '../alert/server_part.js';
 import { clusterPart } from '../cluster/cluster_part.js';
 import { actionsPart } from '../cluster/actions/actions_part.js';
+import { demoPart, demoRulesFile } from '../cluster/demo/demo_part.js';
 import { uiServerPart } from '../ui/http.js';
 import { queryPart } from '../query/query_part.js';
 import { relabel } from '../scrape/relabel.js';
@@ -101,6 +102,8 @@ export function serverParts(): readonly ServerPart[] {
     remotePart,
     cluster,
     clusterActions,
+    // The quick-start demo (on the embedded default configuration only; --no-demo turns it off).
+    demoPart(),
     uiServerPart,
   ];
 }
@@ -406,7 +409,7 @@ export async function startServer(flags: ServerFlags, opts: StartServerOptions =
     if (addr !== null && typeof addr === 'object') port = addr.port;
     logger.info('Start listening for connections', { address: `${host}:${port}` });
 
-    if (initial.embedded) current = embeddedDefaultConfig(port);
+    if (initial.embedded) current = embeddedDefaultConfig(port, { demoRulesFile: demoRulesFile(flags) });
     logger.info('Opening storage', { path: flags.storagePath });
     const openStorage = opts.openStorage ?? openTsdbStorage;
     const opened = await openStorage(flags, logger.child({ component: 'tsdb' }));
@@ -464,7 +467,7 @@ async function readConfig(
     logger.info('No configuration file found at the default path; using the embedded default configuration', {
       filename: flags.configFile,
     });
-    return { config: embeddedDefaultConfig(port), embedded: true };
+    return { config: embeddedDefaultConfig(port, { demoRulesFile: demoRulesFile(flags) }), embedded: true };
   }
   const { config, warnings } = await loadConfigFile(flags.configFile);
   for (const w of warnings) logger.warn('Configuration field is not implemented yet and is ignored', { warning: w.message });

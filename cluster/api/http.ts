@@ -30,6 +30,7 @@ import { ApiError, badRequest } from './api_error.js';
 import { FieldSelectorError, parseFieldSelector } from './field_selector.js';
 import { LabelSelectorError, parseSelector } from './label_selector.js';
 import type { DeleteOptions, ListOptions, PatchType, Registry } from './registry.js';
+import { podLogRoutes } from './pod_log.js';
 import { apiVersionOf, lookupResource, RESOURCES, type ResourceInfo } from './resources.js';
 
 /** The authenticated caller. */
@@ -242,6 +243,8 @@ export async function clusterApi(app: FastifyInstance, opts: ClusterApiOptions):
       );
     }
   }
+
+  await podLogRoutes(app, { registry, guard }); // GET …/pods/<name>/log (pod_log.ts)
 
   async function handle(req: FastifyRequest, reply: FastifyReply, group: string, version: string, segs: string[]): Promise<unknown> {
     const q = req.query as Query;
