@@ -20,8 +20,8 @@ import { DEMO_DEPLOYMENT, DEMO_NAMESPACE } from '../../cmd/config.js';
 
 export { DEMO_DEPLOYMENT, DEMO_NAMESPACE };
 
-/** Default Service port of the demo (the port its proxy listens on, on every node). */
-export const DEMO_SERVICE_PORT = 30080;
+/** Default Service port of the demo (its proxy listens on it on every node; below the agents' default pod port range 30000-32767). */
+export const DEMO_SERVICE_PORT = 29080;
 export const DEMO_REPLICAS = 3;
 export const DEMO_MIN_REPLICAS = 2;
 export const DEMO_MAX_REPLICAS = 6;

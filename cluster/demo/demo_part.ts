@@ -27,7 +27,7 @@ import { DemoLoad, DEMO_LOAD_DEFAULTS, type DemoLoadOptions } from './demo_load.
 import { DEMO_SERVICE_PORT, ensureDemoObjects, type EnsureResult } from './demo_objects.js';
 
 export interface DemoPartOptions {
-  /** The demo Service's port (its proxy listens on 127.0.0.1:<port> on each node). Default 30080. */
+  /** The demo Service's port (its proxy listens on 127.0.0.1:<port> on each node). Default 29080. */
   servicePort?: number;
   /** Load settings; default `DEMO_LOAD_DEFAULTS`. `ratePerSecond: 0` sends nothing. */
   load?: Partial<Omit<DemoLoadOptions, 'url'>>;

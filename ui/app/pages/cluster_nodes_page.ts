@@ -3,11 +3,17 @@
  * cordoned (`spec.unschedulable`), CPU and memory allocated (the sum of the
  * requests of its pods that have not finished) against its allocatable
  * capacity, and its pod count against its pod capacity. Live (polled).
+ * Below the table, per node, live CPU and memory charts (last 15 minutes,
+ * query_range polled every 5 s) from the node agent's metrics (`vigil-nodes`
+ * job, `instance` = node name): the whole node (`vigil_node_*`) and the sum of
+ * its pods (`vigil_pod_*`).
  */
 import { age, condition, formatBytes, formatCpu, kubeList, parseQuantity } from '../cluster/kube_api.js';
+import { type LiveChart, liveChart } from '../cluster/live_chart.js';
 import { badge, dataTable, liveView } from '../cluster/live_view.js';
 import { arr, type Json, obj, str } from '../decode.js';
 import { h } from '../dom.js';
+import { quote } from '../format.js';
 import type { PageContext } from '../routes.js';
 
 interface Usage {
@@ -68,12 +74,81 @@ function nodeRow(n: Json, used: Usage): HTMLTableRowElement {
   );
 }
 
+/** The PromQL of a node's charts (`instance` is the node name in the `vigil-nodes` job). */
+export function nodeChartQueries(node: string): { cpu: string[]; memory: string[] } {
+  const sel = `instance=${quote(node)}`;
+  return {
+    cpu: [`rate(vigil_node_cpu_seconds_total{${sel}}[1m])`, `sum(rate(vigil_pod_cpu_seconds_total{${sel}}[1m]))`],
+    memory: [`vigil_node_memory_bytes{${sel}}`, `sum(vigil_pod_memory_bytes{${sel}})`],
+  };
+}
+
+const NO_NODE_DATA = 'No data yet: the node agent\'s metrics (vigil_node_*, vigil_pod_*) are stored once the server scrapes it (job vigil-nodes).';
+
+/** The live charts of one node. */
+function nodeCharts(node: string): { el: HTMLElement; stop: () => void } {
+  const q = nodeChartQueries(node);
+  const cpu: LiveChart = liveChart({
+    queries: [
+      { expr: q.cpu[0] ?? '', label: () => 'node (all processes)' },
+      { expr: q.cpu[1] ?? '', label: () => 'pods' },
+    ],
+    empty: NO_NODE_DATA,
+    leftFormat: formatCpu,
+  });
+  const mem: LiveChart = liveChart({
+    queries: [
+      { expr: q.memory[0] ?? '', label: () => 'node in use' },
+      { expr: q.memory[1] ?? '', label: () => 'pods' },
+    ],
+    empty: NO_NODE_DATA,
+    leftFormat: formatBytes,
+  });
+  const el = h(
+    'section',
+    { class: 'node-charts', 'data-name': node },
+    h('h2', { class: 'chart-title' }, `Node ${node}: live usage, last 15 minutes`),
+    h('div', { class: 'chart-grid' }, h('div', { class: 'chart-cell cpu' }, h('div', { class: 'chart-caption' }, 'CPU (cores)'), cpu.el), h('div', { class: 'chart-cell memory' }, h('div', { class: 'chart-caption' }, 'Memory'), mem.el)),
+  );
+  return {
+    el,
+    stop: () => {
+      cpu.stop();
+      mem.stop();
+    },
+  };
+}
+
 export function clusterNodesPage(root: HTMLElement, _ctx: PageContext): () => void {
+  const charts = new Map<string, { el: HTMLElement; stop: () => void }>();
+  const chartsBox = h('div', { class: 'node-charts-list' });
+  /** Keeps one chart pair per node, in name order. */
+  const syncCharts = (names: readonly string[]) => {
+    for (const [n, c] of charts) {
+      if (names.includes(n)) continue;
+      c.stop();
+      c.el.remove();
+      charts.delete(n);
+    }
+    for (const n of [...names].sort()) {
+      let c = charts.get(n);
+      if (c === undefined) {
+        c = nodeCharts(n);
+        charts.set(n, c);
+      }
+      chartsBox.appendChild(c.el);
+    }
+  };
   const view = liveView(root, 'api/v1/nodes', async (signal) => {
     const [nodes, pods] = await Promise.all([kubeList('api/v1/nodes', signal), kubeList('api/v1/pods', signal)]);
     const used = allocatedByNode(pods);
     const rows = nodes.map((n) => nodeRow(n, used.get(str(obj(n.metadata).name)) ?? { cpu: 0, memory: 0, pods: 0 }));
+    syncCharts(nodes.map((n) => str(obj(n.metadata).name)).filter((n) => n !== ''));
     return dataTable('nodes-table', ['Node', 'Ready', 'Cordoned', 'CPU requested / allocatable', 'Memory requested / allocatable', 'Pods', 'Age'], rows, 'No nodes have registered yet (start `vigil agent` on a machine).');
   });
-  return () => view.stop();
+  root.appendChild(chartsBox);
+  return () => {
+    view.stop();
+    for (const c of charts.values()) c.stop();
+  };
 }
