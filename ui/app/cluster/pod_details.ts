@@ -9,25 +9,10 @@
 import { ApiFailure, apiUrl } from '../api.js';
 import { arr, type Json, obj, str } from '../decode.js';
 import { h, replaceChildren } from '../dom.js';
-import { quote } from '../format.js';
 import { badge, dataTable } from './live_view.js';
 import { formatBytes, formatCpu, poll } from './kube_api.js';
 import { liveChart } from './live_chart.js';
-
-export const TAIL_LINES = 200;
-export const LOG_POLL_MS = 3000;
-
-/** The PromQL of a pod's charts. */
-export function podChartQueries(namespace: string, pod: string): { cpu: string; memory: string } {
-  const sel = `namespace=${quote(namespace)}, pod=${quote(pod)}`;
-  return { cpu: `sum by (container) (rate(vigil_pod_cpu_seconds_total{${sel}}[1m]))`, memory: `sum by (container) (vigil_pod_memory_bytes{${sel}})` };
-}
-
-/** The log path of a container, relative to `<base href>`. */
-export function podLogPath(namespace: string, pod: string, container: string, tailLines: number = TAIL_LINES): string {
-  const q = new URLSearchParams({ container, tailLines: String(tailLines) });
-  return `api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/log?${q.toString()}`;
-}
+import { LOG_POLL_MS, podChartQueries, podLogPath, TAIL_LINES } from './pod_state.js';
 
 /** GETs a log as text; a Kubernetes Status answer becomes an ApiFailure with its message. */
 async function fetchLog(path: string, signal: AbortSignal): Promise<string> {
@@ -108,7 +93,12 @@ export function podDetails(pod: Json): { el: HTMLElement; update: (p: Json) => v
     }, LOG_POLL_MS);
   };
   select.addEventListener('change', startLog);
-  startLog();
+  // A pod not bound to a node has no logs yet; the details are rebuilt once it is (see the Pods page).
+  if (str(obj(pod.spec).nodeName) !== '') startLog();
+  else {
+    logBox.dataset.state = 'empty';
+    logBox.textContent = '(no logs: the pod is not scheduled to a node yet)';
+  }
   const el = h(
     'section',
     { class: 'pod-details', 'data-namespace': ns, 'data-name': name },

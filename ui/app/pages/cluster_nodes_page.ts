@@ -9,39 +9,12 @@
  * its pods (`vigil_pod_*`).
  */
 import { age, condition, formatBytes, formatCpu, kubeList, parseQuantity } from '../cluster/kube_api.js';
+import { allocatedByNode, nodeChartQueries, type Usage } from '../cluster/node_usage.js';
 import { type LiveChart, liveChart } from '../cluster/live_chart.js';
 import { badge, dataTable, liveView } from '../cluster/live_view.js';
-import { arr, type Json, obj, str } from '../decode.js';
+import { type Json, obj, str } from '../decode.js';
 import { h } from '../dom.js';
-import { quote } from '../format.js';
 import type { PageContext } from '../routes.js';
-
-interface Usage {
-  cpu: number;
-  memory: number;
-  pods: number;
-}
-
-/** Sums container requests of the pods on each node (pods that are Succeeded or Failed hold nothing). */
-export function allocatedByNode(pods: readonly Json[]): Map<string, Usage> {
-  const out = new Map<string, Usage>();
-  for (const p of pods) {
-    const node = str(obj(p.spec).nodeName);
-    const phase = str(obj(p.status).phase);
-    if (node === '' || phase === 'Succeeded' || phase === 'Failed') continue;
-    const u = out.get(node) ?? { cpu: 0, memory: 0, pods: 0 };
-    u.pods++;
-    for (const c of arr(obj(p.spec).containers)) {
-      const req = obj(obj(obj(c).resources).requests);
-      const cpu = parseQuantity(str(req.cpu));
-      const mem = parseQuantity(str(req.memory));
-      if (Number.isFinite(cpu)) u.cpu += cpu;
-      if (Number.isFinite(mem)) u.memory += mem;
-    }
-    out.set(node, u);
-  }
-  return out;
-}
 
 function usageCell(used: number, capacity: number, fmt: (v: number) => string): HTMLElement {
   const pct = capacity > 0 && Number.isFinite(capacity) ? Math.round((used / capacity) * 100) : Number.NaN;
@@ -72,15 +45,6 @@ function nodeRow(n: Json, used: Usage): HTMLTableRowElement {
     usageCell(used.pods, parseQuantity(str(alloc.pods)), (v) => String(v)),
     h('td', { title: str(md.creationTimestamp) }, age(str(md.creationTimestamp))),
   );
-}
-
-/** The PromQL of a node's charts (`instance` is the node name in the `vigil-nodes` job). */
-export function nodeChartQueries(node: string): { cpu: string[]; memory: string[] } {
-  const sel = `instance=${quote(node)}`;
-  return {
-    cpu: [`rate(vigil_node_cpu_seconds_total{${sel}}[1m])`, `sum(rate(vigil_pod_cpu_seconds_total{${sel}}[1m]))`],
-    memory: [`vigil_node_memory_bytes{${sel}}`, `sum(vigil_pod_memory_bytes{${sel}})`],
-  };
 }
 
 const NO_NODE_DATA = 'No data yet: the node agent\'s metrics (vigil_node_*, vigil_pod_*) are stored once the server scrapes it (job vigil-nodes).';

@@ -82,7 +82,7 @@ export function clusterPodsPage(root: HTMLElement, ctx: PageContext): () => void
   fillNamespaces([]);
   root.appendChild(h('div', { class: 'toolbar' }, h('label', null, 'Namespace ', select), h('span', { class: 'note' }, 'Click a pod for its charts and logs.')));
   const detailsBox = h('div', { class: 'pod-details-box' });
-  let details: { key: string; d: ReturnType<typeof podDetails> } | null = null;
+  let details: { key: string; node: string; d: ReturnType<typeof podDetails> } | null = null;
   const writeUrl = () => {
     const q = new URLSearchParams();
     if (namespace !== '') q.set('namespace', namespace);
@@ -98,12 +98,13 @@ export function clusterPodsPage(root: HTMLElement, ctx: PageContext): () => void
       replaceChildren(detailsBox, selected === '' ? null : h('div', { class: 'note' }, `Pod ${selected} is not in this list (deleted, or filtered out).`));
       return;
     }
-    if (details !== null && details.key === selected) {
+    // Rebuilt when the pod gets its node, so its logs tail starts.
+    if (details !== null && details.key === selected && details.node === str(obj(pod.spec).nodeName)) {
       details.d.update(pod);
       return;
     }
     details?.d.stop();
-    details = { key: selected, d: podDetails(pod) };
+    details = { key: selected, node: str(obj(pod.spec).nodeName), d: podDetails(pod) };
     replaceChildren(detailsBox, details.d.el);
   };
   const choose = (key: string) => {

@@ -11,53 +11,18 @@
 import { apiGet } from '../api.js';
 import { age, kubeList, objectKey } from '../cluster/kube_api.js';
 import { type LiveChart, liveChart } from '../cluster/live_chart.js';
+import { endpointAddresses, serviceChartQueries } from '../cluster/service_state.js';
 import { badge, dataTable, liveView } from '../cluster/live_view.js';
 import { arr, type Json, labelMap, num, obj, str } from '../decode.js';
 import { h, replaceChildren } from '../dom.js';
-import { formatValue, quote } from '../format.js';
+import { formatValue } from '../format.js';
 import type { PageContext } from '../routes.js';
 import { labelPills } from './page_loader.js';
 
 export const PROXY_RATE_QUERY = 'sum by (service) (rate(vigil_service_proxy_connections_total[1m]))';
 
-/** A Prometheus label name for a Kubernetes label key, as the scrape jobs' `labelmap` writes it. */
-export function promLabelName(key: string): string {
-  return key.replace(/[^a-zA-Z0-9_]/g, '_');
-}
-
-/** The PromQL of a Service's chart: proxy connections/s by port, and its pods' requests/s by code. */
-export function serviceChartQueries(namespace: string, name: string, selector: Record<string, string>): { proxy: string; requests: string } {
-  const sel = [`namespace=${quote(namespace)}`, ...Object.keys(selector).sort().map((k) => `${promLabelName(k)}=${quote(selector[k] ?? '')}`)].join(', ');
-  return {
-    proxy: `sum by (port) (rate(vigil_service_proxy_connections_total{service=${quote(`${namespace}/${name}`)}}[1m]))`,
-    requests: `sum by (code) (rate(http_requests_total{${sel}}[1m]))`,
-  };
-}
-
 function rateText(v: number | undefined): string {
   return v === undefined || !Number.isFinite(v) ? '—' : `${formatValue(Math.round(v * 100) / 100)}/s`;
-}
-
-interface EndpointCounts {
-  ready: string[];
-  notReady: string[];
-}
-
-/** Ready and not-ready addresses (`ip (pod)`) of an Endpoints object. */
-export function endpointAddresses(ep: Json | undefined): EndpointCounts {
-  const out: EndpointCounts = { ready: [], notReady: [] };
-  if (ep === undefined) return out;
-  const fmt = (a: unknown) => {
-    const o = obj(a);
-    const pod = str(obj(o.targetRef).name);
-    return pod === '' ? str(o.ip) : `${str(o.ip)} (${pod})`;
-  };
-  for (const s of arr(ep.subsets)) {
-    const so = obj(s);
-    for (const a of arr(so.addresses)) out.ready.push(fmt(a));
-    for (const a of arr(so.notReadyAddresses)) out.notReady.push(fmt(a));
-  }
-  return out;
 }
 
 function serviceRow(svc: Json, ep: Json | undefined, rate: number | undefined, selected: boolean, select: (key: string) => void): HTMLTableRowElement {
