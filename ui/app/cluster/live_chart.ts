@@ -152,7 +152,8 @@ export function liveChart(o: LiveChartOptions): LiveChart {
             stroke: color(i),
             width: s.points ? 0 : 1.5,
             spanGaps: false,
-            ...(s.points ? { paths: () => null, points: { show: true, size: 9, fill: color(i) } } : { points: { show: false } }),
+            // Lines show their points by themselves while the data is sparse (uPlot's default).
+            ...(s.points ? { paths: () => null, points: { show: true, size: 9, fill: color(i) } } : {}),
             value: (_u, v) => (v === null || v === undefined ? '—' : (s.right ? (o.rightFormat ?? formatValue) : (o.leftFormat ?? formatValue))(v)),
           }),
         ),

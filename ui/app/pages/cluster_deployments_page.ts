@@ -3,7 +3,7 @@
  * deployment's desired, updated, ready and available replicas and its rollout
  * state (the Progressing and Available conditions), live (polled); and for the
  * selected deployment (click a row; default the first):
- * - a live chart (query_range, last hour, re-run every 10 s) of desired vs
+ * - a live chart (query_range, last 15 minutes, re-run every 10 s) of desired vs
  *   available replicas (`vigil_deployment_*`), the autoscaler's desired
  *   replicas and decisions (`vigil_autoscaler_*`, when present) and the cluster
  *   actions run for alerts (`vigil_cluster_actions_total`), overlaid on the load
@@ -21,8 +21,8 @@ import { formatValue } from '../format.js';
 import type { PageContext } from '../routes.js';
 import { errorNote } from './page_loader.js';
 
-const CHART_RANGE_S = 3600;
-const CHART_STEP_S = 15;
+const CHART_RANGE_S = 900;
+const CHART_STEP_S = 10;
 const CHART_POLL_MS = 10_000;
 const EVENTS_POLL_MS = 5000;
 const MAX_EVENTS = 30;
@@ -95,7 +95,7 @@ export function clusterDeploymentsPage(root: HTMLElement, ctx: PageContext): () 
     stopEvents?.();
     markers = [];
     const [ns, name] = [key.slice(0, key.indexOf('/')), key.slice(key.indexOf('/') + 1)];
-    replaceChildren(chartTitle, `${key}: replicas, scaling decisions and load, last hour`);
+    replaceChildren(chartTitle, `${key}: replicas, scaling decisions and load, last 15 minutes`);
     replaceChildren(eventsTitle, `Events of ${key} (its ReplicaSets and pods) and of nodes`);
     chart = liveChart({
       queries: deploymentChartSeries(ns, name).map((s) => ({ expr: s.expr, label: s.points && s.label.startsWith('cluster') ? (m: Record<string, string>) => `${s.label} (${m.verb ?? ''})` : () => s.label, right: s.right, points: s.points })),
