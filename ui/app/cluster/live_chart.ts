@@ -50,6 +50,8 @@ export interface LiveChartOptions {
   /** Formats the left / right axis values; default `formatValue`. */
   readonly leftFormat?: (v: number) => string;
   readonly rightFormat?: (v: number) => string;
+  /** Tick increments of the left axis (e.g. `BYTE_INCRS`); default uPlot's decimal ones. */
+  readonly leftIncrs?: number[];
   /** Extra class names of the chart element. */
   readonly cls?: string;
   /** Markers to overlay, read on every redraw. */
@@ -89,6 +91,9 @@ export function alignSeries(results: readonly { q: ChartQuery; result: unknown }
   }
   return out;
 }
+
+/** Powers of two: byte axes tick at 256Mi, 512Mi, 1Gi… instead of 953.7Mi. */
+export const BYTE_INCRS: number[] = Array.from({ length: 51 }, (_, i) => 2 ** i);
 
 /** Distinct colours for the few series of a cluster chart, by position. */
 const PALETTE = ['#0969da', '#1a7f37', '#bf3989', '#9a6700', '#8250df', '#cf222e', '#1b7c83', '#953800'];
@@ -161,7 +166,7 @@ export function liveChart(o: LiveChartOptions): LiveChart {
       scales: { x: { time: true }, y: { range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] }, r: { range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] } },
       axes: [
         {},
-        { scale: 'y', size: 64, values: (_u, splits) => splits.map((v) => (o.leftFormat ?? formatValue)(v)) },
+        { scale: 'y', size: 64, values: (_u, splits) => splits.map((v) => (o.leftFormat ?? formatValue)(v)), ...(o.leftIncrs === undefined ? {} : { incrs: o.leftIncrs }) },
         ...(hasRight ? [{ scale: 'r', side: 1, size: 64, grid: { show: false }, values: (_u: uPlot, splits: number[]) => splits.map((v) => (o.rightFormat ?? formatValue)(v)) }] : []),
       ],
       legend: { show: true, live: true },

@@ -11,7 +11,7 @@ import { arr, type Json, obj, str } from '../decode.js';
 import { h, replaceChildren } from '../dom.js';
 import { badge, dataTable } from './live_view.js';
 import { formatBytes, formatCpu, poll } from './kube_api.js';
-import { liveChart } from './live_chart.js';
+import { BYTE_INCRS, liveChart } from './live_chart.js';
 import { LOG_POLL_MS, podChartQueries, podLogPath, TAIL_LINES } from './pod_state.js';
 
 /** GETs a log as text; a Kubernetes Status answer becomes an ApiFailure with its message. */
@@ -63,7 +63,7 @@ export function podDetails(pod: Json): { el: HTMLElement; update: (p: Json) => v
   const containers = arr(obj(pod.spec).containers).map((c) => str(obj(c).name));
   const q = podChartQueries(ns, name);
   const cpu = liveChart({ queries: [{ expr: q.cpu, label: (m) => `${m.container ?? ''} CPU` }], empty: 'No data yet: the node agent\'s vigil_pod_cpu_seconds_total is stored once the server scrapes it.', leftFormat: formatCpu });
-  const mem = liveChart({ queries: [{ expr: q.memory, label: (m) => `${m.container ?? ''} memory` }], empty: 'No data yet: the node agent\'s vigil_pod_memory_bytes is stored once the server scrapes it.', leftFormat: formatBytes });
+  const mem = liveChart({ queries: [{ expr: q.memory, label: (m) => `${m.container ?? ''} memory` }], empty: 'No data yet: the node agent\'s vigil_pod_memory_bytes is stored once the server scrapes it.', leftFormat: formatBytes, leftIncrs: BYTE_INCRS });
   const table = h('div', { class: 'pod-containers' });
   const select = h('select', { class: 'log-container', 'aria-label': 'Container' }, ...containers.map((c) => h('option', { value: c }, c)));
   const logBox = h('pre', { class: 'pod-log', 'data-state': 'loading', tabindex: 0 });

@@ -10,7 +10,7 @@
  */
 import { age, condition, formatBytes, formatCpu, kubeList, parseQuantity } from '../cluster/kube_api.js';
 import { allocatedByNode, nodeChartQueries, type Usage } from '../cluster/node_usage.js';
-import { type LiveChart, liveChart } from '../cluster/live_chart.js';
+import { BYTE_INCRS, type LiveChart, liveChart } from '../cluster/live_chart.js';
 import { badge, dataTable, liveView } from '../cluster/live_view.js';
 import { type Json, obj, str } from '../decode.js';
 import { h } from '../dom.js';
@@ -67,6 +67,7 @@ function nodeCharts(node: string): { el: HTMLElement; stop: () => void } {
     ],
     empty: NO_NODE_DATA,
     leftFormat: formatBytes,
+    leftIncrs: BYTE_INCRS,
   });
   const el = h(
     'section',
