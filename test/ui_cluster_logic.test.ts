@@ -70,6 +70,7 @@ describe('cluster views logic', () => {
     assert.equal(L.formatCpu(0.25), '250m');
     assert.equal(L.formatCpu(2), '2');
     assert.equal(L.formatCpu(0), '0');
+    assert.equal(L.formatCpu(0.0001), '<1m');
     assert.equal(L.formatBytes(128 * 1024 ** 2), '128Mi');
     assert.equal(L.formatBytes(1.5 * 1024 ** 3), '1.5Gi');
     assert.equal(L.formatBytes(Number.NaN), '—');

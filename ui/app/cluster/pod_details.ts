@@ -34,6 +34,12 @@ async function fetchLog(path: string, signal: AbortSignal): Promise<string> {
   throw new ApiFailure('http', res.status, path, message);
 }
 
+/** What a container runs: `command` and `args` when given (Kubernetes' entrypoint override), else its image. */
+function commandLine(c: Json): string {
+  const words = [...arr(c.command), ...arr(c.args)].map(str);
+  return arr(c.command).length > 0 ? words.join(' ') : [str(c.image), ...arr(c.args).map(str)].join(' ');
+}
+
 function containerRows(pod: Json): HTMLTableRowElement[] {
   const statuses = new Map(arr(obj(pod.status).containerStatuses).map((c) => [str(obj(c).name), obj(c)] as const));
   return arr(obj(pod.spec).containers).map((c) => {
@@ -50,7 +56,7 @@ function containerRows(pod: Json): HTMLTableRowElement[] {
       h('td', null, st.ready === true ? 'yes' : 'no'),
       h('td', { class: 'restarts' }, String(typeof st.restartCount === 'number' ? st.restartCount : 0)),
       h('td', null, Object.keys(last).length === 0 ? '—' : `${str(last.reason)} (exit ${str(last.exitCode)}) at ${str(last.finishedAt)}`),
-      h('td', { class: 'note' }, str(obj(c).image)),
+      h('td', { class: 'note command' }, commandLine(obj(c))),
     );
   });
 }
