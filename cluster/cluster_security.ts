@@ -21,7 +21,7 @@ import { tlsFetch } from './pki/tls_fetch.js';
 import { ApiClient } from './agent/api_client.js';
 import type { NodeAgent } from './agent/node_agent.js';
 import { type SecureEndpoint, startSecureEndpoint } from './agent/secure_endpoint.js';
-import type { AgentClientTls } from './pki/pod_log_proxy.js';
+import type { AgentClientTls } from './api/pod_log.js';
 
 export interface ClusterSecurityOptions {
   /** The node's own credential for a joining agent (the auth part's `issueNodeCredential`). */

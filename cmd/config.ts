@@ -303,12 +303,66 @@ const CLUSTER_JOBS: readonly string[] = [
   '        target_label: node',
 ];
 
+/** The quick-start demo's Deployment: namespace, name and replica bounds (cluster/demo/ creates it). */
+export const DEMO_NAMESPACE = 'demo';
+export const DEMO_DEPLOYMENT = 'web';
+
+/**
+ * The alerting rules of the quick-start demo (written by cluster/demo/ to
+ * `<storage.tsdb.path>/demo/rules.yml`, which the embedded default then lists in
+ * `rule_files`). The load per ready replica of `demo/web` is its scraped request
+ * rate (`http_requests_total`, job `vigil-pods`) divided by the replicas being
+ * scraped; above 5 requests/s per replica for 15 s the rule scales the Deployment
+ * up by one, below 2 for 30 s down by one, each at most every 30 s while it fires.
+ * The cluster actions clamp the count to the Deployment's `vigil.dev/min-replicas`
+ * / `vigil.dev/max-replicas` annotations (2 and 6 for the demo).
+ */
+export function demoRulesText(): string {
+  const sel = `namespace="${DEMO_NAMESPACE}", app="${DEMO_DEPLOYMENT}"`;
+  const perReplica = `sum(rate(http_requests_total{${sel}}[1m])) / count(up{job="vigil-pods", ${sel}} == 1)`;
+  const target = `deployment/${DEMO_NAMESPACE}/${DEMO_DEPLOYMENT}`;
+  return [
+    '# Vigil quick-start demo: autoscaling of deployment demo/web by its request rate per replica.',
+    'groups:',
+    '  - name: demo-autoscaling',
+    '    interval: 15s',
+    '    rules:',
+    '      - record: demo:http_requests:rate1m_per_replica',
+    `        expr: ${perReplica}`,
+    '      - alert: DemoWebBusy',
+    '        expr: demo:http_requests:rate1m_per_replica > 5',
+    '        for: 15s',
+    '        labels:',
+    '          severity: info',
+    `          namespace: ${DEMO_NAMESPACE}`,
+    `          deployment: ${DEMO_DEPLOYMENT}`,
+    '        annotations:',
+    '          summary: "demo/web serves {{ $value | humanize }} requests/s per replica: scaling up"',
+    `          action: "scale ${target} +1"`,
+    '          action_cooldown: 30s',
+    '      - alert: DemoWebIdle',
+    '        expr: demo:http_requests:rate1m_per_replica < 2',
+    '        for: 30s',
+    '        labels:',
+    '          severity: info',
+    `          namespace: ${DEMO_NAMESPACE}`,
+    `          deployment: ${DEMO_DEPLOYMENT}`,
+    '        annotations:',
+    '          summary: "demo/web serves {{ $value | humanize }} requests/s per replica: scaling down"',
+    `          action: "scale ${target} -1"`,
+    '          action_cooldown: 30s',
+    '',
+  ].join('\n');
+}
+
 /**
  * The YAML of the built-in default configuration (see `embeddedDefaultConfig`).
  * `cluster: false` leaves out the cluster jobs: what remains is plain Prometheus
- * configuration (test/configs/valid/embedded_default.yml).
+ * configuration (test/configs/valid/embedded_default.yml). `demoRulesFile` (an
+ * absolute path) adds it to `rule_files`: the quick-start demo's rules (`demoRulesText`).
  */
-export function embeddedDefaultConfigText(listenPort: number, opts: { cluster?: boolean } = {}): string {
+export function embeddedDefaultConfigText(listenPort: number, opts: { cluster?: boolean; demoRulesFile?: string | undefined } = {}): string {
+  const rules = opts.demoRulesFile === undefined || opts.demoRulesFile === '' ? [] : ['rule_files:', '  # The quick-start demo\'s autoscaling rules (--no-demo leaves them out).', `  - ${JSON.stringify(opts.demoRulesFile)}`];
   return [
     '# Vigil built-in default configuration, used when --config.file was not given',
     '# and ./prometheus.yml does not exist.',
@@ -316,6 +370,7 @@ export function embeddedDefaultConfigText(listenPort: number, opts: { cluster?: 
     "  # As Prometheus's shipped prometheus.yml: graphs fill within a minute.",
     '  scrape_interval: 15s',
     '  evaluation_interval: 15s',
+    ...rules,
     'scrape_configs:',
     '  # Vigil scrapes its own /metrics, so a fresh server already has data.',
     '  - job_name: vigil',
@@ -336,9 +391,10 @@ export function embeddedDefaultConfigText(listenPort: number, opts: { cluster?: 
  * not exist: Prometheus's global defaults and jobs scraping this server at
  * `localhost:<listenPort>`: `vigil` (its own `/metrics`) and `demo` (the built-in demo
  * exporter at `/demo/metrics`); unless `cluster: false`, also `vigil-nodes` (the
- * cluster's node agents) and `vigil-pods` (annotated pods).
+ * cluster's node agents) and `vigil-pods` (annotated pods); with `demoRulesFile`, the
+ * quick-start demo's rules.
  */
-export function embeddedDefaultConfig(listenPort: number, opts: { cluster?: boolean } = {}): VigilConfig {
+export function embeddedDefaultConfig(listenPort: number, opts: { cluster?: boolean; demoRulesFile?: string | undefined } = {}): VigilConfig {
   return parseConfig(embeddedDefaultConfigText(listenPort, opts), EMBEDDED_CONFIG_FILE).config;
 }
 

@@ -63,6 +63,11 @@ export interface ServerFlags {
   readonly clusterAudit: boolean;
   /** `--cluster.audit-log`: the audit log file; '' = `<storage.tsdb.path>/cluster/audit.log`. */
   readonly clusterAuditLog: string;
+  /**
+   * `--[no-]demo` (default true): on the embedded default configuration, deploy the quick-start demo
+   * (cluster/demo/: a sample web app, its autoscaling rules and a bounded load). `--no-demo` starts clean.
+   */
+  readonly demo: boolean;
   /** `--web.listen-address`. */
   readonly listenAddress: ListenAddress;
   /** `--web.config.file`: TLS and authentication (cmd/web_config.ts); '' = plain HTTP, no authentication. */
@@ -165,6 +170,12 @@ export const SERVER_FLAGS: readonly FlagSpec[] = [
     kind: 'string',
     placeholder: 'FILE',
     help: 'Cluster API audit log (JSON lines, mode 0600, rotated at 100 MiB). Default: <storage.tsdb.path>/cluster/audit.log.',
+  },
+  {
+    name: 'demo',
+    kind: 'bool',
+    default: 'true',
+    help: 'With the embedded default configuration (no --config.file, no ./prometheus.yml): deploy the quick-start demo (a sample web app in namespace demo, its autoscaling rules and a demo load that comes and goes). --no-demo starts clean.',
   },
   {
     name: 'web.listen-address',
@@ -305,6 +316,7 @@ export function serverFlagsFrom(args: ParsedArgs): ServerFlags {
     clusterUiReadAccess: bool('cluster.ui-read-access'),
     clusterAudit: bool('cluster.audit'),
     clusterAuditLog: str('cluster.audit-log'),
+    demo: bool('demo'),
     listenAddress,
     webConfigFile: str('web.config.file'),
     enableLifecycle: bool('web.enable-lifecycle'),

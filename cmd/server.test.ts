@@ -251,7 +251,8 @@ describe('server composition root', () => {
   test('the default config path, when absent, falls back to the embedded default and says so', async (t) => {
     const dir = tempDir(t);
     const lines: string[] = [];
-    const flags: ServerFlags = { ...serverFlags(), configFile: join(dir, 'prometheus.yml'), configFileGiven: false };
+    // --no-demo: the quick-start demo (cluster/demo/) has its own tests.
+    const flags: ServerFlags = { ...serverFlags('--no-demo'), configFile: join(dir, 'prometheus.yml'), configFileGiven: false };
     const s = await start(t, flags, { logger: quietLogger(lines) });
     assert.ok(lines.some((l) => l.includes('embedded default configuration')));
     assert.equal(s.config().file, EMBEDDED_CONFIG_FILE);

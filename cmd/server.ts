@@ -37,6 +37,7 @@ import { autoRollbackPart } from '../cluster/actions/auto_rollback_part.js';
 import { autoscalePart } from '../cluster/autoscale/autoscale_part.js';
 import { builtinClusterRules } from '../cluster/failover/failover_flags.js';
 import { failoverPart } from '../cluster/failover/failover_part.js';
+import { demoPart, demoRulesFile } from '../cluster/demo/demo_part.js';
 import { uiServerPart } from '../ui/http.js';
 import { parseMetricSelector } from '../query/parser.js';
 import { queryPart } from '../query/query_part.js';
@@ -120,6 +121,8 @@ export function serverParts(): readonly ServerPart[] {
     clusterActions,
     autoRollback,
     autoscale,
+    // The quick-start demo (on the embedded default configuration only; --no-demo turns it off).
+    demoPart(),
     uiServerPart,
   ];
 }
@@ -425,7 +428,7 @@ export async function startServer(flags: ServerFlags, opts: StartServerOptions =
     if (addr !== null && typeof addr === 'object') port = addr.port;
     logger.info('Start listening for connections', { address: `${host}:${port}` });
 
-    if (initial.embedded) current = embeddedDefaultConfig(port);
+    if (initial.embedded) current = embeddedDefaultConfig(port, { demoRulesFile: demoRulesFile(flags) });
     logger.info('Opening storage', { path: flags.storagePath });
     const openStorage = opts.openStorage ?? openTsdbStorage;
     const opened = await openStorage(flags, logger.child({ component: 'tsdb' }));
@@ -483,7 +486,7 @@ async function readConfig(
     logger.info('No configuration file found at the default path; using the embedded default configuration', {
       filename: flags.configFile,
     });
-    return { config: embeddedDefaultConfig(port), embedded: true };
+    return { config: embeddedDefaultConfig(port, { demoRulesFile: demoRulesFile(flags) }), embedded: true };
   }
   const { config, warnings } = await loadConfigFile(flags.configFile);
   for (const w of warnings) logger.warn('Configuration field is not implemented yet and is ignored', { warning: w.message });

@@ -262,7 +262,8 @@ describe('vigil server (built binary)', () => {
 
   test('without a config file in the working directory it starts on the embedded default', async (t) => {
     const dir = tempDir(t);
-    const p = await launch(t, dir, []);
+    // --no-demo: the quick-start demo (cluster/demo/) has its own tests.
+    const p = await launch(t, dir, ['--no-demo']);
     await waitReady(p);
     assert.match(p.logs(), /embedded default configuration/);
     p.child.kill('SIGTERM');

@@ -8,7 +8,7 @@
  * them, update when the deployment is scaled, draw the replicas chart from
  * stored `vigil_deployment_*` samples (and say "no data yet" without them),
  * render a node condition message containing HTML as text, and log no console
- * errors. Screenshots go to docs/screenshots/cluster_*.png with VIGIL_UPDATE_SCREENSHOTS=1.
+ * errors. (The README's cluster screenshots come from ui_demo_browser.test.ts.)
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -20,9 +20,10 @@ import { clusterPart } from '../cluster/cluster_part.js';
 import type { RunningServer, ServerPart } from '../cmd/server.js';
 import { Labels } from '../tsdb/labels.js';
 import { NO_REF } from '../tsdb/storage.js';
-import { CHROMIUM, CHROMIUM_ARGS, HTML_VALUE, REPO_ROOT, startUiServer } from './ui_fixtures.js';
+import { CHROMIUM, CHROMIUM_ARGS, HTML_VALUE, startUiServer } from './ui_fixtures.js';
 
-const SHOTS = process.env.VIGIL_UPDATE_SCREENSHOTS === '1' ? join(REPO_ROOT, 'docs', 'screenshots') : join(tmpdir(), 'vigil-ui-screenshots');
+/** Screenshots of these fixture views stay in a temp dir: docs/screenshots/cluster_*.png come from the demo (ui_demo_browser.test.ts). */
+const SHOTS = join(tmpdir(), 'vigil-ui-screenshots', 'cluster-fixture');
 const haveChromium = existsSync(CHROMIUM);
 /** Long enough for a few 2 s polls and the controllers on a loaded CI machine. */
 const WAIT_MS = 15_000;

@@ -2,8 +2,9 @@
  * The cluster views' DOM-free logic, bundled from ui/app with esbuild and run
  * under node: resource quantities and their display, ages, the requests
  * allocated per node, the rollout state from a deployment's status, ready and
- * not-ready endpoint addresses, and the PromQL of the replicas chart (label
- * values quoted).
+ * not-ready endpoint addresses, the PromQL of the live charts (label values
+ * quoted, names in regular expressions escaped), which Events belong to a
+ * deployment, and the pods' log paths.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -24,13 +25,23 @@ interface Logic {
   rolloutState(d: Json): { text: string; tone: string; detail: string };
   endpointAddresses(ep: Json | undefined): { ready: string[]; notReady: string[] };
   replicasQuery(namespace: string, name: string): string;
+  nodeChartQueries(node: string): { cpu: string[]; memory: string[] };
+  serviceChartQueries(namespace: string, name: string, selector: Record<string, string>): { proxy: string; requests: string };
+  promLabelName(key: string): string;
+  deploymentChartSeries(namespace: string, name: string): { expr: string; label: string; right: boolean; points: boolean }[];
+  isDeploymentEvent(ev: Json, namespace: string, name: string): boolean;
+  eventTime(ev: Json): number;
+  regexQuote(s: string): string;
+  podChartQueries(namespace: string, pod: string): { cpu: string; memory: string };
+  podLogPath(namespace: string, pod: string, container: string, tailLines?: number): string;
 }
 
 const ENTRY = `
 export { parseQuantity, formatCpu, formatBytes, age } from './ui/app/cluster/kube_api.ts';
-export { allocatedByNode } from './ui/app/pages/cluster_nodes_page.ts';
-export { rolloutState, replicasQuery } from './ui/app/cluster/deployment_state.ts';
-export { endpointAddresses } from './ui/app/pages/cluster_services_page.ts';
+export { allocatedByNode, nodeChartQueries } from './ui/app/cluster/node_usage.ts';
+export { rolloutState, replicasQuery, deploymentChartSeries, isDeploymentEvent, eventTime, regexQuote } from './ui/app/cluster/deployment_state.ts';
+export { endpointAddresses, serviceChartQueries, promLabelName } from './ui/app/cluster/service_state.ts';
+export { podChartQueries, podLogPath } from './ui/app/cluster/pod_state.ts';
 `;
 
 const pod = (node: string, phase: string, requests: Json[]): Json => ({ spec: { nodeName: node, containers: requests.map((r) => ({ resources: { requests: r } })) }, status: { phase } });
@@ -59,6 +70,7 @@ describe('cluster views logic', () => {
     assert.equal(L.formatCpu(0.25), '250m');
     assert.equal(L.formatCpu(2), '2');
     assert.equal(L.formatCpu(0), '0');
+    assert.equal(L.formatCpu(0.0001), '<1m');
     assert.equal(L.formatBytes(128 * 1024 ** 2), '128Mi');
     assert.equal(L.formatBytes(1.5 * 1024 ** 3), '1.5Gi');
     assert.equal(L.formatBytes(Number.NaN), '—');
@@ -104,5 +116,48 @@ describe('cluster views logic', () => {
     assert.deepEqual(e, { ready: ['10.0.0.1 (web-a)'], notReady: ['10.0.0.2 (web-b)', '10.0.0.3'] });
     assert.deepEqual(L.endpointAddresses(undefined), { ready: [], notReady: [] });
     assert.equal(L.replicasQuery('default', 'we"b'), '{__name__=~"vigil_deployment_spec_replicas|vigil_deployment_status_replicas_available", namespace="default", deployment="we\\"b"}');
+  });
+
+  test('chart queries quote label values; a Service selector becomes Prometheus label matchers', () => {
+    assert.deepEqual(L.nodeChartQueries('n"1'), {
+      cpu: ['rate(vigil_node_cpu_seconds_total{instance="n\\"1"}[1m])', 'sum(rate(vigil_pod_cpu_seconds_total{instance="n\\"1"}[1m]))'],
+      memory: ['vigil_node_memory_bytes{instance="n\\"1"}', 'sum(vigil_pod_memory_bytes{instance="n\\"1"})'],
+    });
+    assert.equal(L.promLabelName('app.kubernetes.io/name'), 'app_kubernetes_io_name');
+    const q = L.serviceChartQueries('demo', 'web', { tier: 'front', 'app.kubernetes.io/name': 'we"b' });
+    assert.equal(q.proxy, 'sum by (port) (rate(vigil_service_proxy_connections_total{service="demo/web"}[1m]))');
+    assert.equal(q.requests, 'sum by (code) (rate(http_requests_total{namespace="demo", app_kubernetes_io_name="we\\"b", tier="front"}[1m]))');
+    assert.deepEqual(L.podChartQueries('demo', 'web-1'), {
+      cpu: 'sum by (container) (rate(vigil_pod_cpu_seconds_total{namespace="demo", pod="web-1"}[1m]))',
+      memory: 'sum by (container) (vigil_pod_memory_bytes{namespace="demo", pod="web-1"})',
+    });
+    assert.equal(L.podLogPath('a b', 'p/q', 'c&d', 50), 'api/v1/namespaces/a%20b/pods/p%2Fq/log?container=c%26d&tailLines=50');
+  });
+
+  test('the deployment chart: replicas, autoscaler, cluster actions and the load of its pods only', () => {
+    assert.equal(L.regexQuote('a.b+c'), 'a\\.b\\+c');
+    const s = L.deploymentChartSeries('demo', 'web.v2');
+    assert.deepEqual(s.map((x) => [x.right, x.points]), [[false, false], [false, false], [false, false], [false, true], [false, true], [true, false]]);
+    assert.equal(s[0]?.expr, 'vigil_deployment_spec_replicas{namespace="demo", deployment="web.v2"}');
+    assert.equal(s[2]?.expr, 'vigil_autoscaler_desired_replicas{namespace="demo", deployment="web.v2"}');
+    assert.match(s[3]?.expr ?? '', /increase\(vigil_autoscaler_decisions_total\{namespace="demo", deployment="web.v2"\}\[1m\]\)/);
+    assert.match(s[4]?.expr ?? '', /vigil_cluster_actions_total/);
+    // The dot of the name is escaped in the pod regular expression (inside a PromQL string: a doubled backslash).
+    assert.equal(s[5]?.expr, 'sum(rate(http_requests_total{namespace="demo", pod=~"web\\\\.v2-[a-z0-9]+-[a-z0-9]+"}[1m]))');
+  });
+
+  test('Events of a deployment: itself, its ReplicaSets and their pods, and nodes; their time', () => {
+    const ev = (kind: string, name: string, namespace = 'demo') => ({ involvedObject: { kind, name, namespace } });
+    assert.equal(L.isDeploymentEvent(ev('Deployment', 'web'), 'demo', 'web'), true);
+    assert.equal(L.isDeploymentEvent(ev('Deployment', 'web'), 'other', 'web'), false);
+    assert.equal(L.isDeploymentEvent(ev('ReplicaSet', 'web-5d8f7'), 'demo', 'web'), true);
+    assert.equal(L.isDeploymentEvent(ev('ReplicaSet', 'web-api-5d8f7'), 'demo', 'web'), false, 'the ReplicaSet of web-api');
+    assert.equal(L.isDeploymentEvent(ev('Pod', 'web-5d8f7-x2k9q'), 'demo', 'web'), true);
+    assert.equal(L.isDeploymentEvent(ev('Pod', 'web-api-5d8f7-x2k9q'), 'demo', 'web'), false);
+    assert.equal(L.isDeploymentEvent(ev('Node', 'n1', ''), 'demo', 'web'), true, 'node failures matter to every deployment');
+    assert.equal(L.isDeploymentEvent(ev('Service', 'web'), 'demo', 'web'), false);
+    assert.equal(L.eventTime({ lastTimestamp: '2026-01-01T00:00:10Z', firstTimestamp: '2026-01-01T00:00:00Z' }), Date.parse('2026-01-01T00:00:10Z'));
+    assert.equal(L.eventTime({ eventTime: '2026-01-01T00:00:05.000000Z' }), Date.parse('2026-01-01T00:00:05Z'));
+    assert.ok(Number.isNaN(L.eventTime({})));
   });
 });

@@ -8,6 +8,7 @@
  * `/api/v1/status/tsdb` is deliberately absent, to test the "not available" state.
  */
 import { execFileSync } from 'node:child_process';
+import { createServer as createNetServer } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +23,12 @@ import { MemoryStorage } from '../tsdb/memory_storage.js';
 import { Labels } from '../tsdb/labels.js';
 import { NO_REF, type Storage } from '../tsdb/storage.js';
 import { createUiServerPart } from '../ui/http.js';
+import { alertServerPart } from '../alert/server_part.js';
+import { actionsPart } from '../cluster/actions/actions_part.js';
+import { clusterPart } from '../cluster/cluster_part.js';
+import { type DemoPart, demoPart } from '../cluster/demo/demo_part.js';
+import { relabel } from '../scrape/relabel.js';
+import { scrapePart } from '../scrape/scrape_part.js';
 
 export const REPO_ROOT = process.env.VIGIL_REPO_ROOT ?? fileURLToPath(new URL('../..', import.meta.url));
 export const CHROMIUM = '/usr/bin/chromium';
@@ -192,6 +199,44 @@ export async function startUiServer(extraFlags: readonly string[] = [], extraPar
   const server = await startServer(flags, { logger, openStorage: async () => new MemoryStorage(), baseParts: [queryPart, fixtureApiPart, ...extraParts, grab, createUiServerPart(bundle.dir)] });
   return {
     server,
+    close: async () => {
+      await server.close();
+      bundle.remove();
+    },
+  };
+}
+
+/** A free TCP port on 127.0.0.1 (for the demo Service, whose proxy needs a fixed port). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createNetServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => resolve(typeof a === 'object' && a !== null ? a.port : 0));
+    });
+  });
+}
+
+/**
+ * A whole `vigil server` as the quick start runs it — the embedded default configuration
+ * (its default path does not exist in `dir`), the TSDB and cluster store in `dir`, the
+ * local node agent running the demo's pods, the rules and cluster actions, the demo
+ * itself and the UI built from the current sources — with the demo Service on a free
+ * port and the agent's pod ports in `podPorts`, so parallel tests do not collide.
+ */
+export async function startDemoServer(dir: string, podPorts: { low: number; high: number }): Promise<{ server: RunningServer; demo: DemoPart; close: () => Promise<void> }> {
+  const bundle = buildBundle();
+  const flags = serverFlagsFrom(parseCommandArgs(['--web.listen-address=127.0.0.1:0', `--storage.tsdb.path=${join(dir, 'data')}`], SERVER_FLAGS, { min: 0, max: 0 }));
+  const logger = new StructuredLogger({ level: 'error', caller: false, sink: { write: () => {} } });
+  const cluster = clusterPart({ localAgent: { portRange: podPorts, nodeStatusMs: 1000 } });
+  const actions = actionsPart({ registry: () => cluster.api()?.registry ?? null });
+  const demo = demoPart({ servicePort: await freePort(), retryMs: 500 });
+  const parts = [queryPart, scrapePart, alertServerPart({ relabel, receivers: [actions.receiver] }), cluster, actions, demo, createUiServerPart(bundle.dir)];
+  const server = await startServer({ ...flags, configFile: join(dir, 'prometheus.yml') }, { logger, baseParts: parts });
+  return {
+    server,
+    demo,
     close: async () => {
       await server.close();
       bundle.remove();

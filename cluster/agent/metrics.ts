@@ -10,7 +10,17 @@
  *   vigil_service_proxy_connections_total{service,port}          counter: connections accepted by a Service proxy
  *   vigil_service_proxy_failed_connections_total{service,port}   counter: connections no endpoint accepted
  *   vigil_service_proxy_endpoints{service,port}                  gauge: endpoints the proxy spreads over
+ *
+ * and the node's own totals (the whole machine, pods or not; read from `node:os` at scrape time):
+ *
+ *   vigil_node_cpu_seconds_total     counter: busy CPU time of all cores since boot (user+nice+sys+irq)
+ *   vigil_node_cpus                  gauge: logical CPUs
+ *   vigil_node_memory_bytes          gauge: memory in use (total minus available)
+ *   vigil_node_memory_total_bytes    gauge: physical memory
+ *
+ * The scrape job of the node agents (`vigil-nodes`) labels them with `instance="<node name>"`.
  */
+import { cpus, freemem, totalmem } from 'node:os';
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { PodSupervisor } from './pod_supervisor.js';
 import type { ProbeKind } from './probes.js';
@@ -102,6 +112,7 @@ export class AgentMetrics {
         eachProxy((l, px) => this.set(l, px.currentBackends.length));
       },
     });
+    registerNodeMetrics(this.registry);
     new Gauge({
       name: 'vigil_agent_pods',
       help: 'Pods supervised by this agent.',
@@ -121,4 +132,48 @@ export class AgentMetrics {
     const prefix = `${namespace}/${pod}/`;
     for (const k of this.probes.keys()) if (k.startsWith(prefix)) this.probes.delete(k);
   }
+}
+
+/** Busy CPU seconds of all cores since boot, from `os.cpus()`. */
+export function nodeBusyCpuSeconds(list: ReturnType<typeof cpus> = cpus()): number {
+  let ms = 0;
+  for (const c of list) ms += c.times.user + c.times.nice + c.times.sys + c.times.irq;
+  return ms / 1000;
+}
+
+/** The node totals (see the file comment) on `registry`. */
+function registerNodeMetrics(registry: Registry): void {
+  new Counter({
+    name: 'vigil_node_cpu_seconds_total',
+    help: 'Busy CPU time (user, nice, system, irq) of all cores of the node since boot.',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(nodeBusyCpuSeconds());
+    },
+  });
+  new Gauge({
+    name: 'vigil_node_cpus',
+    help: 'Logical CPUs of the node.',
+    registers: [registry],
+    collect() {
+      this.set(cpus().length);
+    },
+  });
+  new Gauge({
+    name: 'vigil_node_memory_bytes',
+    help: 'Memory in use on the node (total minus available).',
+    registers: [registry],
+    collect() {
+      this.set(Math.max(0, totalmem() - freemem()));
+    },
+  });
+  new Gauge({
+    name: 'vigil_node_memory_total_bytes',
+    help: 'Physical memory of the node.',
+    registers: [registry],
+    collect() {
+      this.set(totalmem());
+    },
+  });
 }

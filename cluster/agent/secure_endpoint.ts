@@ -4,7 +4,7 @@
  * `/logs` needs the API server's client certificate (`logs: 'client-cert'`) and
  * `/metrics`, `/healthz` stay open for scraping. Its port is published on the Node as
  * the annotation `vigil.dev/agent-secure-port`, which the API server's log proxy
- * (cluster/pki/pod_log_proxy.ts) prefers over the plain port. Plain HTTP to it gets a 400.
+ * (cluster/api/pod_log.ts) prefers over the plain port. Plain HTTP to it gets a 400.
  */
 import type { Server as HttpsServer } from 'node:https';
 import Fastify, { type FastifyInstance } from 'fastify';

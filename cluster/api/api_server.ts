@@ -16,7 +16,7 @@ import { Compactor } from '../store/compactor.js';
 import type { Store } from '../store/store.js';
 import { type AccessReviewFn, type AuditRecord, type AuthenticateFn, type AuthorizeFn, type ClusterApiLogger, clusterApi, type TokenRequestFn } from './http.js';
 import { Registry, type RegistryOptions } from './registry.js';
-import { type AgentClientTls, podLogProxy } from '../pki/pod_log_proxy.js';
+import type { AgentClientTls } from './pod_log.js';
 
 export interface OpenClusterApiOptions {
   logger?: ClusterApiLogger & { info(msg: string, fields?: Readonly<Record<string, unknown>>): void };
@@ -35,7 +35,7 @@ export interface OpenClusterApiOptions {
   compactIntervalMs?: number;
   /** How often quota ledgers are recounted from live pods. Default 300 000 ms; 0 = off. */
   quotaResyncMs?: number;
-  /** The API server's client certificate for agents' TLS endpoints (pod log proxy: cluster/pki/pod_log_proxy.ts). */
+  /** The API server's client certificate for agents' TLS endpoints (the pod log subresource: pod_log.ts). */
   agentClientTls?: () => AgentClientTls | null;
   /** Wraps the opened store before anything uses it (Secret encryption at rest: cluster/encryption/). */
   wrapStore?: (store: Store) => Store;
@@ -86,12 +86,6 @@ export async function openClusterApi(storeUrl: string, opts: OpenClusterApiOptio
           ...(opts.accessReview ? { accessReview: opts.accessReview } : {}),
           ...(overrides.authenticate ? { authenticate: overrides.authenticate } : {}),
           ...(opts.maxWatchSeconds !== undefined ? { maxWatchSeconds: opts.maxWatchSeconds } : {}),
-        });
-        // Kubernetes' pods/<name>/log subresource, relayed from the node agent.
-        await app.register(podLogProxy, {
-          registry,
-          ...(opts.authenticate ? { authenticate: opts.authenticate } : {}),
-          ...(opts.authorize ? { authorize: opts.authorize } : {}),
           ...(opts.agentClientTls ? { agentClientTls: opts.agentClientTls } : {}),
         });
       },

@@ -39,6 +39,7 @@ import { ApiError, badRequest } from './api_error.js';
 import { FieldSelectorError, parseFieldSelector } from './field_selector.js';
 import { LabelSelectorError, parseSelector } from './label_selector.js';
 import type { DeleteOptions, ListOptions, PatchType, Registry } from './registry.js';
+import { type AgentClientTls, podLogRoutes } from './pod_log.js';
 import { apiVersionOf, lookupResource, RESOURCES, type ResourceInfo } from './resources.js';
 
 /** The authenticated caller. */
@@ -106,6 +107,8 @@ export interface ClusterApiLogger {
 }
 
 export interface ClusterApiOptions {
+  /** The API server's client certificate for agents' TLS endpoints (pod logs); absent = plain HTTP to agents. */
+  agentClientTls?: () => AgentClientTls | null;
   registry: Registry;
   /** Default: everybody is `system:anonymous` (groups `system:unauthenticated`). */
   authenticate?: AuthenticateFn;
@@ -374,6 +377,9 @@ export async function clusterApi(app: FastifyInstance, opts: ClusterApiOptions):
     }
     return user;
   }
+
+  // GET …/pods/<name>/log (pod_log.ts), relayed from the node agent (over TLS with the API server's client certificate when it has one).
+  await podLogRoutes(app, { registry, guard, ...(opts.agentClientTls ? { agentClientTls: opts.agentClientTls } : {}) });
 
   async function handle(req: FastifyRequest, reply: FastifyReply, group: string, version: string, segs: string[]): Promise<unknown> {
     const q = req.query as Query;

@@ -3,7 +3,7 @@
  *
  * Logs live on the node that runs the pod; ctl reads them through the API
  * server's pod log subresource, `GET /api/v1/namespaces/<ns>/pods/<pod>/log
- * ?container=C[&previous=true]` (cluster/pki/pod_log_proxy.ts), which fetches them
+ * ?container=C[&previous=true]` (cluster/api/pod_log.ts), which fetches them
  * from the node's agent (over its TLS endpoint with the API server's client
  * certificate). There is no streaming endpoint, so `-f` polls once a second and
  * prints what was appended (after a log rotation the new file is printed from its start).

@@ -48,6 +48,7 @@ export function parseQuantity(q: string): number {
 /** CPU cores as `1.5` or `250m`. */
 export function formatCpu(cores: number): string {
   if (!Number.isFinite(cores)) return '—';
+  if (cores > 0 && cores < 0.0005) return '<1m';
   return cores < 1 && cores !== 0 ? `${Math.round(cores * 1000)}m` : String(Math.round(cores * 1000) / 1000);
 }
 

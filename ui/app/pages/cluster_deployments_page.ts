@@ -2,24 +2,30 @@
  * Cluster → Deployments (`/cluster/deployments?deployment=NS/NAME`): each
  * deployment's desired, updated, ready and available replicas and its rollout
  * state (the Progressing and Available conditions), live (polled); and for the
- * selected deployment (click a row; default the first) a uPlot chart of desired
- * vs available replicas over the last hour from the cluster-state metrics
- * `vigil_deployment_spec_replicas` / `vigil_deployment_status_replicas_available`
- * via `api/v1/query_range`, or "no data yet" while those are not stored.
+ * selected deployment (click a row; default the first):
+ * - a live chart (query_range, last 15 minutes, re-run every 10 s) of desired vs
+ *   available replicas (`vigil_deployment_*`), the autoscaler's desired
+ *   replicas and decisions (`vigil_autoscaler_*`, when present) and the cluster
+ *   actions run for alerts (`vigil_cluster_actions_total`), overlaid on the load
+ *   that drove them (requests/s to its pods, right scale), with its Events
+ *   (scaling, alert actions, node failures) as vertical markers;
+ * - the Events themselves, newest first.
  */
-import { apiGet } from '../api.js';
-import { replicasQuery, rolloutState } from '../cluster/deployment_state.js';
+import { deploymentChartSeries, eventTime, isDeploymentEvent, rolloutState } from '../cluster/deployment_state.js';
 import { age, condition, kubeList, objectKey, poll } from '../cluster/kube_api.js';
+import { type ChartMarker, type LiveChart, liveChart } from '../cluster/live_chart.js';
 import { badge, dataTable, liveView } from '../cluster/live_view.js';
 import { type Json, obj, str } from '../decode.js';
 import { h, replaceChildren } from '../dom.js';
-import { alignMatrix, GraphView } from '../query/graph_view.js';
+import { formatValue } from '../format.js';
 import type { PageContext } from '../routes.js';
 import { errorNote } from './page_loader.js';
 
-const CHART_RANGE_S = 3600;
-const CHART_STEP_S = 15;
-const CHART_POLL_MS = 15_000;
+const CHART_RANGE_S = 900;
+const CHART_STEP_S = 10;
+const CHART_POLL_MS = 10_000;
+const EVENTS_POLL_MS = 5000;
+const MAX_EVENTS = 30;
 
 function count(v: unknown): string {
   return typeof v === 'number' ? String(v) : '0';
@@ -47,44 +53,87 @@ function deploymentRow(d: Json, selected: boolean, select: (key: string) => void
   return row;
 }
 
+function eventRow(ev: Json): HTMLTableRowElement {
+  const o = obj(ev.involvedObject);
+  const t = eventTime(ev);
+  const type = str(ev.type) || 'Normal';
+  return h(
+    'tr',
+    { class: 'event-row', 'data-reason': str(ev.reason) },
+    h('td', { title: Number.isNaN(t) ? '' : new Date(t).toISOString() }, Number.isNaN(t) ? '—' : `${age(new Date(t).toISOString())} ago`),
+    h('td', null, badge(type, type === 'Warning' ? 'bad' : 'neutral')),
+    h('td', { class: 'reason' }, str(ev.reason)),
+    h('td', null, `${str(o.kind)}/${str(o.name)}`),
+    h('td', { class: 'message' }, str(ev.message)),
+    h('td', null, String(typeof ev.count === 'number' ? ev.count : 1)),
+  );
+}
+
+/** Events of a deployment worth a marker on its chart: its own (scaling, alert actions) and node failures. */
+function markerOf(ev: Json): ChartMarker | null {
+  const kind = str(obj(ev.involvedObject).kind);
+  const t = eventTime(ev);
+  if (Number.isNaN(t) || (kind !== 'Deployment' && kind !== 'Node' && str(ev.type) !== 'Warning')) return null;
+  return { t: t / 1000, text: `${str(ev.reason)}: ${str(ev.message)}`, tone: str(ev.type) === 'Warning' || str(ev.reason) === 'NodeNotReady' ? 'warning' : 'normal' };
+}
+
 export function clusterDeploymentsPage(root: HTMLElement, ctx: PageContext): () => void {
   let selected = ctx.url.searchParams.get('deployment') ?? '';
   let chartFor = '';
   const chartTitle = h('h2', { class: 'chart-title' });
-  const chartBox = h('div', { class: 'deployment-chart', 'data-state': 'idle' });
-  let graph: GraphView | null = null;
-  let stopChart: (() => void) | null = null;
+  const chartBox = h('div', { class: 'deployment-chart-box' });
+  const eventsTitle = h('h2', { class: 'chart-title' });
+  const eventsBox = h('div', { class: 'deployment-events', 'data-state': 'loading' });
+  let chart: LiveChart | null = null;
+  let stopEvents: (() => void) | null = null;
+  let markers: ChartMarker[] = [];
 
   const showChart = (key: string) => {
     if (key === chartFor) return;
     chartFor = key;
-    stopChart?.();
+    chart?.stop();
+    stopEvents?.();
+    markers = [];
     const [ns, name] = [key.slice(0, key.indexOf('/')), key.slice(key.indexOf('/') + 1)];
-    replaceChildren(chartTitle, `Replicas of ${key}: desired vs available, last hour`);
-    stopChart = poll(async (signal) => {
-      const end = Math.floor(Date.now() / 1000);
-      const start = end - CHART_RANGE_S;
-      const params = new URLSearchParams({ query: replicasQuery(ns, name), start: String(start), end: String(end), step: String(CHART_STEP_S) });
+    replaceChildren(chartTitle, `${key}: replicas, scaling decisions and load, last 15 minutes`);
+    replaceChildren(eventsTitle, `Events of ${key} (its ReplicaSets and pods) and of nodes`);
+    chart = liveChart({
+      queries: deploymentChartSeries(ns, name).map((s) => ({ expr: s.expr, label: s.points && s.label.startsWith('cluster') ? (m: Record<string, string>) => `${s.label} (${m.verb ?? ''})` : () => s.label, right: s.right, points: s.points })),
+      empty: 'No data yet: the cluster-state metrics (vigil_deployment_*) have not been stored for this deployment. The server stores them once it scrapes its own /metrics.',
+      rangeS: CHART_RANGE_S,
+      stepS: CHART_STEP_S,
+      pollMs: CHART_POLL_MS,
+      height: 300,
+      cls: 'deployment-chart',
+      leftFormat: (v) => (Number.isInteger(v) ? String(v) : ''),
+      rightFormat: (v) => `${formatValue(Math.round(v * 100) / 100)}/s`,
+      markers: () => markers,
+    });
+    replaceChildren(chartBox, chart.el);
+    stopEvents = poll(async (signal) => {
       try {
-        const r = await apiGet('api/v1/query_range', params, signal);
+        const [own, nodes] = await Promise.all([kubeList(`api/v1/namespaces/${encodeURIComponent(ns)}/events`, signal), kubeList('api/v1/events?fieldSelector=involvedObject.kind%3DNode', signal).catch(() => [] as Json[])]);
         if (signal.aborted) return;
-        const m = alignMatrix(obj(r.data).result, start, end, CHART_STEP_S);
-        graph?.destroy();
-        graph = null;
-        if (m.labels.length === 0) {
-          chartBox.dataset.state = 'empty';
-          replaceChildren(chartBox, h('div', { class: 'empty' }, 'No data yet: the cluster-state metrics (vigil_deployment_*) have not been stored for this deployment. The server stores them once it scrapes its own /metrics.'));
-          return;
-        }
-        graph = new GraphView(m, false);
-        chartBox.dataset.state = 'drawn';
-        replaceChildren(chartBox, graph.el);
+        const seen = new Set<string>();
+        const events = [...own, ...nodes]
+          .filter((e) => {
+            const k = objectKey(e);
+            if (seen.has(k)) return false;
+            seen.add(k);
+            return isDeploymentEvent(e, ns, name);
+          })
+          .sort((a, b) => (eventTime(b) || 0) - (eventTime(a) || 0));
+        markers = events.map(markerOf).filter((m): m is ChartMarker => m !== null);
+        chart?.redraw();
+        eventsBox.dataset.state = 'loaded';
+        eventsBox.dataset.markers = String(markers.length);
+        replaceChildren(eventsBox, dataTable('events-table', ['Last seen', 'Type', 'Reason', 'Object', 'Message', 'Count'], events.slice(0, MAX_EVENTS).map(eventRow), 'No events for this deployment.'));
       } catch (e) {
         if (signal.aborted) return;
-        chartBox.dataset.state = 'error';
-        replaceChildren(chartBox, errorNote(e, 'api/v1/query_range'));
+        eventsBox.dataset.state = 'error';
+        replaceChildren(eventsBox, errorNote(e, `api/v1/namespaces/${ns}/events`));
       }
-    }, CHART_POLL_MS);
+    }, EVENTS_POLL_MS);
   };
 
   const select = (key: string) => {
@@ -111,9 +160,12 @@ export function clusterDeploymentsPage(root: HTMLElement, ctx: PageContext): () 
   });
   root.appendChild(chartTitle);
   root.appendChild(chartBox);
+  root.appendChild(h('div', { class: 'note chart-legend-note' }, 'Dashed lines: Events (purple: scaling and alert actions, red: warnings and node failures). Points: autoscaler decisions and cluster actions.'));
+  root.appendChild(eventsTitle);
+  root.appendChild(eventsBox);
   return () => {
     view.stop();
-    stopChart?.();
-    graph?.destroy();
+    chart?.stop();
+    stopEvents?.();
   };
 }

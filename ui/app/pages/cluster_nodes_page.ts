@@ -3,39 +3,18 @@
  * cordoned (`spec.unschedulable`), CPU and memory allocated (the sum of the
  * requests of its pods that have not finished) against its allocatable
  * capacity, and its pod count against its pod capacity. Live (polled).
+ * Below the table, per node, live CPU and memory charts (last 15 minutes,
+ * query_range polled every 5 s) from the node agent's metrics (`vigil-nodes`
+ * job, `instance` = node name): the whole node (`vigil_node_*`) and the sum of
+ * its pods (`vigil_pod_*`).
  */
 import { age, condition, formatBytes, formatCpu, kubeList, parseQuantity } from '../cluster/kube_api.js';
+import { allocatedByNode, nodeChartQueries, type Usage } from '../cluster/node_usage.js';
+import { BYTE_INCRS, type LiveChart, liveChart } from '../cluster/live_chart.js';
 import { badge, dataTable, liveView } from '../cluster/live_view.js';
-import { arr, type Json, obj, str } from '../decode.js';
+import { type Json, obj, str } from '../decode.js';
 import { h } from '../dom.js';
 import type { PageContext } from '../routes.js';
-
-interface Usage {
-  cpu: number;
-  memory: number;
-  pods: number;
-}
-
-/** Sums container requests of the pods on each node (pods that are Succeeded or Failed hold nothing). */
-export function allocatedByNode(pods: readonly Json[]): Map<string, Usage> {
-  const out = new Map<string, Usage>();
-  for (const p of pods) {
-    const node = str(obj(p.spec).nodeName);
-    const phase = str(obj(p.status).phase);
-    if (node === '' || phase === 'Succeeded' || phase === 'Failed') continue;
-    const u = out.get(node) ?? { cpu: 0, memory: 0, pods: 0 };
-    u.pods++;
-    for (const c of arr(obj(p.spec).containers)) {
-      const req = obj(obj(obj(c).resources).requests);
-      const cpu = parseQuantity(str(req.cpu));
-      const mem = parseQuantity(str(req.memory));
-      if (Number.isFinite(cpu)) u.cpu += cpu;
-      if (Number.isFinite(mem)) u.memory += mem;
-    }
-    out.set(node, u);
-  }
-  return out;
-}
 
 function usageCell(used: number, capacity: number, fmt: (v: number) => string): HTMLElement {
   const pct = capacity > 0 && Number.isFinite(capacity) ? Math.round((used / capacity) * 100) : Number.NaN;
@@ -68,12 +47,73 @@ function nodeRow(n: Json, used: Usage): HTMLTableRowElement {
   );
 }
 
+const NO_NODE_DATA = 'No data yet: the node agent\'s metrics (vigil_node_*, vigil_pod_*) are stored once the server scrapes it (job vigil-nodes).';
+
+/** The live charts of one node. */
+function nodeCharts(node: string): { el: HTMLElement; stop: () => void } {
+  const q = nodeChartQueries(node);
+  const cpu: LiveChart = liveChart({
+    queries: [
+      { expr: q.cpu[0] ?? '', label: () => 'node (all processes)' },
+      { expr: q.cpu[1] ?? '', label: () => 'pods' },
+    ],
+    empty: NO_NODE_DATA,
+    leftFormat: formatCpu,
+  });
+  const mem: LiveChart = liveChart({
+    queries: [
+      { expr: q.memory[0] ?? '', label: () => 'node in use' },
+      { expr: q.memory[1] ?? '', label: () => 'pods' },
+    ],
+    empty: NO_NODE_DATA,
+    leftFormat: formatBytes,
+    leftIncrs: BYTE_INCRS,
+  });
+  const el = h(
+    'section',
+    { class: 'node-charts', 'data-name': node },
+    h('h2', { class: 'chart-title' }, `Node ${node}: live usage, last 15 minutes`),
+    h('div', { class: 'chart-grid' }, h('div', { class: 'chart-cell cpu' }, h('div', { class: 'chart-caption' }, 'CPU (cores)'), cpu.el), h('div', { class: 'chart-cell memory' }, h('div', { class: 'chart-caption' }, 'Memory'), mem.el)),
+  );
+  return {
+    el,
+    stop: () => {
+      cpu.stop();
+      mem.stop();
+    },
+  };
+}
+
 export function clusterNodesPage(root: HTMLElement, _ctx: PageContext): () => void {
+  const charts = new Map<string, { el: HTMLElement; stop: () => void }>();
+  const chartsBox = h('div', { class: 'node-charts-list' });
+  /** Keeps one chart pair per node, in name order. */
+  const syncCharts = (names: readonly string[]) => {
+    for (const [n, c] of charts) {
+      if (names.includes(n)) continue;
+      c.stop();
+      c.el.remove();
+      charts.delete(n);
+    }
+    for (const n of [...names].sort()) {
+      let c = charts.get(n);
+      if (c === undefined) {
+        c = nodeCharts(n);
+        charts.set(n, c);
+      }
+      chartsBox.appendChild(c.el);
+    }
+  };
   const view = liveView(root, 'api/v1/nodes', async (signal) => {
     const [nodes, pods] = await Promise.all([kubeList('api/v1/nodes', signal), kubeList('api/v1/pods', signal)]);
     const used = allocatedByNode(pods);
     const rows = nodes.map((n) => nodeRow(n, used.get(str(obj(n.metadata).name)) ?? { cpu: 0, memory: 0, pods: 0 }));
+    syncCharts(nodes.map((n) => str(obj(n.metadata).name)).filter((n) => n !== ''));
     return dataTable('nodes-table', ['Node', 'Ready', 'Cordoned', 'CPU requested / allocatable', 'Memory requested / allocatable', 'Pods', 'Age'], rows, 'No nodes have registered yet (start `vigil agent` on a machine).');
   });
-  return () => view.stop();
+  root.appendChild(chartsBox);
+  return () => {
+    view.stop();
+    for (const c of charts.values()) c.stop();
+  };
 }
