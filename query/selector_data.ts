@@ -5,8 +5,8 @@
  * storage; evaluation afterwards is synchronous over the loaded typed arrays.
  */
 import type { Labels } from '../tsdb/labels.js';
-import type { Queryable, SelectHints } from '../tsdb/storage.js';
-import { ValueType } from '../tsdb/storage.js';
+import type { Queryable, SampleIterator, SelectHints } from '../tsdb/storage.js';
+import { SampleBuffer, drainInto } from '../tsdb/sample_buffer.js';
 import type { Expr, VectorSelector } from './ast.js';
 import { tooManySamplesError } from './eval_errors.js';
 import { EvalSeries } from './eval_series.js';
@@ -70,17 +70,8 @@ export function selectorNeeds(root: Expr, start: number, end: number, lookbackMs
   return out;
 }
 
-let scratchT = new Float64Array(1024);
-let scratchV = new Float64Array(1024);
-
-function growScratch(): void {
-  const t = new Float64Array(scratchT.length * 2);
-  t.set(scratchT);
-  const v = new Float64Array(scratchV.length * 2);
-  v.set(scratchV);
-  scratchT = t;
-  scratchV = v;
-}
+/** Shared scratch: a selector's samples are gathered here, then copied out in one piece. */
+const scratch = new SampleBuffer(1 << 16);
 
 /** What `loadSelectorData` returns: raw series per selector and storage warnings. */
 export interface SelectorData {
@@ -126,33 +117,34 @@ export async function loadSelectorData(
         limit: 0,
       };
       const set = await querier.select(false, hints, n.sel.matchers);
-      // All series of a selector are read into shared scratch arrays, then copied into
-      // one pair of arrays per selector; each series is a view (few allocations, little GC).
+      // All series of a selector are drained into the shared scratch buffer (in bulk where
+      // the storage supports it), then copied into one pair of arrays per selector; each
+      // series is a view (few allocations, little GC). Filling and copying are synchronous,
+      // so concurrent queries never interleave on the scratch buffer.
       const found: { labels: Labels; off: number; n: number }[] = [];
-      let total = 0;
+      const base = loaded;
+      scratch.n = 0;
+      // Bound memory before growing further (a hostile selector over a long range).
+      scratch.beforeGrow = (needed: number): void => {
+        if (base + needed > maxLoaded) throw tooManySamplesError();
+      };
+      // One iterator recycled across the series of a selector (implementations reset it in place).
+      let it: SampleIterator | undefined;
       while (set.next()) {
         if ((found.length & 255) === 255) check();
         const series = set.at();
-        const it = series.iterator();
-        const off = total;
-        while (it.next() !== ValueType.None) {
-          if (total === scratchT.length) {
-            // Bound memory before growing further (a hostile selector over a long range).
-            if (loaded + total > maxLoaded) throw tooManySamplesError();
-            growScratch();
-          }
-          scratchT[total] = it.atT();
-          scratchV[total] = it.atV();
-          total++;
-        }
+        it = series.iterator(it);
+        const off = scratch.n;
+        drainInto(it, scratch);
         const err = it.err();
         if (err !== null) throw err;
-        if (total > off) found.push({ labels: series.labels, off, n: total - off });
+        if (scratch.n > off) found.push({ labels: series.labels, off, n: scratch.n - off });
       }
+      const total = scratch.n;
       loaded += total;
       if (loaded > maxLoaded) throw tooManySamplesError();
-      const allT = scratchT.slice(0, total);
-      const allV = scratchV.slice(0, total);
+      const allT = scratch.ts.slice(0, total);
+      const allV = scratch.vs.slice(0, total);
       const list: EvalSeries[] = found.map((f) =>
         EvalSeries.wrap(f.labels, false, allT.subarray(f.off, f.off + f.n), allV.subarray(f.off, f.off + f.n), f.n),
       );

@@ -240,8 +240,9 @@ class MemoryQuerier implements Querier {
     const limit = hints?.limit ?? 0;
     const picked = limit > 0 ? found.slice(0, limit) : found;
     const series: Series[] = picked.map(
-      // Snapshot the arrays: samples committed later must not appear in this querier's view.
-      ({ s, from, to }) => new ArraySeries(s.labels, s.ts.slice(from, to), s.vs.slice(from, to)),
+      // Views, not copies: a series' buffers are append-only (growth reallocates), so the
+      // samples in [from, to) never change and samples committed later stay out of view.
+      ({ s, from, to }) => new ArraySeries(s.labels, s.ts.subarray(from, to), s.vs.subarray(from, to)),
     );
     return new ListSeriesSet(series);
   }

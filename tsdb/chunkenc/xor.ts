@@ -18,6 +18,7 @@
  * payload (the staleness marker 0x7ff0000000000002 included) survives exactly.
  * Timestamps within one chunk must be strictly increasing (the head guarantees it).
  */
+import { type SampleBuffer, WORD_HI, WORD_LO } from '../sample_buffer.js';
 import { type SampleIterator, ValueType } from '../storage.js';
 import { BitReader, BitWriter } from './bstream.js';
 import { CorruptChunkError } from './corrupt_chunk_error.js';
@@ -361,6 +362,136 @@ export class XORIterator implements SampleIterator {
     if (br.overrun) return this.fail(`truncated at sample ${this.numRead}`);
     this.numRead++;
     return ValueType.Float;
+  }
+
+  /**
+   * Decodes the remaining samples with timestamps in `[mint, maxt]` straight into
+   * `buf` (value bits copied exactly). Returns true when it stopped at a sample
+   * after `maxt` (which, like the ones before `mint`, is not written); false when
+   * the chunk ran out or failed (see `err`).
+   */
+  decodeInto(buf: SampleBuffer, mint: number, maxt: number): boolean {
+    if (this.error !== null) return false;
+    buf.ensure(this.numTotal - this.numRead);
+    const ts = buf.ts;
+    const words = buf.words;
+    let n = buf.n;
+    let stop = false;
+    if (this.numRead === 0 && this.numTotal > 0) {
+      if (this.next() === ValueType.None) return false;
+      if (this.t > maxt) return true;
+      if (this.t >= mint) {
+        ts[n] = this.t;
+        words[2 * n + WORD_HI] = this.vhi;
+        words[2 * n + WORD_LO] = this.vlo;
+        n++;
+      }
+    }
+    if (this.numRead === 1 && this.numTotal > 1) {
+      if (this.next() === ValueType.None) {
+        buf.n = n;
+        return false;
+      }
+      if (this.t > maxt) {
+        buf.n = n;
+        return true;
+      }
+      if (this.t >= mint) {
+        ts[n] = this.t;
+        words[2 * n + WORD_HI] = this.vhi;
+        words[2 * n + WORD_LO] = this.vlo;
+        n++;
+      }
+    }
+    const br = this.br;
+    let t = this.t;
+    let tDelta = this.tDelta;
+    let vhi = this.vhi;
+    let vlo = this.vlo;
+    let leading = this.leading;
+    let trailing = this.trailing;
+    let read = this.numRead;
+    const total = this.numTotal;
+    while (read < total) {
+      if (br.readBit() !== 0) {
+        let ones = 1;
+        while (ones < 4 && br.readBit() !== 0) ones++;
+        let dod: number;
+        if (ones === 1) {
+          dod = br.readBits(14);
+          if (dod > 8192) dod -= 16384;
+        } else if (ones === 2) {
+          dod = br.readBits(17);
+          if (dod > 65536) dod -= 131072;
+        } else if (ones === 3) {
+          dod = br.readBits(20);
+          if (dod > 524288) dod -= 1048576;
+        } else {
+          const h = br.readBits(32);
+          dod = (h | 0) * TWO32 + br.readBits(32);
+        }
+        tDelta += dod;
+      }
+      t += tDelta;
+      if (br.readBit() !== 0) {
+        let mbits: number;
+        if (br.readBit() === 0) {
+          mbits = 64 - leading - trailing;
+        } else {
+          const lm = br.readBits(11);
+          leading = lm >>> 6;
+          mbits = lm & 63;
+          if (mbits === 0) mbits = 64;
+          trailing = 64 - leading - mbits;
+          if (trailing < 0) {
+            this.error = corrupt('invalid leading/significant bit counts');
+            break;
+          }
+        }
+        let hi = 0;
+        let lo: number;
+        if (mbits > 32) {
+          hi = br.readBits(mbits - 32);
+          lo = br.readBits(32);
+        } else {
+          lo = br.readBits(mbits);
+        }
+        const sh = trailing;
+        if (sh >= 32) {
+          hi = lo << (sh - 32);
+          lo = 0;
+        } else if (sh > 0) {
+          hi = (hi << sh) | (lo >>> (32 - sh));
+          lo = lo << sh;
+        }
+        vhi = (vhi ^ hi) >>> 0;
+        vlo = (vlo ^ lo) >>> 0;
+      }
+      if (br.overrun) {
+        this.error = corrupt(`truncated at sample ${read}`);
+        break;
+      }
+      read++;
+      if (t > maxt) {
+        stop = true;
+        break;
+      }
+      if (t >= mint) {
+        ts[n] = t;
+        words[2 * n + WORD_HI] = vhi;
+        words[2 * n + WORD_LO] = vlo;
+        n++;
+      }
+    }
+    this.t = t;
+    this.tDelta = tDelta;
+    this.vhi = vhi;
+    this.vlo = vlo;
+    this.leading = leading;
+    this.trailing = trailing;
+    this.numRead = read;
+    buf.n = n;
+    return stop;
   }
 
   seek(t: number): ValueType {
