@@ -6,7 +6,7 @@
  */
 import type { Labels } from '../tsdb/labels.js';
 import type { Queryable, SampleIterator, SelectHints } from '../tsdb/storage.js';
-import { SampleBuffer, drainInto } from '../tsdb/sample_buffer.js';
+import { SampleBuffer, drainInto, hasLatest } from '../tsdb/sample_buffer.js';
 import type { Expr, VectorSelector } from './ast.js';
 import { tooManySamplesError } from './eval_errors.js';
 import { EvalSeries } from './eval_series.js';
@@ -19,6 +19,11 @@ interface Need {
   func: string;
   grouping: string[];
   by: boolean;
+  /**
+   * An instant selector evaluated at one time only (an instant query, or `@`):
+   * only the newest sample in `[mint, maxt]` matters, so only that one is kept.
+   */
+  lastOnly: boolean;
 }
 
 /** The time range each selector reads, given the query's `[start, end]` (ms). */
@@ -29,14 +34,14 @@ export function selectorNeeds(root: Expr, start: number, end: number, lookbackMs
       case 'VectorSelector': {
         const from = e.timestamp ?? s;
         const to = e.timestamp ?? t;
-        out.push({ sel: e, mint: from - e.offset - lookbackMs, maxt: to - e.offset, range: 0, func, grouping, by });
+        out.push({ sel: e, mint: from - e.offset - lookbackMs, maxt: to - e.offset, range: 0, func, grouping, by, lastOnly: from === to });
         return;
       }
       case 'MatrixSelector': {
         const v = e.vectorSelector;
         const from = v.timestamp ?? s;
         const to = v.timestamp ?? t;
-        out.push({ sel: v, mint: from - v.offset - e.range, maxt: to - v.offset, range: e.range, func, grouping, by });
+        out.push({ sel: v, mint: from - v.offset - e.range, maxt: to - v.offset, range: e.range, func, grouping, by, lastOnly: false });
         return;
       }
       case 'SubqueryExpr': {
@@ -72,6 +77,23 @@ export function selectorNeeds(root: Expr, start: number, end: number, lookbackMs
 
 /** Shared scratch: a selector's samples are gathered here, then copied out in one piece. */
 const scratch = new SampleBuffer(1 << 16);
+
+/** Keeps only the newest sample in `[mint, maxt]` of `buf[off, n)` (none if there is none). */
+function keepLatest(buf: SampleBuffer, off: number, mint: number, maxt: number): void {
+  let j = buf.n - 1;
+  while (j >= off && buf.ts[j]! > maxt) j--;
+  if (j < off || buf.ts[j]! < mint) {
+    buf.n = off;
+    return;
+  }
+  if (j !== off) {
+    buf.ts[off] = buf.ts[j]!;
+    // Word copies: the staleness marker's NaN payload must survive.
+    buf.words[2 * off] = buf.words[2 * j]!;
+    buf.words[2 * off + 1] = buf.words[2 * j + 1]!;
+  }
+  buf.n = off + 1;
+}
 
 /** What `loadSelectorData` returns: raw series per selector and storage warnings. */
 export interface SelectorData {
@@ -133,11 +155,14 @@ export async function loadSelectorData(
       while (set.next()) {
         if ((found.length & 255) === 255) check();
         const series = set.at();
-        it = series.iterator(it);
         const off = scratch.n;
-        drainInto(it, scratch);
-        const err = it.err();
-        if (err !== null) throw err;
+        if (!(n.lastOnly && hasLatest(series) && series.latestInto(n.mint, n.maxt, scratch))) {
+          it = series.iterator(it);
+          drainInto(it, scratch);
+          const err = it.err();
+          if (err !== null) throw err;
+          if (n.lastOnly) keepLatest(scratch, off, n.mint, n.maxt);
+        }
         if (scratch.n > off) found.push({ labels: series.labels, off, n: scratch.n - off });
       }
       const total = scratch.n;

@@ -75,6 +75,25 @@ export interface BulkSampleIterator extends SampleIterator {
   drainInto(buf: SampleBuffer): void;
 }
 
+/**
+ * A series that can give its newest sample without decoding (the head knows the
+ * last sample it appended). What an instant selector needs: the newest sample at
+ * or before the evaluation time.
+ */
+export interface LatestSampleSource {
+  /**
+   * Appends the series' newest sample with timestamp in `[mint, maxt]` to `buf`
+   * and returns true, or returns false (appending nothing) when that is not known
+   * without iterating; then the caller iterates.
+   */
+  latestInto(mint: number, maxt: number, buf: SampleBuffer): boolean;
+}
+
+/** Whether `s` implements `LatestSampleSource`. */
+export function hasLatest(s: object): s is LatestSampleSource {
+  return typeof (s as Partial<LatestSampleSource>).latestInto === 'function';
+}
+
 /** Whether `it` supports `drainInto`. */
 export function canDrain(it: SampleIterator): it is BulkSampleIterator {
   return typeof (it as Partial<BulkSampleIterator>).drainInto === 'function';

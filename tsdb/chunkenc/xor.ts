@@ -54,7 +54,8 @@ export class XORChunk {
    * is called, which first copies it.
    */
   static fromData(data: Uint8Array): XORChunk {
-    const c = new XORChunk(1);
+    // Room for the header write, so building the placeholder never regrows it.
+    const c = new XORChunk(4);
     c.b.reset(data, data.length, 0);
     return c;
   }
