@@ -65,7 +65,9 @@ function randomSeries(rnd: () => number, n: number, t0: number): { ts: number[];
   let v = 0;
   for (let i = 0; i < n; i++) {
     ts.push(t);
-    t += 1 + Math.floor(rnd() * (rnd() < 0.1 ? 100_000 : 30));
+    // Gaps of every delta-of-delta bucket size, up to the 64-bit one.
+    const g = rnd();
+    t += 1 + Math.floor(rnd() * (g < 0.02 ? 1e9 : g < 0.05 ? 400_000 : g < 0.1 ? 60_000 : g < 0.2 ? 5_000 : 30));
     const r = rnd();
     if (r < 0.05) vs[i] = STALE_NAN;
     else if (r < 0.07) vs[i] = Number.NaN;

@@ -405,6 +405,10 @@ export class XORIterator implements SampleIterator {
       }
     }
     const br = this.br;
+    // The bit reader's state in locals; `peek32` reads 32 bits at any bit position.
+    const b = br.buf;
+    const endBit = br.end;
+    let pos = br.pos;
     let t = this.t;
     let tDelta = this.tDelta;
     let vhi = this.vhi;
@@ -414,32 +418,45 @@ export class XORIterator implements SampleIterator {
     let read = this.numRead;
     const total = this.numTotal;
     while (read < total) {
-      if (br.readBit() !== 0) {
-        let ones = 1;
-        while (ones < 4 && br.readBit() !== 0) ones++;
+      let w = peek32(b, pos);
+      if (w >= 0x80000000) {
+        // Non-zero delta of delta: bucket prefix 10, 110, 1110 or 1111.
         let dod: number;
-        if (ones === 1) {
-          dod = br.readBits(14);
+        if ((w & 0x40000000) === 0) {
+          dod = peek32(b, pos + 2) >>> 18;
+          pos += 16;
           if (dod > 8192) dod -= 16384;
-        } else if (ones === 2) {
-          dod = br.readBits(17);
+        } else if ((w & 0x20000000) === 0) {
+          dod = peek32(b, pos + 3) >>> 15;
+          pos += 20;
           if (dod > 65536) dod -= 131072;
-        } else if (ones === 3) {
-          dod = br.readBits(20);
+        } else if ((w & 0x10000000) === 0) {
+          dod = peek32(b, pos + 4) >>> 12;
+          pos += 24;
           if (dod > 524288) dod -= 1048576;
         } else {
-          const h = br.readBits(32);
-          dod = (h | 0) * TWO32 + br.readBits(32);
+          const h = peek32(b, pos + 4);
+          dod = (h | 0) * TWO32 + peek32(b, pos + 36);
+          pos += 68;
         }
         tDelta += dod;
+        w = peek32(b, pos);
+      } else {
+        pos += 1;
+        w = (w << 1) >>> 0;
       }
       t += tDelta;
-      if (br.readBit() !== 0) {
+      // Value: 0 = unchanged; 10 = same window; 11 = new window.
+      if (w < 0x80000000) {
+        pos += 1;
+      } else {
         let mbits: number;
-        if (br.readBit() === 0) {
+        if ((w & 0x40000000) === 0) {
+          pos += 2;
           mbits = 64 - leading - trailing;
         } else {
-          const lm = br.readBits(11);
+          const lm = peek32(b, pos + 2) >>> 21;
+          pos += 13;
           leading = lm >>> 6;
           mbits = lm & 63;
           if (mbits === 0) mbits = 64;
@@ -452,10 +469,13 @@ export class XORIterator implements SampleIterator {
         let hi = 0;
         let lo: number;
         if (mbits > 32) {
-          hi = br.readBits(mbits - 32);
-          lo = br.readBits(32);
+          hi = peek32(b, pos) >>> (64 - mbits);
+          pos += mbits - 32;
+          lo = peek32(b, pos);
+          pos += 32;
         } else {
-          lo = br.readBits(mbits);
+          lo = peek32(b, pos) >>> (32 - mbits);
+          pos += mbits;
         }
         const sh = trailing;
         if (sh >= 32) {
@@ -468,7 +488,8 @@ export class XORIterator implements SampleIterator {
         vhi = (vhi ^ hi) >>> 0;
         vlo = (vlo ^ lo) >>> 0;
       }
-      if (br.overrun) {
+      if (pos > endBit) {
+        br.overrun = true;
         this.error = corrupt(`truncated at sample ${read}`);
         break;
       }
@@ -484,6 +505,7 @@ export class XORIterator implements SampleIterator {
         n++;
       }
     }
+    br.pos = pos;
     this.t = t;
     this.tDelta = tDelta;
     this.vhi = vhi;
@@ -521,6 +543,24 @@ export class XORIterator implements SampleIterator {
     this.error = corrupt(what);
     return ValueType.None;
   }
+}
+
+/** The 32 bits starting at bit `pos` of `b` (zeros past its end), as an unsigned integer. */
+function peek32(b: Uint8Array, pos: number): number {
+  const i = pos >>> 3;
+  if (i + 4 >= b.length) return peek32Tail(b, pos);
+  const sh = pos & 7;
+  const w = (b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!;
+  return sh === 0 ? w >>> 0 : ((w << sh) | (b[i + 4]! >>> (8 - sh))) >>> 0;
+}
+
+/** `peek32` near the end of the bytes (kept apart so `peek32` stays small enough to inline). */
+function peek32Tail(b: Uint8Array, pos: number): number {
+  const i = pos >>> 3;
+  let w = 0;
+  for (let k = 0; k < 5; k++) w = w * 256 + (i + k < b.length ? b[i + k]! : 0);
+  // w holds 40 bits; drop the `pos & 7` leading ones already consumed and keep the next 32.
+  return Math.floor(w / 2 ** (8 - (pos & 7))) % TWO32;
 }
 
 function corrupt(what: string): CorruptChunkError {
