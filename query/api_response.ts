@@ -126,7 +126,16 @@ export function queryDataJson(v: Value): string {
       break;
     case 'vector': {
       const parts: string[] = [];
-      for (const s of v.series) parts.push(`{"metric":${labelsJson(s.labels)},"value":${pointJson(s.t, s.v)}}`);
+      // Every sample of an instant vector has the query time: format it once.
+      let lastT = Number.NaN;
+      let tJson = '';
+      for (const s of v.series) {
+        if (s.t !== lastT) {
+          lastT = s.t;
+          tJson = formatTimestamp(s.t);
+        }
+        parts.push(`{"metric":${labelsJson(s.labels)},"value":[${tJson},"${formatSampleValue(s.v)}"]}`);
+      }
       result = `[${parts.join(',')}]`;
       break;
     }
