@@ -124,7 +124,7 @@ describe('Go float formatting', () => {
   test("sample values agree with the digit-based 'f'/'e' formatting for random values of every magnitude", () => {
     let seed = 12345;
     const rnd = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296;
-    const edges = [1e-6, 9.999999999999999e-7, 1e21, 9.999999999999998e20, -1e-6, 5e-324, 1.7976931348623157e308, -0, 0.1, 123.456];
+    const edges = [1e-6, 1e-6 * (1 - Number.EPSILON), 1e21, 1e21 * (1 - Number.EPSILON), -1e-6, 5e-324, 1.7976931348623157e308, -0, 0.1, 123.456];
     const values = [...edges];
     for (let i = 0; i < 20000; i++) {
       const mant = rnd() * 10 * (rnd() < 0.5 ? -1 : 1);
