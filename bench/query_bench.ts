@@ -1,7 +1,14 @@
 /**
  * Query engine benchmark: 10k counter series × 2h of 15s data (plus 10k classic
- * histogram bucket series) in the in-memory storage, generated deterministically;
- * median latency of 20 runs per query. Prints figures, never fails on timings.
+ * histogram bucket series), generated deterministically, loaded twice: into the
+ * in-memory storage and into the real TSDB (tsdb/db.ts, as `vigil server` runs
+ * it: the older part persisted as a block on disk, the newer part in the head
+ * with its full chunks in head chunk files). Median latency of 20 runs per
+ * query on each. Prints figures, never fails on timings.
+ *
+ * The TSDB is opened with a 1h chunk range so that 2h of data is enough to make
+ * the head compactable: one block holds the first (partial) hour, the head the rest.
+ * `QUERY_BENCH_ONLY=memory|tsdb` times one storage only.
  *
  * When `prometheus` and `promtool` are installed, the same data is backfilled into
  * a real Prometheus and its engine time (`execTotalTime` from `stats=all`) is printed
@@ -14,9 +21,10 @@ import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } fr
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type TSDB, openDB } from '../tsdb/db.js';
 import { Labels } from '../tsdb/labels.js';
 import { MemoryStorage } from '../tsdb/memory_storage.js';
-import { NO_REF, type SeriesRef } from '../tsdb/storage.js';
+import { NO_REF, type Queryable, type SeriesRef } from '../tsdb/storage.js';
 import { Engine } from '../query/engine.js';
 
 const SERIES = 10_000;
@@ -86,6 +94,25 @@ async function load(data: readonly GenSeries[]): Promise<MemoryStorage> {
   return st;
 }
 
+/**
+ * The same data in a TSDB under `dir`, appended time slice by time slice (one
+ * commit per timestamp, as scrapes append; the head rejects samples far behind
+ * its newest), then compacted once, which persists the oldest chunk range as a
+ * block and truncates the head.
+ */
+async function loadTSDB(data: readonly GenSeries[], dir: string): Promise<TSDB> {
+  const db = await openDB(dir, { chunkRange: 3600_000, autoCompact: false, retentionMs: 0, log: () => {}, now: () => END });
+  const refs: SeriesRef[] = data.map(() => NO_REF);
+  for (let k = 0; k < POINTS; k++) {
+    const app = db.appender();
+    const t = T0 + k * STEP_MS;
+    for (let i = 0; i < data.length; i++) refs[i] = app.append(refs[i]!, data[i]!.labels, t, data[i]!.vs[k]!);
+    await app.commit();
+  }
+  await db.compact();
+  return db;
+}
+
 function median(xs: number[]): number {
   const s = xs.slice().sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -107,7 +134,7 @@ const QUERIES: { name: string; expr: string; range: boolean }[] = [
 
 const END = T0 + (POINTS - 1) * STEP_MS;
 
-async function timeVigil(st: MemoryStorage): Promise<number[]> {
+async function timeVigil(st: Queryable): Promise<number[]> {
   const engine = new Engine({ timeoutMs: 120_000, maxSamples: 50_000_000, lookbackDeltaMs: 300_000, maxConcurrency: 1 });
   const out: number[] = [];
   for (const c of QUERIES) {
@@ -224,17 +251,38 @@ async function waitReady(base: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  const only = process.env.QUERY_BENCH_ONLY ?? '';
   const t0 = performance.now();
   const data = generate();
-  const st = await load(data);
-  console.log(`loaded ${SERIES} counters + ${SERIES} bucket series × ${POINTS} points in ${((performance.now() - t0) / 1000).toFixed(1)}s`);
-  const ours = await timeVigil(st);
+  let mem: number[] | null = null;
+  if (only === '' || only === 'memory') {
+    const st = await load(data);
+    console.log(`memory storage: loaded ${SERIES} counters + ${SERIES} bucket series × ${POINTS} points in ${((performance.now() - t0) / 1000).toFixed(1)}s`);
+    mem = await timeVigil(st);
+  }
+  let disk: number[] | null = null;
+  if (only === '' || only === 'tsdb') {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-qbench-tsdb-'));
+    try {
+      const t1 = performance.now();
+      const db = await loadTSDB(data, dir);
+      const blocks = (await db.startTime()) < db.head.minT ? 'block + head' : 'head only';
+      console.log(`TSDB (${blocks}): loaded in ${((performance.now() - t1) / 1000).toFixed(1)}s`);
+      disk = await timeVigil(db);
+      await db.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
   const theirs = process.env.QUERY_BENCH_NO_PROMETHEUS === undefined ? await timePrometheus(data) : 'disabled by QUERY_BENCH_NO_PROMETHEUS';
   console.log(`median of ${RUNS} runs (ms)${typeof theirs === 'string' ? ` — Prometheus: ${theirs}` : ''}:`);
-  console.log(`  ${'Vigil'.padStart(9)}  ${typeof theirs === 'string' ? '' : `${'Prom 2.42'.padStart(9)}  `}query`);
+  const cols: [string, number[]][] = [];
+  if (mem !== null) cols.push(['Vigil mem', mem]);
+  if (disk !== null) cols.push(['Vigil tsdb', disk]);
+  if (typeof theirs !== 'string') cols.push(['Prom 2.42', theirs]);
+  console.log(`  ${cols.map(([h]) => h.padStart(10)).join('  ')}  query`);
   for (let i = 0; i < QUERIES.length; i++) {
-    const p = typeof theirs === 'string' ? '' : `${theirs[i]!.toFixed(1).padStart(9)}  `;
-    console.log(`  ${ours[i]!.toFixed(1).padStart(9)}  ${p}${QUERIES[i]!.name}`);
+    console.log(`  ${cols.map(([, xs]) => xs[i]!.toFixed(1).padStart(10)).join('  ')}  ${QUERIES[i]!.name}`);
   }
 }
 

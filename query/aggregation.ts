@@ -36,15 +36,27 @@ export function groupingLabels(m: Labels, grouping: readonly string[], without: 
   return lb.labels();
 }
 
+/** The last grouping computed for a label set: grouping signature, group labels and their key. */
+const groupOf = new WeakMap<Labels, { sig: string; labels: Labels; key: string }>();
+
 /** Assigns every input series to a group; returns group ordinals and the groups' labels in first-seen order. */
 function assignGroups(input: readonly EvalSeries[], grouping: readonly string[], without: boolean): { of: Int32Array; labels: Labels[] } {
   const of = new Int32Array(input.length);
   const byKey = new Map<string, number>();
   const labels: Labels[] = [];
   const lb = new LabelsBuilder();
+  const sig = `${without ? '-' : '+'}${grouping.join('\xff')}`;
   for (let i = 0; i < input.length; i++) {
-    const g = groupingLabels(input[i]!.labels, grouping, without, lb);
-    const key = g.key();
+    // Storage hands out the same label sets query after query: remember each one's group.
+    const m = input[i]!.labels;
+    let c = groupOf.get(m);
+    if (c === undefined || c.sig !== sig) {
+      const gl = groupingLabels(m, grouping, without, lb);
+      c = { sig, labels: gl, key: gl.key() };
+      groupOf.set(m, c);
+    }
+    const g = c.labels;
+    const key = c.key;
     let ord = byKey.get(key);
     if (ord === undefined) {
       ord = labels.length;

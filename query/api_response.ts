@@ -90,6 +90,18 @@ export function errorJson(type: ApiErrorType, message: string): string {
 
 /** A label set as a JSON object (`{"__name__":"up","job":"api"}`), in label order. */
 export function labelsJson(ls: Labels): string {
+  // Label sets are immutable and storage hands out the same objects query after query.
+  let s = labelsJsonCache.get(ls);
+  if (s === undefined) {
+    s = buildLabelsJson(ls);
+    labelsJsonCache.set(ls, s);
+  }
+  return s;
+}
+
+const labelsJsonCache = new WeakMap<Labels, string>();
+
+function buildLabelsJson(ls: Labels): string {
   let s = '{';
   for (let i = 0; i < ls.length; i++) {
     if (i > 0) s += ',';
@@ -114,7 +126,16 @@ export function queryDataJson(v: Value): string {
       break;
     case 'vector': {
       const parts: string[] = [];
-      for (const s of v.series) parts.push(`{"metric":${labelsJson(s.labels)},"value":${pointJson(s.t, s.v)}}`);
+      // Every sample of an instant vector has the query time: format it once.
+      let lastT = Number.NaN;
+      let tJson = '';
+      for (const s of v.series) {
+        if (s.t !== lastT) {
+          lastT = s.t;
+          tJson = formatTimestamp(s.t);
+        }
+        parts.push(`{"metric":${labelsJson(s.labels)},"value":[${tJson},"${formatSampleValue(s.v)}"]}`);
+      }
       result = `[${parts.join(',')}]`;
       break;
     }

@@ -50,6 +50,9 @@ export function formatFloatE(v: number): string {
 /** A sample value as Prometheus's JSON API writes it (`jsonutil.MarshalFloat`, without the quotes). */
 export function formatSampleValue(v: number): string {
   const a = Math.abs(v);
+  // JavaScript's Number-to-String writes exactly this range in plain notation with the
+  // shortest round-trip digits, which is Go's 'f' format with precision -1 (NaN fails both tests).
+  if (a >= 1e-6 && a < 1e21) return String(v);
   if (a !== 0 && (a < 1e-6 || a >= 1e21)) return formatFloatE(v);
   return formatFloatF(v);
 }

@@ -121,6 +121,21 @@ describe('Go float formatting', () => {
     assert.equal(formatSampleValue(Number.POSITIVE_INFINITY), '+Inf');
     assert.equal(formatSampleValue(Number.NEGATIVE_INFINITY), '-Inf');
   });
+  test("sample values agree with the digit-based 'f'/'e' formatting for random values of every magnitude", () => {
+    let seed = 12345;
+    const rnd = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296;
+    const edges = [1e-6, 1e-6 * (1 - Number.EPSILON), 1e21, 1e21 * (1 - Number.EPSILON), -1e-6, 5e-324, 1.7976931348623157e308, -0, 0.1, 123.456];
+    const values = [...edges];
+    for (let i = 0; i < 20000; i++) {
+      const mant = rnd() * 10 * (rnd() < 0.5 ? -1 : 1);
+      values.push(mant * 10 ** Math.floor(rnd() * 60 - 30), Math.round(rnd() * 1e6) / 1000);
+    }
+    for (const v of values) {
+      const a = Math.abs(v);
+      const want = a !== 0 && (a < 1e-6 || a >= 1e21) ? formatFloatE(v) : formatFloatF(v);
+      assert.equal(formatSampleValue(v), want, `value ${v}`);
+    }
+  });
   test('timestamps are seconds with up to three decimals, trailing zeros kept', () => {
     assert.equal(formatTimestamp(1500), '1.500');
     assert.equal(formatTimestamp(1435781451781), '1435781451.781');

@@ -5,8 +5,8 @@
  * storage; evaluation afterwards is synchronous over the loaded typed arrays.
  */
 import type { Labels } from '../tsdb/labels.js';
-import type { Queryable, SelectHints } from '../tsdb/storage.js';
-import { ValueType } from '../tsdb/storage.js';
+import type { Queryable, SampleIterator, SelectHints } from '../tsdb/storage.js';
+import { SampleBuffer, drainInto, hasLatest } from '../tsdb/sample_buffer.js';
 import type { Expr, VectorSelector } from './ast.js';
 import { tooManySamplesError } from './eval_errors.js';
 import { EvalSeries } from './eval_series.js';
@@ -19,6 +19,11 @@ interface Need {
   func: string;
   grouping: string[];
   by: boolean;
+  /**
+   * An instant selector evaluated at one time only (an instant query, or `@`):
+   * only the newest sample in `[mint, maxt]` matters, so only that one is kept.
+   */
+  lastOnly: boolean;
 }
 
 /** The time range each selector reads, given the query's `[start, end]` (ms). */
@@ -29,14 +34,14 @@ export function selectorNeeds(root: Expr, start: number, end: number, lookbackMs
       case 'VectorSelector': {
         const from = e.timestamp ?? s;
         const to = e.timestamp ?? t;
-        out.push({ sel: e, mint: from - e.offset - lookbackMs, maxt: to - e.offset, range: 0, func, grouping, by });
+        out.push({ sel: e, mint: from - e.offset - lookbackMs, maxt: to - e.offset, range: 0, func, grouping, by, lastOnly: from === to });
         return;
       }
       case 'MatrixSelector': {
         const v = e.vectorSelector;
         const from = v.timestamp ?? s;
         const to = v.timestamp ?? t;
-        out.push({ sel: v, mint: from - v.offset - e.range, maxt: to - v.offset, range: e.range, func, grouping, by });
+        out.push({ sel: v, mint: from - v.offset - e.range, maxt: to - v.offset, range: e.range, func, grouping, by, lastOnly: false });
         return;
       }
       case 'SubqueryExpr': {
@@ -70,16 +75,24 @@ export function selectorNeeds(root: Expr, start: number, end: number, lookbackMs
   return out;
 }
 
-let scratchT = new Float64Array(1024);
-let scratchV = new Float64Array(1024);
+/** Shared scratch: a selector's samples are gathered here, then copied out in one piece. */
+const scratch = new SampleBuffer(1 << 16);
 
-function growScratch(): void {
-  const t = new Float64Array(scratchT.length * 2);
-  t.set(scratchT);
-  const v = new Float64Array(scratchV.length * 2);
-  v.set(scratchV);
-  scratchT = t;
-  scratchV = v;
+/** Keeps only the newest sample in `[mint, maxt]` of `buf[off, n)` (none if there is none). */
+function keepLatest(buf: SampleBuffer, off: number, mint: number, maxt: number): void {
+  let j = buf.n - 1;
+  while (j >= off && buf.ts[j]! > maxt) j--;
+  if (j < off || buf.ts[j]! < mint) {
+    buf.n = off;
+    return;
+  }
+  if (j !== off) {
+    buf.ts[off] = buf.ts[j]!;
+    // Word copies: the staleness marker's NaN payload must survive.
+    buf.words[2 * off] = buf.words[2 * j]!;
+    buf.words[2 * off + 1] = buf.words[2 * j + 1]!;
+  }
+  buf.n = off + 1;
 }
 
 /** What `loadSelectorData` returns: raw series per selector and storage warnings. */
@@ -126,33 +139,37 @@ export async function loadSelectorData(
         limit: 0,
       };
       const set = await querier.select(false, hints, n.sel.matchers);
-      // All series of a selector are read into shared scratch arrays, then copied into
-      // one pair of arrays per selector; each series is a view (few allocations, little GC).
+      // All series of a selector are drained into the shared scratch buffer (in bulk where
+      // the storage supports it), then copied into one pair of arrays per selector; each
+      // series is a view (few allocations, little GC). Filling and copying are synchronous,
+      // so concurrent queries never interleave on the scratch buffer.
       const found: { labels: Labels; off: number; n: number }[] = [];
-      let total = 0;
+      const base = loaded;
+      scratch.n = 0;
+      // Bound memory before growing further (a hostile selector over a long range).
+      scratch.beforeGrow = (needed: number): void => {
+        if (base + needed > maxLoaded) throw tooManySamplesError();
+      };
+      // One iterator recycled across the series of a selector (implementations reset it in place).
+      let it: SampleIterator | undefined;
       while (set.next()) {
         if ((found.length & 255) === 255) check();
         const series = set.at();
-        const it = series.iterator();
-        const off = total;
-        while (it.next() !== ValueType.None) {
-          if (total === scratchT.length) {
-            // Bound memory before growing further (a hostile selector over a long range).
-            if (loaded + total > maxLoaded) throw tooManySamplesError();
-            growScratch();
-          }
-          scratchT[total] = it.atT();
-          scratchV[total] = it.atV();
-          total++;
+        const off = scratch.n;
+        if (!(n.lastOnly && hasLatest(series) && series.latestInto(n.mint, n.maxt, scratch))) {
+          it = series.iterator(it);
+          drainInto(it, scratch);
+          const err = it.err();
+          if (err !== null) throw err;
+          if (n.lastOnly) keepLatest(scratch, off, n.mint, n.maxt);
         }
-        const err = it.err();
-        if (err !== null) throw err;
-        if (total > off) found.push({ labels: series.labels, off, n: total - off });
+        if (scratch.n > off) found.push({ labels: series.labels, off, n: scratch.n - off });
       }
+      const total = scratch.n;
       loaded += total;
       if (loaded > maxLoaded) throw tooManySamplesError();
-      const allT = scratchT.slice(0, total);
-      const allV = scratchV.slice(0, total);
+      const allT = scratch.ts.slice(0, total);
+      const allV = scratch.vs.slice(0, total);
       const list: EvalSeries[] = found.map((f) =>
         EvalSeries.wrap(f.labels, false, allT.subarray(f.off, f.off + f.n), allV.subarray(f.off, f.off + f.n), f.n),
       );

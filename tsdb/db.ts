@@ -206,7 +206,8 @@ export class TSDB implements Storage {
     if (this.closed) throw new StorageError('storage_closed', `cannot query: the TSDB in ${this.dir} is closed`);
     const qs: Querier[] = [];
     if (this.head.numSeries() > 0 && maxt >= this.head.minT && mint <= this.head.maxT) qs.push(this.head.querier(mint, maxt));
-    qs.push(this.blocks.querier(mint, maxt));
+    // Blocks only when one overlaps: a lone head querier needs no merge (and no sort).
+    if (qs.length === 0 || this.blocks.blocks().some((b) => b.overlaps(mint, maxt))) qs.push(this.blocks.querier(mint, maxt));
     return qs.length === 1 ? qs[0]! : new MergeQuerier(qs);
   }
 

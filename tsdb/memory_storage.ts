@@ -4,8 +4,8 @@
  * the conformance suite), the storage of tests that need no disk, and the
  * server's storage until the TSDB is wired in. No compression, no persistence.
  */
-import { Labels } from './labels.js';
-import type { Matcher } from './matcher.js';
+import { Labels, METRIC_NAME } from './labels.js';
+import { MatchType, type Matcher } from './matcher.js';
 import { StorageError, duplicateSampleForTimestamp, invalidSeries, outOfOrderSample } from './errors.js';
 import type {
   Appender,
@@ -70,11 +70,14 @@ function sameBits(a: number, b: number): boolean {
 export class MemoryStorage implements Storage {
   private readonly byKey: Map<string, MemSeries>;
   private readonly byRef: MemSeries[];
+  /** Series by metric name (creation order), so a selector with `__name__="x"` scans only those. */
+  private readonly byName: Map<string, MemSeries[]>;
   private closed: boolean;
 
   constructor() {
     this.byKey = new Map();
     this.byRef = [];
+    this.byName = new Map();
     this.closed = false;
   }
 
@@ -111,8 +114,20 @@ export class MemoryStorage implements Storage {
       s = new MemSeries((this.byRef.length + 1) as SeriesRef, labels);
       this.byKey.set(key, s);
       this.byRef.push(s);
+      const name = labels.get(METRIC_NAME);
+      const list = this.byName.get(name);
+      if (list === undefined) this.byName.set(name, [s]);
+      else list.push(s);
     }
     return s;
+  }
+
+  /** @internal The series a selector can match: those of its metric name when it fixes one, else all. */
+  candidates(matchers: readonly Matcher[]): readonly MemSeries[] {
+    for (const m of matchers) {
+      if (m.name === METRIC_NAME && m.type === MatchType.Equal && m.value !== '') return this.byName.get(m.value) ?? [];
+    }
+    return this.byRef;
   }
 
   /** @internal */
@@ -218,7 +233,7 @@ class MemoryQuerier implements Querier {
   /** Series matching all matchers with at least one sample in range, as [series, from, to) index ranges. */
   private matching(matchers: readonly Matcher[]): { s: MemSeries; from: number; to: number }[] {
     const out: { s: MemSeries; from: number; to: number }[] = [];
-    for (const s of this.db.allSeries()) {
+    for (const s of this.db.candidates(matchers)) {
       let ok = true;
       for (const m of matchers) {
         if (!m.matches(s.labels.get(m.name))) {
@@ -240,8 +255,9 @@ class MemoryQuerier implements Querier {
     const limit = hints?.limit ?? 0;
     const picked = limit > 0 ? found.slice(0, limit) : found;
     const series: Series[] = picked.map(
-      // Snapshot the arrays: samples committed later must not appear in this querier's view.
-      ({ s, from, to }) => new ArraySeries(s.labels, s.ts.slice(from, to), s.vs.slice(from, to)),
+      // Views, not copies: a series' buffers are append-only (growth reallocates), so the
+      // samples in [from, to) never change and samples committed later stay out of view.
+      ({ s, from, to }) => new ArraySeries(s.labels, s.ts.subarray(from, to), s.vs.subarray(from, to)),
     );
     return new ListSeriesSet(series);
   }

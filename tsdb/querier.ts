@@ -15,6 +15,7 @@
 import { compareUtf8 } from './index/utf8_order.js';
 import { Labels } from './labels.js';
 import type { Matcher } from './matcher.js';
+import { type SampleBuffer, WORD_HI, WORD_LO, drainInto, mergeRuns } from './sample_buffer.js';
 import {
   type LabelHints,
   type Querier,
@@ -24,6 +25,9 @@ import {
   type SeriesSet,
   ValueType,
 } from './storage.js';
+
+const f64 = new Float64Array(1);
+const u32 = new Uint32Array(f64.buffer);
 
 /** Merges the samples of several iterators over one series by timestamp, dropping duplicates. */
 export class ChainSampleIterator implements SampleIterator {
@@ -113,6 +117,33 @@ export class ChainSampleIterator implements SampleIterator {
       for (let i = 0; i < n; i++) if (this.ts[i] === t) this.adv(i, this.its[i]!.next());
     }
     return this.pick();
+  }
+
+  /**
+   * Appends every remaining sample to `buf`: untouched inputs are drained one
+   * after the other and their runs merged by time (earliest input winning ties);
+   * once iteration has begun, the per-sample path finishes the job.
+   */
+  drainInto(buf: SampleBuffer): void {
+    if (this.started) {
+      if (this.cur < 0) return;
+      // The current sample was already returned; hand over the rest one by one.
+      while (this.next() !== ValueType.None) {
+        f64[0] = this.atV();
+        buf.pushBits(this.t, u32[WORD_HI]!, u32[WORD_LO]!);
+      }
+      return;
+    }
+    this.started = true;
+    this.cur = -1;
+    const bounds: number[] = [buf.n];
+    for (const it of this.its) {
+      drainInto(it, buf);
+      const e = it.err();
+      if (e !== null && this.error === null) this.error = e;
+      bounds.push(buf.n);
+    }
+    mergeRuns(buf, bounds);
   }
 
   seek(t: number): ValueType {

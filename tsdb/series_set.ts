@@ -2,6 +2,7 @@
  * Small building blocks for implementations of the storage contract:
  * a series set over an array, an empty one, and an iterator over typed arrays.
  */
+import type { SampleBuffer } from './sample_buffer.js';
 import { type SampleIterator, type Series, type SeriesSet, ValueType } from './storage.js';
 
 /** A `SeriesSet` over an array of series (in the order given). */
@@ -89,6 +90,19 @@ export class ArraySampleIterator implements SampleIterator {
   next(): ValueType {
     if (this.i < this.n) this.i++;
     return this.i < this.n ? ValueType.Float : ValueType.None;
+  }
+
+  /** Appends the remaining samples to `buf` (two block copies; value bits exact). */
+  drainInto(buf: SampleBuffer): void {
+    const from = this.i + 1;
+    if (from < this.n) {
+      const k = this.n - from;
+      buf.ensure(k);
+      buf.ts.set(this.ts.subarray(from, this.n), buf.n);
+      buf.vs.set(this.vs.subarray(from, this.n), buf.n);
+      buf.n += k;
+    }
+    this.i = this.n;
   }
 
   seek(t: number): ValueType {

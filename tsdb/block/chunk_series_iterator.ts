@@ -1,10 +1,12 @@
 /**
  * Iterates the samples of one series stored as a list of chunks (non-overlapping,
  * in time order), restricted to `[mint, maxt]` and skipping deleted intervals.
- * Chunks are opened lazily through `open(i)` and chunks that end before a `seek`
- * target are skipped without decoding.
+ * Chunks are opened lazily through `open(i)`; chunks that end before `mint` or a
+ * `seek` target are skipped without being opened.
  */
 import type { Chunk } from '../chunkenc/chunk.js';
+import { XORIterator } from '../chunkenc/xor.js';
+import { type SampleBuffer, WORD_HI, WORD_LO } from '../sample_buffer.js';
 import { type SampleIterator, ValueType } from '../storage.js';
 import { isDeleted } from './tombstones.js';
 
@@ -16,6 +18,9 @@ export interface ChunkList {
   /** Opens chunk `i`; may throw (a damaged chunk). */
   open(i: number): Chunk;
 }
+
+const f64 = new Float64Array(1);
+const u32 = new Uint32Array(f64.buffer);
 
 export class ChunkSeriesIterator implements SampleIterator {
   private list: ChunkList;
@@ -61,6 +66,8 @@ export class ChunkSeriesIterator implements SampleIterator {
 
   private openNext(): boolean {
     this.idx++;
+    // Chunks ending before the range are skipped unopened (no read, no decode).
+    while (this.idx < this.list.length && this.list.maxTime(this.idx) < this.mint) this.idx++;
     if (this.idx >= this.list.length) {
       this.done = true;
       return false;
@@ -103,6 +110,42 @@ export class ChunkSeriesIterator implements SampleIterator {
       this.v = it.atV();
       return ValueType.Float;
     }
+  }
+
+  /** Appends every remaining sample to `buf`, decoding XOR chunks in bulk (see sample_buffer.ts). */
+  drainInto(buf: SampleBuffer): void {
+    while (!this.done) {
+      const it = this.cur;
+      if (it !== null && this.drainChunk(it, buf)) {
+        this.done = true;
+        return;
+      }
+      if (!this.openNext()) return;
+    }
+  }
+
+  /** Drains the open chunk's iterator; true when iteration is over (past `maxt`, or failed). */
+  private drainChunk(it: SampleIterator, buf: SampleBuffer): boolean {
+    if (this.deleted === null && it instanceof XORIterator) {
+      const past = it.decodeInto(buf, this.mint, this.maxt);
+      const e = it.err();
+      if (e !== null) this.error = e;
+      return past || e !== null;
+    }
+    while (it.next() !== ValueType.None) {
+      const t = it.atT();
+      if (t < this.mint) continue;
+      if (t > this.maxt) return true;
+      if (this.deleted !== null && isDeleted(this.deleted, t)) continue;
+      f64[0] = it.atV();
+      buf.pushBits(t, u32[WORD_HI]!, u32[WORD_LO]!);
+    }
+    const e = it.err();
+    if (e !== null) {
+      this.error = e;
+      return true;
+    }
+    return false;
   }
 
   seek(t: number): ValueType {

@@ -18,6 +18,7 @@
  * payload (the staleness marker 0x7ff0000000000002 included) survives exactly.
  * Timestamps within one chunk must be strictly increasing (the head guarantees it).
  */
+import { type SampleBuffer, WORD_HI, WORD_LO } from '../sample_buffer.js';
 import { type SampleIterator, ValueType } from '../storage.js';
 import { BitReader, BitWriter } from './bstream.js';
 import { CorruptChunkError } from './corrupt_chunk_error.js';
@@ -53,7 +54,8 @@ export class XORChunk {
    * is called, which first copies it.
    */
   static fromData(data: Uint8Array): XORChunk {
-    const c = new XORChunk(1);
+    // Room for the header write, so building the placeholder never regrows it.
+    const c = new XORChunk(4);
     c.b.reset(data, data.length, 0);
     return c;
   }
@@ -363,6 +365,158 @@ export class XORIterator implements SampleIterator {
     return ValueType.Float;
   }
 
+  /**
+   * Decodes the remaining samples with timestamps in `[mint, maxt]` straight into
+   * `buf` (value bits copied exactly). Returns true when it stopped at a sample
+   * after `maxt` (which, like the ones before `mint`, is not written); false when
+   * the chunk ran out or failed (see `err`).
+   */
+  decodeInto(buf: SampleBuffer, mint: number, maxt: number): boolean {
+    if (this.error !== null) return false;
+    buf.ensure(this.numTotal - this.numRead);
+    const ts = buf.ts;
+    const words = buf.words;
+    let n = buf.n;
+    let stop = false;
+    if (this.numRead === 0 && this.numTotal > 0) {
+      if (this.next() === ValueType.None) return false;
+      if (this.t > maxt) return true;
+      if (this.t >= mint) {
+        ts[n] = this.t;
+        words[2 * n + WORD_HI] = this.vhi;
+        words[2 * n + WORD_LO] = this.vlo;
+        n++;
+      }
+    }
+    if (this.numRead === 1 && this.numTotal > 1) {
+      if (this.next() === ValueType.None) {
+        buf.n = n;
+        return false;
+      }
+      if (this.t > maxt) {
+        buf.n = n;
+        return true;
+      }
+      if (this.t >= mint) {
+        ts[n] = this.t;
+        words[2 * n + WORD_HI] = this.vhi;
+        words[2 * n + WORD_LO] = this.vlo;
+        n++;
+      }
+    }
+    const br = this.br;
+    // The bit reader's state in locals; `peek32` reads 32 bits at any bit position.
+    const b = br.buf;
+    const endBit = br.end;
+    let pos = br.pos;
+    let t = this.t;
+    let tDelta = this.tDelta;
+    let vhi = this.vhi;
+    let vlo = this.vlo;
+    let leading = this.leading;
+    let trailing = this.trailing;
+    let read = this.numRead;
+    const total = this.numTotal;
+    while (read < total) {
+      let w = peek32(b, pos);
+      if (w >= 0x80000000) {
+        // Non-zero delta of delta: bucket prefix 10, 110, 1110 or 1111.
+        let dod: number;
+        if ((w & 0x40000000) === 0) {
+          dod = peek32(b, pos + 2) >>> 18;
+          pos += 16;
+          if (dod > 8192) dod -= 16384;
+        } else if ((w & 0x20000000) === 0) {
+          dod = peek32(b, pos + 3) >>> 15;
+          pos += 20;
+          if (dod > 65536) dod -= 131072;
+        } else if ((w & 0x10000000) === 0) {
+          dod = peek32(b, pos + 4) >>> 12;
+          pos += 24;
+          if (dod > 524288) dod -= 1048576;
+        } else {
+          const h = peek32(b, pos + 4);
+          dod = (h | 0) * TWO32 + peek32(b, pos + 36);
+          pos += 68;
+        }
+        tDelta += dod;
+        w = peek32(b, pos);
+      } else {
+        pos += 1;
+        w = (w << 1) >>> 0;
+      }
+      t += tDelta;
+      // Value: 0 = unchanged; 10 = same window; 11 = new window.
+      if (w < 0x80000000) {
+        pos += 1;
+      } else {
+        let mbits: number;
+        if ((w & 0x40000000) === 0) {
+          pos += 2;
+          mbits = 64 - leading - trailing;
+        } else {
+          const lm = peek32(b, pos + 2) >>> 21;
+          pos += 13;
+          leading = lm >>> 6;
+          mbits = lm & 63;
+          if (mbits === 0) mbits = 64;
+          trailing = 64 - leading - mbits;
+          if (trailing < 0) {
+            this.error = corrupt('invalid leading/significant bit counts');
+            break;
+          }
+        }
+        let hi = 0;
+        let lo: number;
+        if (mbits > 32) {
+          hi = peek32(b, pos) >>> (64 - mbits);
+          pos += mbits - 32;
+          lo = peek32(b, pos);
+          pos += 32;
+        } else {
+          lo = peek32(b, pos) >>> (32 - mbits);
+          pos += mbits;
+        }
+        const sh = trailing;
+        if (sh >= 32) {
+          hi = lo << (sh - 32);
+          lo = 0;
+        } else if (sh > 0) {
+          hi = (hi << sh) | (lo >>> (32 - sh));
+          lo = lo << sh;
+        }
+        vhi = (vhi ^ hi) >>> 0;
+        vlo = (vlo ^ lo) >>> 0;
+      }
+      if (pos > endBit) {
+        br.overrun = true;
+        this.error = corrupt(`truncated at sample ${read}`);
+        break;
+      }
+      read++;
+      if (t > maxt) {
+        stop = true;
+        break;
+      }
+      if (t >= mint) {
+        ts[n] = t;
+        words[2 * n + WORD_HI] = vhi;
+        words[2 * n + WORD_LO] = vlo;
+        n++;
+      }
+    }
+    br.pos = pos;
+    this.t = t;
+    this.tDelta = tDelta;
+    this.vhi = vhi;
+    this.vlo = vlo;
+    this.leading = leading;
+    this.trailing = trailing;
+    this.numRead = read;
+    buf.n = n;
+    return stop;
+  }
+
   seek(t: number): ValueType {
     if (this.error !== null) return ValueType.None;
     while (this.numRead === 0 || t > this.t) {
@@ -389,6 +543,24 @@ export class XORIterator implements SampleIterator {
     this.error = corrupt(what);
     return ValueType.None;
   }
+}
+
+/** The 32 bits starting at bit `pos` of `b` (zeros past its end), as an unsigned integer. */
+function peek32(b: Uint8Array, pos: number): number {
+  const i = pos >>> 3;
+  if (i + 4 >= b.length) return peek32Tail(b, pos);
+  const sh = pos & 7;
+  const w = (b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!;
+  return sh === 0 ? w >>> 0 : ((w << sh) | (b[i + 4]! >>> (8 - sh))) >>> 0;
+}
+
+/** `peek32` near the end of the bytes (kept apart so `peek32` stays small enough to inline). */
+function peek32Tail(b: Uint8Array, pos: number): number {
+  const i = pos >>> 3;
+  let w = 0;
+  for (let k = 0; k < 5; k++) w = w * 256 + (i + k < b.length ? b[i + k]! : 0);
+  // w holds 40 bits; drop the `pos & 7` leading ones already consumed and keep the next 32.
+  return Math.floor(w / 2 ** (8 - (pos & 7))) % TWO32;
 }
 
 function corrupt(what: string): CorruptChunkError {

@@ -60,3 +60,30 @@ test('head chunk files detect a corrupted chunk by its CRC32C', () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('head chunk read cache: chunks across page boundaries, a growing last page, eviction and cache-off reads agree', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-hc-'));
+  try {
+    // Small cache (2 pages of 64 KiB) to force eviction; a second reader without a cache as the reference.
+    const f = new HeadChunkFiles(dir, { bufferSize: 4096, readCacheSize: 128 * 1024 });
+    const refs: number[] = [];
+    const want: Uint8Array[] = [];
+    for (let i = 0; i < 1500; i++) {
+      const c = chunkOf(i);
+      refs.push(f.write(i + 1, i * 1_000_000, i * 1_000_000 + 49 * 15_000, c));
+      want.push(c.bytes().slice());
+      // Read back while the file grows: cached partial last pages must pick up later chunks.
+      if (i % 97 === 0) {
+        f.flush();
+        for (let j = 0; j <= i; j += 13) assert.deepEqual(f.read(refs[j]!).bytes(), want[j]!, `chunk ${j} after ${i} writes`);
+      }
+    }
+    f.flush();
+    const crossing = refs.filter((r, i) => Math.floor(r / 65536) !== Math.floor((r + want[i]!.length + 30) / 65536));
+    assert.ok(crossing.length > 0, 'some chunks straddle a page boundary');
+    for (let pass = 0; pass < 2; pass++) for (let i = 0; i < refs.length; i++) assert.deepEqual(f.read(refs[i]!).bytes(), want[i]!, `chunk ${i} pass ${pass}`);
+    f.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -28,6 +28,18 @@ const TWO32 = 4294967296;
 const MAX_CHUNK_HEADER = 8 + 8 + 8 + 1 + 5;
 // Bytes read at once when fetching a chunk: a 120-sample chunk is usually 150–700 bytes.
 const READ_AHEAD = 1024;
+// Read cache: flushed file contents in pages (Prometheus mmaps these files; the page
+// cache plays that part), so a query's chunk reads are not one syscall each.
+const PAGE_SIZE = 64 * 1024;
+const PAGE_KEY = 2 ** 21;
+/** Default bound of the read cache (bytes). */
+export const DEFAULT_HEAD_CHUNK_READ_CACHE = 32 * 1024 * 1024;
+
+/** A cached page: its bytes (shorter than a page at the end of a file) and the chunk offsets whose CRC was checked. */
+interface Page {
+  bytes: Uint8Array;
+  verified: Set<number>;
+}
 
 /** A head chunk file could not be written or read back. */
 export class HeadChunkError extends Error {
@@ -43,6 +55,8 @@ export interface HeadChunkFilesOptions {
   readonly maxFileSize?: number;
   /** Write buffer (bytes); default 1 MiB. */
   readonly bufferSize?: number;
+  /** Bound of the read cache of file pages (bytes); default 32 MiB, 0 disables. */
+  readonly readCacheSize?: number;
 }
 
 /** Writer and reader of one `chunks_head/` directory. Single-threaded use only. */
@@ -65,6 +79,9 @@ export class HeadChunkFiles {
   size: number;
   /** Failed writes (e.g. a full disk); chunks then stay in the write buffer and are retried. */
   ioErrors: number;
+  /** Read cache, oldest page first (evicted first). */
+  private readonly pages: Map<number, Page>;
+  private readonly maxPages: number;
 
   /** Opens `dir`, discarding any files in it (the head is rebuilt from the WAL). */
   constructor(dir: string, opts: HeadChunkFilesOptions = {}) {
@@ -83,6 +100,8 @@ export class HeadChunkFiles {
     this.readFds = new Map();
     this.size = 0;
     this.ioErrors = 0;
+    this.pages = new Map();
+    this.maxPages = Math.floor((opts.readCacheSize ?? DEFAULT_HEAD_CHUNK_READ_CACHE) / PAGE_SIZE);
     mkdirSync(dir, { recursive: true });
     for (const f of readdirSync(dir)) if (/^\d{6}$/.test(f)) rmSync(join(dir, f), { force: true });
     this.nextFile();
@@ -185,6 +204,10 @@ export class HeadChunkFiles {
   read(ref: number): Chunk {
     const seq = Math.floor(ref / TWO32);
     const off = ref - seq * TWO32;
+    if (this.maxPages > 0 && !(seq === this.seq && off >= this.bufStart)) {
+      const c = this.readCached(ref, seq, off);
+      if (c !== null) return c;
+    }
     let head: Uint8Array;
     let fromBuf = false;
     let got = 0;
@@ -229,6 +252,80 @@ export class HeadChunkFiles {
   }
 
   /**
+   * Reads the chunk at `ref` through the page cache, or returns null when it
+   * straddles a page boundary (then `read` fetches it directly). The chunk views
+   * the page: flushed file bytes never change.
+   */
+  private readCached(ref: number, seq: number, off: number): Chunk | null {
+    const pi = Math.floor(off / PAGE_SIZE);
+    const within = off - pi * PAGE_SIZE;
+    let page = this.page(seq, pi, false);
+    if (page === null) return null;
+    let b = page.bytes;
+    let p = within + 25;
+    let len = 0;
+    let mul = 1;
+    for (;;) {
+      if (p >= b.length) {
+        // Past the bytes cached: a partial last page may have grown since; else the chunk straddles.
+        if (b.length === PAGE_SIZE) return null;
+        page = this.page(seq, pi, true);
+        if (page === null || page.bytes.length === b.length) return null;
+        b = page.bytes;
+        continue;
+      }
+      const c = b[p++]!;
+      len += (c & 0x7f) * mul;
+      if (c < 0x80) break;
+      mul *= 128;
+    }
+    const end = p + len + 4;
+    if (end > b.length) {
+      if (b.length === PAGE_SIZE) return null;
+      page = this.page(seq, pi, true);
+      if (page === null || end > page.bytes.length) return null;
+      b = page.bytes;
+    }
+    if (!page.verified.has(within)) {
+      const want = ((b[p + len]! << 24) | (b[p + len + 1]! << 16) | (b[p + len + 2]! << 8) | b[p + len + 3]!) >>> 0;
+      if (crc32c(b, within, p + len) !== want) throw new HeadChunkError(`head chunk ${ref}: checksum mismatch in file ${seq} at offset ${off}`);
+      page.verified.add(within);
+    }
+    return chunkFromData(b[within + 24]!, b.subarray(p, p + len));
+  }
+
+  /** Page `pi` of file `seq` (read from disk when missing or when `reload`); null if the file is gone. */
+  private page(seq: number, pi: number, reload: boolean): Page | null {
+    const key = seq * PAGE_KEY + pi;
+    if (!reload) {
+      const hit = this.pages.get(key);
+      if (hit !== undefined) return hit;
+    }
+    const fd = this.readFds.get(seq);
+    if (fd === undefined) return null;
+    // Only bytes handed to the OS: the current file's tail still sits in the write buffer.
+    const flushed = seq === this.seq ? this.bufStart : (this.fileSizes.get(seq) ?? 0);
+    const want = Math.min(PAGE_SIZE, flushed - pi * PAGE_SIZE);
+    if (want <= 0) return null;
+    const bytes = new Uint8Array(want);
+    let got = 0;
+    while (got < want) {
+      const n = readSync(fd, bytes, got, want - got, pi * PAGE_SIZE + got);
+      if (n <= 0) break;
+      got += n;
+    }
+    const page: Page = { bytes: got === want ? bytes : bytes.subarray(0, got), verified: new Set() };
+    this.pages.delete(key);
+    this.pages.set(key, page);
+    while (this.pages.size > this.maxPages) {
+      const oldest = this.pages.keys().next();
+      if (oldest.done === true) break;
+      this.pages.delete(oldest.value);
+    }
+    return page;
+  }
+
+  /**
    * Deletes files whose every chunk is older than what the head still needs:
    * all files with sequence < `minLiveSeq` (never the current one).
    */
@@ -237,6 +334,7 @@ export class HeadChunkFiles {
       if (seq >= minLiveSeq || seq === this.seq) continue;
       closeSync(fd);
       this.readFds.delete(seq);
+      for (const key of this.pages.keys()) if (Math.floor(key / PAGE_KEY) === seq) this.pages.delete(key);
       this.size -= this.fileSizes.get(seq) ?? 0;
       this.fileSizes.delete(seq);
       rmSync(join(this.dir, String(seq).padStart(6, '0')), { force: true });
@@ -258,6 +356,7 @@ export class HeadChunkFiles {
     this.tryFlush();
     for (const fd of this.readFds.values()) closeSync(fd);
     this.readFds.clear();
+    this.pages.clear();
     this.fd = -1;
   }
 }

@@ -17,6 +17,7 @@ import { Encoding } from '../chunkenc/encoding.js';
 import type { XORChunk } from '../chunkenc/xor.js';
 import { Labels, cmpStr } from '../labels.js';
 import type { Matcher } from '../matcher.js';
+import type { SampleBuffer } from '../sample_buffer.js';
 import { type LabelHints, type Querier, type SampleIterator, type Series, type SelectHints, type SeriesSet, ValueType } from '../storage.js';
 import type { Head } from './head.js';
 import type { MemSeries } from './mem_series.js';
@@ -158,9 +159,16 @@ class HeadSeriesView implements Series {
   private readonly deleted: readonly number[] | null;
   private readonly oooT: Float64Array | null;
   private readonly oooV: Float64Array | null;
+  /** The newest in-order sample at snapshot time (time, value bits). */
+  private readonly lastT: number;
+  private readonly lastHi: number;
+  private readonly lastLo: number;
 
   constructor(head: Head, s: MemSeries, mint: number, maxt: number) {
     this.labels = s.labels;
+    this.lastT = s.lastT;
+    this.lastHi = s.lastHi;
+    this.lastLo = s.lastLo;
     this.list = new HeadChunkList(head, s);
     this.mint = mint;
     this.maxt = maxt;
@@ -183,6 +191,18 @@ class HeadSeriesView implements Series {
       this.oooT = null;
       this.oooV = null;
     }
+  }
+
+  /**
+   * The newest sample in `[mint, maxt]` without decoding, when it is the series'
+   * last appended one and nothing (out-of-order samples, deletions) can hide or beat it.
+   */
+  latestInto(mint: number, maxt: number, buf: SampleBuffer): boolean {
+    const t = this.lastT;
+    if (this.oooT !== null || this.deleted !== null || this.list.length === 0) return false;
+    if (t > maxt || t > this.maxt || t < mint || t < this.mint) return false;
+    buf.pushBits(t, this.lastHi, this.lastLo);
+    return true;
   }
 
   iterator(reuse?: SampleIterator): SampleIterator {
