@@ -467,6 +467,15 @@ export abstract class ParserBase implements ExpositionParser {
     return this.decodeName(this.metaS, this.metaE, this.metaFlags);
   }
 
+  metaStart(): number {
+    // A quoted name starts at its quote, so `"a" x` and `a" x` never compare equal.
+    return this.metaFlags & F_QUOTED ? this.metaS - 1 : this.metaS;
+  }
+
+  metaEnd(): number {
+    return this.textE;
+  }
+
   metricType(): MetricType {
     return this.mtype;
   }

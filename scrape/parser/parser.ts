@@ -128,6 +128,13 @@ export interface ExpositionParser {
 
   /** The metric family name of the current TYPE, HELP or UNIT entry. */
   metaName(): string;
+  /**
+   * Byte range `[metaStart(), metaEnd())` of the current TYPE, HELP or UNIT entry in the body:
+   * from its metric name to the end of its line. Two entries of the same kind with equal bytes
+   * there have equal names and texts, so a caller can skip decoding an unchanged entry.
+   */
+  metaStart(): number;
+  metaEnd(): number;
   /** The type of the most recent TYPE entry (`unknown` before any); for series this is the type in force. */
   metricType(): MetricType;
   /** The text of the current HELP entry, unescaped. */
