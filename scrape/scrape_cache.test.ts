@@ -118,6 +118,16 @@ test('scrape cache skips unchanged metadata lines and applies changed ones', () 
   assert.equal(c.metadata().size, 0);
   c.beginIter();
   assert.equal(line('m counter', TYPE, 'm', () => c.setType('m', 'counter')), false);
+  assert.equal(line('n Help of n.', HELP, 'n', () => c.setHelp('n', 'Help of n.')), false);
+  assert.equal(line('n gauge', TYPE, 'n', () => c.setType('n', 'gauge')), false);
   c.iterDone(true);
   assert.equal(c.metadata().get('m')?.type, 'counter');
+  // A changed line in the middle is applied; the lines around it are still recognised.
+  c.beginIter();
+  assert.equal(line('m counter', TYPE, 'm', () => assert.fail('unchanged TYPE decoded')), true);
+  assert.equal(line('n New help.', HELP, 'n', () => c.setHelp('n', 'New help.')), false);
+  assert.equal(line('n gauge', TYPE, 'n', () => assert.fail('unchanged TYPE decoded')), true);
+  c.iterDone(true);
+  assert.equal(c.metadata().get('n')?.help, 'New help.');
+  assert.equal(c.metadata().get('n')?.type, 'gauge');
 });

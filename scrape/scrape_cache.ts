@@ -77,12 +77,15 @@ class MetaLine {
   readonly meta: MetricMetadata;
   lastIter: number;
   next: MetaLine | null;
+  /** Index in the order of the pass that last saw it (a hint for the prediction). */
+  pos: number;
   constructor(kind: number, raw: Uint8Array, meta: MetricMetadata, iter: number) {
     this.kind = kind;
     this.raw = raw;
     this.meta = meta;
     this.lastIter = iter;
     this.next = null;
+    this.pos = -1;
   }
 }
 
@@ -123,6 +126,10 @@ export class ScrapeCache {
   private seen: number;
   /** Metadata lines by the hash of their bytes. */
   private readonly metaLines: Map<number, MetaLine>;
+  /** Metadata lines in exposition order (last successful scrape, this one), and the index of the next expected. */
+  private metaOrder: MetaLine[];
+  private metaOrderCur: MetaLine[];
+  private metaCursor: number;
 
   constructor() {
     this.iter = 0;
@@ -136,6 +143,9 @@ export class ScrapeCache {
     this.cursor = 0;
     this.seen = 0;
     this.metaLines = new Map();
+    this.metaOrder = [];
+    this.metaOrderCur = [];
+    this.metaCursor = 0;
     this.meta = new Map();
     this.successfulCount = 0;
   }
@@ -147,6 +157,8 @@ export class ScrapeCache {
     this.orderCur.length = 0;
     this.cursor = 0;
     this.seen = 0;
+    this.metaOrderCur.length = 0;
+    this.metaCursor = 0;
   }
 
   /** Marks `e` as seen in this scrape, at the next position of its order. */
@@ -205,16 +217,23 @@ export class ScrapeCache {
    * is nothing to decode. Otherwise the caller sets the metadata and calls `rememberMeta`.
    */
   metaUnchanged(body: Uint8Array, start: number, end: number, kind: number): boolean {
-    for (let l: MetaLine | null = this.metaLines.get(hashBytes(body, start, end)) ?? null; l !== null; l = l.next) {
-      if (l.kind === kind && bytesMatch(l.raw, body, start, end)) {
-        // A live line's family is live too: both are evicted by the same sweep, and a hit
-        // refreshes both.
-        l.lastIter = this.iter;
-        l.meta.lastIter = this.iter;
-        return true;
+    // Usually the line that followed the previous one last time: one comparison, no hash.
+    let l: MetaLine | null = this.metaOrder[this.metaCursor] ?? null;
+    if (l !== null && l.kind === kind && bytesMatch(l.raw, body, start, end)) this.metaCursor++;
+    else {
+      for (l = this.metaLines.get(hashBytes(body, start, end)) ?? null; l !== null; l = l.next) {
+        if (l.kind === kind && bytesMatch(l.raw, body, start, end)) break;
       }
+      if (l === null) return false;
+      if (l.pos >= 0 && this.metaOrder[l.pos] === l) this.metaCursor = l.pos + 1;
     }
-    return false;
+    // A live line's family is live too: both are evicted by the same sweep, and a hit
+    // refreshes both.
+    l.lastIter = this.iter;
+    l.meta.lastIter = this.iter;
+    l.pos = this.metaOrderCur.length;
+    this.metaOrderCur.push(l);
+    return true;
   }
 
   /** Remembers the metadata line `body[start, end)` of `kind`, which set the metadata of family `name`. */
@@ -224,6 +243,8 @@ export class ScrapeCache {
     const head = this.metaLines.get(h);
     if (head !== undefined) l.next = head;
     this.metaLines.set(h, l);
+    l.pos = this.metaOrderCur.length;
+    this.metaOrderCur.push(l);
   }
 
   /** Records that the series of `e` got a sample in this scrape (without an explicit timestamp). */
@@ -315,8 +336,12 @@ export class ScrapeCache {
       const o = this.order;
       this.order = this.orderCur;
       this.orderCur = o;
+      const mo = this.metaOrder;
+      this.metaOrder = this.metaOrderCur;
+      this.metaOrderCur = mo;
     }
     this.orderCur.length = 0;
+    this.metaOrderCur.length = 0;
     this.seen = 0;
     const prev = this.seriesPrev;
     this.seriesPrev = this.seriesCur;
