@@ -40,6 +40,8 @@ export class CacheEntry {
   trackedGen: number;
   /** Index of this entry in the order of the pass that last saw it (a hint for `predict`). */
   pos: number;
+  /** The exposition format whose parser accepted `key` (set by the scrape loop; '' = unknown). */
+  format: string;
 
   constructor(key: Uint8Array, hash: number, labels: Labels, dropped: boolean, iter: number) {
     this.ref = NO_REF;
@@ -51,6 +53,7 @@ export class CacheEntry {
     this.lastIter = iter;
     this.trackedGen = -1;
     this.pos = -1;
+    this.format = '';
   }
 
   /** Whether the entry's text equals `body[start, end)`. */
@@ -180,6 +183,22 @@ export class ScrapeCache {
     const e = this.order[this.cursor];
     if (e === undefined || !e.matches(body, start, end)) return undefined;
     this.cursor++;
+    this.see(e);
+    return e;
+  }
+
+  /**
+   * The exposed text of the entry expected next, if a parser of `format` accepted it (for the
+   * parser's `expect` hint), else null.
+   */
+  expectedKey(format: string): Uint8Array | null {
+    const e = this.order[this.cursor];
+    return e !== undefined && e.format === format ? e.key : null;
+  }
+
+  /** The entry expected next, marked as seen: the parser found exactly its `expectedKey`. */
+  takeExpected(): CacheEntry {
+    const e = this.order[this.cursor++]!;
     this.see(e);
     return e;
   }

@@ -345,8 +345,11 @@ export class ScrapeLoop {
     let appended = 0;
     if (body.byteLength > 0) {
       try {
-        const p = parserFor(selectFormat(contentType, { fallback: this.fallback }).format, body, {});
+        const format = selectFormat(contentType, { fallback: this.fallback }).format;
+        const p = parserFor(format, body, {});
         const buf = this.labelsBuf;
+        // The parser may skip lexing a series identity that is exactly the one expected next.
+        p.expect(cache.expectedKey(format));
         for (let e = p.next(); e !== Entry.EOF; e = p.next()) {
           if (e !== Entry.Series) {
             if (e === Entry.Comment) continue;
@@ -365,11 +368,15 @@ export class ScrapeLoop {
           const start = p.seriesStart();
           const end = p.seriesEnd();
           // Usually the series that followed the previous one last time: no hash needed.
-          let ce = cache.predict(body, start, end);
+          let ce = p.expectedHit() ? cache.takeExpected() : cache.predict(body, start, end);
           let hash = 0;
           if (ce === undefined) {
             hash = p.seriesHash();
             ce = cache.get(body, start, end, hash);
+          }
+          if (ce !== undefined) {
+            if (ce.format !== format) ce.format = format;
+            p.expect(cache.expectedKey(format));
           }
           if (ce?.dropped) continue;
           const hasTs = cfg.honorTimestamps && p.hasTimestamp();
@@ -381,12 +388,15 @@ export class ScrapeLoop {
             const exposed = Labels.unsafeFromSorted(buf.slice());
             const lset = this.mutateSampleLabels(exposed);
             if (lset === null || lset.isEmpty()) {
-              cache.add(body, start, end, hash, null);
+              cache.add(body, start, end, hash, null).format = format;
+              p.expect(cache.expectedKey(format));
               continue;
             }
             if (!lset.has(METRIC_NAME)) throw new Error(`missing metric name (${METRIC_NAME} label)`);
             this.verifyLabelLimits(lset, p.metricName());
             ce = cache.add(body, start, end, hash, lset);
+            ce.format = format;
+            p.expect(cache.expectedKey(format));
             isNew = true;
           }
           res.added++;
