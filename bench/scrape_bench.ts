@@ -7,19 +7,24 @@
  *
  *   npx tsc -p . && node dist/bench/scrape_bench.js [--targets 100] [--series 1000] [--warmup 5] [--seconds 20]
  *
- * The storage is `MemoryStorage` (no WAL, no compression) until the TSDB is wired in, so the
- * figure covers the scrape path only; the peers' figures include their TSDB's append and WAL.
+ * Three storages: the TSDB `vigil server` uses (head, head chunk files and WAL in a temporary
+ * directory: the figure comparable to the peers', whose figures include their TSDB's append and
+ * WAL), `MemoryStorage`, and a sink that discards samples (the scrape path alone).
  * Every target's relabel_configs and metric_relabel_configs hold one rule each, so the
  * relabeling path is exercised (on cache misses; cached series skip it, as in Prometheus).
  */
 import { type ChildProcess, fork } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { scrapeConfigs } from '../scrape/_test_support.js';
 import { ScrapeManager } from '../scrape/manager.js';
 import { ScrapeLoop } from '../scrape/scrape_loop.js';
 import { targetsFromGroup } from '../scrape/target.js';
+import { openDB } from '../tsdb/db.js';
 import { MemoryStorage } from '../tsdb/memory_storage.js';
 import type { Appendable, Appender, SeriesRef } from '../tsdb/storage.js';
 
@@ -141,7 +146,7 @@ async function measure(ports: number[], appendable: Appendable): Promise<Measure
  * staleness tracking, append to a discarding appender) over pre-built bodies, as a steady
  * figure that does not depend on the machine's network stack or load from other processes.
  */
-function measureAppendPath(): number {
+async function measureAppendPath(sink: Appendable): Promise<number> {
   const cfg = scrapeConfigs(`scrape_configs:
   - job_name: bench
     metric_relabel_configs:
@@ -157,7 +162,6 @@ function measureAppendPath(): number {
     }
     bodies.push(new TextEncoder().encode(body));
   }
-  const sink = new DiscardAppendable();
   const loops = Array.from({ length: TARGETS }, (_, i) => {
     const t = targetsFromGroup({ targets: [{ __address__: `10.0.${i >> 8}.${i & 255}:9100` }], labels: {}, source: '0' }, cfg).active[0]!;
     return new ScrapeLoop(t, cfg, sink);
@@ -165,11 +169,18 @@ function measureAppendPath(): number {
   const rounds = 20;
   let samples = 0;
   // One warm-up round fills the caches (the steady state of a scrape loop).
-  for (const l of loops) l.appendBody(sink.appender(), bodies[0]!, 'text/plain; version=0.0.4', 0);
+  const t0 = Date.now();
+  for (const l of loops) {
+    const app = sink.appender();
+    l.appendBody(app, bodies[0]!, 'text/plain; version=0.0.4', t0);
+    await app.commit();
+  }
   const cpu0 = process.cpuUsage();
   for (let r = 1; r <= rounds; r++) {
     for (const l of loops) {
-      const res = l.appendBody(sink.appender(), bodies[r % bodies.length]!, 'text/plain; version=0.0.4', r * 1000);
+      const app = sink.appender();
+      const res = l.appendBody(app, bodies[r % bodies.length]!, 'text/plain; version=0.0.4', t0 + r * 1000);
+      await app.commit();
       samples += res.total;
     }
   }
@@ -183,21 +194,35 @@ async function main(): Promise<void> {
   try {
     console.log(`targets ${TARGETS} × ${SERIES} series, 1 s interval, ${SECONDS} s measured after ${WARMUP_S} s warm-up, per run`);
     const runs: [string, Measured][] = [];
-    for (const [name, appendable] of [
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-scrape-bench-'));
+    const db = await openDB(dir, { log: () => {} });
+    const storages: [string, Appendable][] = [
+      ['Vigil, scrape path + TSDB (head, chunks, WAL)', db],
       ['Vigil, scrape path + MemoryStorage append', new MemoryStorage()],
       ['Vigil, scrape path alone (samples discarded)', new DiscardAppendable()],
-    ] as const) {
+    ];
+    for (const [name, appendable] of storages) {
       const r = await measure(ports, appendable);
+      if (appendable === db) {
+        await db.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
       runs.push([name, r]);
       console.log(`${name}: scrapes ${r.scrapes} (${(r.scrapes / r.wall).toFixed(1)}/s), samples ${r.samples}, CPU ${r.cpuS.toFixed(2)} s (${((100 * r.cpuS) / r.wall).toFixed(0)}% of one core)`);
       if (r.down.length > 0) console.log(`WARNING: ${r.down.length} targets down, e.g. ${r.down[0]}`);
     }
-    const appendPath = measureAppendPath();
+    const appendPath = await measureAppendPath(new DiscardAppendable());
+    const dir2 = mkdtempSync(join(tmpdir(), 'vigil-scrape-bench-'));
+    const db2 = await openDB(dir2, { log: () => {} });
+    const appendPathDb = await measureAppendPath(db2);
+    await db2.close();
+    rmSync(dir2, { recursive: true, force: true });
     console.log('');
     console.log('| CPU-seconds per 1M samples, 100k active series | |');
     console.log('|---|---|');
     for (const [name, r] of runs) console.log(`| ${name} | ${r.perM.toFixed(2)} |`);
-    console.log(`| Vigil, parse + cache + relabel + append alone (no HTTP, in-process) | ${appendPath.toFixed(2)} |`);
+    console.log(`| Vigil, parse + cache + relabel + TSDB append + WAL (no HTTP, in-process) | ${appendPathDb.toFixed(2)} |`);
+    console.log(`| Vigil, parse + cache + relabel alone (no HTTP, in-process, samples discarded) | ${appendPath.toFixed(2)} |`);
     console.log('| Prometheus 2.42 (anchor: scrape + TSDB head + WAL; 10k series: 1.50) | 1.32 |');
     console.log('| VictoriaMetrics 1.79 (anchor: scrape + storage; 10k series: 2.37) | 1.77 |');
   } finally {

@@ -88,7 +88,7 @@ export interface ScrapeConfig extends DiscoveryConfigs {
   scrapeInterval: number;
   scrapeTimeout: number;
   scrapeProtocols: ScrapeProtocol[];
-  /** Used when a target's Content-Type is missing or unknown; `''` = the text format. */
+  /** Used when a target's Content-Type is missing, unparsable or unknown; `''` = none: such a scrape fails (Prometheus 3). */
   fallbackScrapeProtocol: ScrapeProtocol | '';
   metricsPath: string;
   scheme: string;

@@ -12,6 +12,7 @@ import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import type { SecureVersion } from 'node:tls';
+import { urlToHttpOptions } from 'node:url';
 import type { HttpClientConfig, TlsConfig } from './http_client_config.js';
 
 /** A response whose body has not been read yet (read it with `readBody`, or destroy it). */
@@ -104,9 +105,11 @@ function httpsAgent(o: https.RequestOptions): https.Agent {
  * no response could be obtained.
  */
 export async function httpGet(url: string, cfg: HttpClientConfig, opts: HttpGetOptions = {}): Promise<HttpResponse> {
-  const headers: Record<string, string> = { ...opts.headers };
-  const auth = await authHeader(cfg);
-  if (auth !== null) headers.Authorization = auth;
+  let headers: Record<string, string> = opts.headers ?? {};
+  if (cfg.basicAuth !== null || cfg.authorization !== null) {
+    const auth = await authHeader(cfg);
+    if (auth !== null) headers = { ...headers, Authorization: auth };
+  }
   let current = url;
   for (let hop = 0; ; hop++) {
     const res = await getOnce(current, headers, cfg, opts.signal, url);
@@ -119,6 +122,30 @@ export async function httpGet(url: string, cfg: HttpClientConfig, opts: HttpGetO
   }
 }
 
+/** Request options (protocol, host, port, path, auth) of scrape URLs, parsed once per URL. */
+const requestTargets = new Map<string, Readonly<http.RequestOptions>>();
+const MAX_REQUEST_TARGETS = 10_000;
+
+/** The request options of `url`; throws `HttpRequestError` (naming `original`) for an invalid or non-HTTP URL. */
+function requestTarget(url: string, original: string): Readonly<http.RequestOptions> {
+  let t = requestTargets.get(url);
+  if (t !== undefined) return t;
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new HttpRequestError(`Get ${JSON.stringify(original)}: invalid URL`);
+  }
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') {
+    throw new HttpRequestError(`Get ${JSON.stringify(original)}: unsupported protocol scheme ${JSON.stringify(u.protocol.slice(0, -1))}`);
+  }
+  t = urlToHttpOptions(u);
+  // Targets come and go with discovery: bound the memo rather than let it grow.
+  if (requestTargets.size >= MAX_REQUEST_TARGETS) requestTargets.clear();
+  requestTargets.set(url, t);
+  return t;
+}
+
 async function getOnce(
   url: string,
   headers: Record<string, string>,
@@ -126,27 +153,23 @@ async function getOnce(
   signal: AbortSignal | undefined,
   original: string,
 ): Promise<HttpResponse> {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw new HttpRequestError(`Get ${JSON.stringify(original)}: invalid URL`);
-  }
-  const isHttps = u.protocol === 'https:';
-  if (!isHttps && u.protocol !== 'http:') throw new HttpRequestError(`Get ${JSON.stringify(original)}: unsupported protocol scheme ${JSON.stringify(u.protocol.slice(0, -1))}`);
-  let base: https.RequestOptions = { agent: agentHttp };
+  const target = requestTarget(url, original);
+  const isHttps = target.protocol === 'https:';
+  let reqOpts: https.RequestOptions;
   if (isHttps) {
     const tls = await tlsOptions(cfg.tlsConfig);
-    base = { ...tls, agent: httpsAgent(tls) };
+    reqOpts = { ...target, ...tls, agent: httpsAgent(tls), method: 'GET', headers };
+  } else {
+    // A plain-HTTP request needs no TLS server name: '' spares the agent from computing one.
+    reqOpts = { ...target, agent: agentHttp, servername: '', method: 'GET', headers };
   }
-  const reqOpts: https.RequestOptions = { ...base, method: 'GET', headers };
   if (signal !== undefined) reqOpts.signal = signal;
   return await new Promise<HttpResponse>((resolve, reject) => {
     const onRes = (res: http.IncomingMessage): void => {
       const status = res.statusCode ?? 0;
       resolve({ status, statusText: `${status} ${res.statusMessage ?? http.STATUS_CODES[status] ?? ''}`.trim(), headers: res.headers, body: res });
     };
-    const req = isHttps ? https.request(u, reqOpts, onRes) : http.request(u, reqOpts, onRes);
+    const req = isHttps ? https.request(reqOpts, onRes) : http.request(reqOpts, onRes);
     req.on('error', (e: Error) => {
       const reason = signal?.aborted ? 'context deadline exceeded' : e.message;
       reject(new HttpRequestError(`Get ${JSON.stringify(original)}: ${reason}`));

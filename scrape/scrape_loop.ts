@@ -28,7 +28,7 @@ import { Labels, LabelsBuilder, METRIC_NAME } from '../tsdb/labels.js';
 import { StorageError } from '../tsdb/errors.js';
 import { type Appendable, type Appender, NO_REF, STALE_NAN, type SeriesRef } from '../tsdb/storage.js';
 import type { ScrapeConfig } from './config.js';
-import { createParser } from './parser/content_type.js';
+import { acceptHeader, type FallbackFormat, fallbackFormat, parserFor, selectFormat } from './parser/content_type.js';
 import { Entry } from './parser/parser.js';
 import { relabel } from './relabel.js';
 import { ScrapeCache } from './scrape_cache.js';
@@ -117,6 +117,8 @@ export class ScrapeLoop {
   private readonly reportLabels: Labels[];
   private readonly reportRefs: SeriesRef[];
   private readonly labelsBuf: string[];
+  /** The format for answers without a usable Content-Type (`fallback_scrape_protocol`). */
+  private readonly fallback: FallbackFormat | null;
   readonly stats: ScrapeLoopStats;
 
   health: TargetHealth;
@@ -149,7 +151,9 @@ export class ScrapeLoop {
         timeout: target.timeout,
         bodySizeLimit: cfg.bodySizeLimit,
         enableCompression: cfg.enableCompression,
+        accept: acceptHeader(cfg.scrapeProtocols, cfg.metricNameEscapingScheme),
       });
+    this.fallback = fallbackFormat(cfg.fallbackScrapeProtocol);
     this.onAppendError = opts.onAppendError ?? (() => {});
     this.cache = opts.cache ?? new ScrapeCache();
     const names: string[] = cfg.extraScrapeMetrics ? [...REPORT_NAMES, ...EXTRA_REPORT_NAMES] : [...REPORT_NAMES];
@@ -341,20 +345,39 @@ export class ScrapeLoop {
     let appended = 0;
     if (body.byteLength > 0) {
       try {
-        const p = createParser(contentType, body, {});
+        const format = selectFormat(contentType, { fallback: this.fallback }).format;
+        const p = parserFor(format, body, {});
         const buf = this.labelsBuf;
+        // The parser may skip lexing a series identity that is exactly the one expected next.
+        p.expect(cache.expectedKey(format));
         for (let e = p.next(); e !== Entry.EOF; e = p.next()) {
           if (e !== Entry.Series) {
-            if (e === Entry.Type) cache.setType(p.metaName(), p.metricType());
-            else if (e === Entry.Help) cache.setHelp(p.metaName(), p.helpText());
-            else if (e === Entry.Unit) cache.setUnit(p.metaName(), p.unit());
+            if (e === Entry.Comment) continue;
+            const ms = p.metaStart();
+            const me = p.metaEnd();
+            // An unchanged TYPE/HELP/UNIT line costs a hash and a comparison, no decoding.
+            if (cache.metaUnchanged(body, ms, me, e)) continue;
+            const name = p.metaName();
+            if (e === Entry.Type) cache.setType(name, p.metricType());
+            else if (e === Entry.Help) cache.setHelp(name, p.helpText());
+            else if (e === Entry.Unit) cache.setUnit(name, p.unit());
+            cache.rememberMeta(body, ms, me, e, name);
             continue;
           }
           res.total++;
           const start = p.seriesStart();
           const end = p.seriesEnd();
-          const hash = p.seriesHash();
-          let ce = cache.get(body, start, end, hash);
+          // Usually the series that followed the previous one last time: no hash needed.
+          let ce = p.expectedHit() ? cache.takeExpected() : cache.predict(body, start, end);
+          let hash = 0;
+          if (ce === undefined) {
+            hash = p.seriesHash();
+            ce = cache.get(body, start, end, hash);
+          }
+          if (ce !== undefined) {
+            if (ce.format !== format) ce.format = format;
+            p.expect(cache.expectedKey(format));
+          }
           if (ce?.dropped) continue;
           const hasTs = cfg.honorTimestamps && p.hasTimestamp();
           const ts = hasTs ? p.timestamp() : t;
@@ -365,12 +388,15 @@ export class ScrapeLoop {
             const exposed = Labels.unsafeFromSorted(buf.slice());
             const lset = this.mutateSampleLabels(exposed);
             if (lset === null || lset.isEmpty()) {
-              cache.add(body, start, end, hash, null);
+              cache.add(body, start, end, hash, null).format = format;
+              p.expect(cache.expectedKey(format));
               continue;
             }
             if (!lset.has(METRIC_NAME)) throw new Error(`missing metric name (${METRIC_NAME} label)`);
             this.verifyLabelLimits(lset, p.metricName());
             ce = cache.add(body, start, end, hash, lset);
+            ce.format = format;
+            p.expect(cache.expectedKey(format));
             isNew = true;
           }
           res.added++;

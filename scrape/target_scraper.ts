@@ -1,6 +1,7 @@
 /**
  * Fetching one target's exposition over HTTP, as Prometheus's `targetScraper` does:
- * GET with the `Accept` header of Prometheus 2.42, `Accept-Encoding: gzip` (unless
+ * GET with the `Accept` header built from the job's `scrape_protocols` (see
+ * parser/content_type.ts), `Accept-Encoding: gzip` (unless
  * compression is disabled), `X-Prometheus-Scrape-Timeout-Seconds`; any status other
  * than 200 fails; the body is read (and gunzipped) up to `body_size_limit`; the whole
  * exchange is bounded by the scrape timeout through an `AbortSignal`.
@@ -44,6 +45,8 @@ export interface HttpScraperOptions {
   /** Bytes after decompression; 0 = unlimited. */
   bodySizeLimit: number;
   enableCompression: boolean;
+  /** The `Accept` header (`acceptHeader(scrape_protocols, escaping)`); default Prometheus 2.42's. */
+  accept?: string;
 }
 
 const USER_AGENT = `Vigil/${buildInfo().vigilVersion}`;
@@ -51,7 +54,7 @@ const USER_AGENT = `Vigil/${buildInfo().vigilVersion}`;
 /** A `Scraper` for a target URL. */
 export function httpScraper(o: HttpScraperOptions): Scraper {
   const headers: Record<string, string> = {
-    Accept: SCRAPE_ACCEPT_HEADER,
+    Accept: o.accept ?? SCRAPE_ACCEPT_HEADER,
     'Accept-Encoding': o.enableCompression ? 'gzip' : 'identity',
     'User-Agent': USER_AGENT,
     'X-Prometheus-Scrape-Timeout-Seconds': String(o.timeout / 1000),

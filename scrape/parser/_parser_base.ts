@@ -83,6 +83,12 @@ export abstract class ParserBase implements ExpositionParser {
   protected exHasTs: boolean;
   protected exTs: number;
 
+  /** The hint given to `expect`, and whether the current series matched it. */
+  protected expectKey: Uint8Array | null;
+  protected expectHit: boolean;
+  /** The current series' identity was matched by `expect` and not lexed yet (see `lexPendingIdentity`). */
+  protected identityPending: boolean;
+
   private scratch: Buffer;
   private readonly kv: string[];
 
@@ -123,9 +129,22 @@ export abstract class ParserBase implements ExpositionParser {
     this.exVal = 0;
     this.exHasTs = false;
     this.exTs = 0;
+    this.expectKey = null;
+    this.expectHit = false;
+    this.identityPending = false;
     this.scratch = Buffer.allocUnsafe(256);
     this.kv = [];
   }
+
+  /** Default: hints are ignored (see `ExpositionParser.expect`). */
+  expect(_key: Uint8Array | null): void {}
+
+  expectedHit(): boolean {
+    return false;
+  }
+
+  /** Lexes the identity of the current series if `expect` let it be skipped. */
+  protected lexPendingIdentity(): void {}
 
   abstract next(): Entry;
 
@@ -376,14 +395,17 @@ export abstract class ParserBase implements ExpositionParser {
   }
 
   metricName(): string {
+    if (this.identityPending) this.lexPendingIdentity();
     return this.decodeName(this.nameS, this.nameE, this.nameFlags);
   }
 
   labelCount(): number {
+    if (this.identityPending) this.lexPendingIdentity();
     return this.nLabels + 1;
   }
 
   labelsInto(out: string[]): void {
+    if (this.identityPending) this.lexPendingIdentity();
     out.length = 0;
     out.push(METRIC_NAME, this.metricName());
     const o = this.offs;
@@ -465,6 +487,15 @@ export abstract class ParserBase implements ExpositionParser {
 
   metaName(): string {
     return this.decodeName(this.metaS, this.metaE, this.metaFlags);
+  }
+
+  metaStart(): number {
+    // A quoted name starts at its quote, so `"a" x` and `a" x` never compare equal.
+    return this.metaFlags & F_QUOTED ? this.metaS - 1 : this.metaS;
+  }
+
+  metaEnd(): number {
+    return this.textE;
   }
 
   metricType(): MetricType {

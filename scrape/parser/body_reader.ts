@@ -57,6 +57,7 @@ export async function readBody(
     }
   };
   const popts = opts.signal === undefined ? {} : { signal: opts.signal };
+  if ((enc === '' || enc === 'identity') && source instanceof Readable) return collectReadable(source, limit, opts.signal);
   const input = source instanceof Readable ? source : Readable.from(source, { objectMode: false });
   if (enc === '' || enc === 'identity') {
     try {
@@ -77,6 +78,10 @@ export async function readBody(
     input.destroy();
     throw new BodyError('unsupported_encoding', `unsupported Content-Encoding ${JSON.stringify(opts.contentEncoding)} (only gzip is requested)`);
   }
+  return concat(chunks, total);
+}
+
+function concat(chunks: readonly Uint8Array[], total: number): Uint8Array {
   if (chunks.length === 1) return chunks[0]!;
   const out = new Uint8Array(total);
   let off = 0;
@@ -85,6 +90,64 @@ export async function readBody(
     off += c.byteLength;
   }
   return out;
+}
+
+/**
+ * The uncompressed case of `readBody` for a stream (every scrape of a target that does not
+ * gzip): plain `data`/`end` listeners instead of a `pipeline`, which would create an abort
+ * controller, an async iterator and a DOMException with a stack trace per scrape. Fails
+ * like `readBody`: `BodyError` at the limit, the stream's error, the signal's reason on
+ * abort, and a premature-close error when the stream closes before its end.
+ */
+function collectReadable(input: Readable, limit: number, signal: AbortSignal | undefined): Promise<Uint8Array> {
+  return new Promise<Uint8Array>((resolve, reject) => {
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    let done = false;
+    const cleanup = (): void => {
+      done = true;
+      input.off('data', onData);
+      input.off('end', onEnd);
+      input.off('error', onError);
+      input.off('close', onClose);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    const fail = (e: unknown): void => {
+      if (done) return;
+      cleanup();
+      input.destroy();
+      reject(e);
+    };
+    const onData = (c: Uint8Array): void => {
+      total += c.byteLength;
+      if (total >= limit) {
+        fail(new BodyError('body_too_large', `body size limit exceeded: the body reached ${limit} bytes`));
+        return;
+      }
+      chunks.push(c);
+    };
+    const onEnd = (): void => {
+      if (done) return;
+      cleanup();
+      resolve(concat(chunks, total));
+    };
+    const onError = (e: Error): void => fail(e);
+    const onClose = (): void => {
+      const e = new Error('premature close');
+      (e as Error & { code: string }).code = 'ERR_STREAM_PREMATURE_CLOSE';
+      fail(e);
+    };
+    const onAbort = (): void => fail(signal?.reason ?? new Error('aborted'));
+    if (signal?.aborted) {
+      onAbort();
+      return;
+    }
+    signal?.addEventListener('abort', onAbort, { once: true });
+    input.on('data', onData);
+    input.on('end', onEnd);
+    input.on('error', onError);
+    input.on('close', onClose);
+  });
 }
 
 /** Decompresses a complete gzip body, failing with `BodyError` once `limit` bytes are reached. */

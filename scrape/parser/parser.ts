@@ -96,6 +96,16 @@ export interface ExpositionParser {
   seriesKey(): string;
   /** A 32-bit hash of the exposed series text; equal text hashes equally. */
   seriesHash(): number;
+  /**
+   * Hint for the next series entry: its identity (`seriesStart()`..`seriesEnd()`) is probably
+   * exactly `key`, bytes that a parser of the same format accepted as a series identity before
+   * (e.g. a scrape cache's entry for the series that followed last time). When it is, `next()`
+   * may skip lexing and checking the identity again, and `expectedHit()` is true; the hint is
+   * used up by the next series entry. Parsers may ignore hints (OpenMetrics does).
+   */
+  expect(key: Uint8Array | null): void;
+  /** Whether the current series entry's identity is exactly the key given to `expect`. */
+  expectedHit(): boolean;
   /** The metric name (decoded and unescaped). */
   metricName(): string;
   /** Number of labels as exposed (`__name__` included, empty-valued ones too), known without decoding. */
@@ -128,6 +138,13 @@ export interface ExpositionParser {
 
   /** The metric family name of the current TYPE, HELP or UNIT entry. */
   metaName(): string;
+  /**
+   * Byte range `[metaStart(), metaEnd())` of the current TYPE, HELP or UNIT entry in the body:
+   * from its metric name to the end of its line. Two entries of the same kind with equal bytes
+   * there have equal names and texts, so a caller can skip decoding an unchanged entry.
+   */
+  metaStart(): number;
+  metaEnd(): number;
   /** The type of the most recent TYPE entry (`unknown` before any); for series this is the type in force. */
   metricType(): MetricType;
   /** The text of the current HELP entry, unescaped. */

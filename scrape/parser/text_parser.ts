@@ -72,7 +72,66 @@ export class TextParser extends ParserBase {
     } else this.pos = this.n;
   }
 
+  /**
+   * Hint for the next series line: its identity is probably `key`, bytes this parser accepted
+   * as a series identity before. See `ExpositionParser.expect`.
+   */
+  override expect(key: Uint8Array | null): void {
+    this.expectKey = key;
+  }
+
+  override expectedHit(): boolean {
+    return this.expectHit;
+  }
+
+  /**
+   * Whether the series at `i` has exactly the identity `key` — the bytes match and the lexer
+   * would end the identity where `key` ends — so lexing it again would give the same result.
+   * Keys holding a newline (inside a quoted value) are refused, to keep line numbers exact.
+   */
+  private matchesKey(i: number, key: Uint8Array): boolean {
+    const b = this.b;
+    const n = this.n;
+    const len = key.length;
+    if (len === 0 || i + len > n) return false;
+    for (let k = 0; k < len; k++) {
+      const c = key[k]!;
+      if (c !== b[i + k] || c === 0x0a) return false;
+    }
+    // An identity ends with its label block's `}`, or with its name: then no name byte may
+    // follow, nor (after blanks) a label block.
+    if (key[len - 1] === 0x7d) return true;
+    const e = i + len;
+    if (e < n && CC[b[e]!]! & C_NAME) return false;
+    const k = skipBlanks(b, e, n);
+    return !(k < n && b[k] === 0x7b);
+  }
+
+  /** Lexes the identity of a series matched by `expect` when an accessor needs its parts. */
+  protected override lexPendingIdentity(): void {
+    this.identityPending = false;
+    this.lexIdentity(this.sStart);
+  }
+
   private series(i: number): Entry {
+    const key = this.expectKey;
+    this.expectKey = null;
+    if (key !== null && this.matchesKey(i, key)) {
+      this.sStart = i;
+      this.sEnd = i + key.length;
+      this.identityPending = true;
+      this.expectHit = true;
+      this.hasTs = false;
+      return this.sampleRest(this.sEnd);
+    }
+    this.identityPending = false;
+    this.expectHit = false;
+    this.hasTs = false;
+    return this.sampleRest(this.lexIdentity(i));
+  }
+
+  /** Lexes and checks the series identity (name and label block) starting at `i`; returns the index after it. */
+  private lexIdentity(i: number): number {
     const b = this.b;
     const n = this.n;
     this.sStart = i;
@@ -80,7 +139,6 @@ export class TextParser extends ParserBase {
     this.nameS = -1;
     this.nameE = -1;
     this.nameFlags = 0;
-    this.hasTs = false;
     if (b[i] !== 0x7b) {
       let j = i + 1;
       while (j < n && CC[b[j]!]! & C_NAME) j++;
@@ -102,7 +160,13 @@ export class TextParser extends ParserBase {
       }
     }
     this.checkSeries();
+    return i;
+  }
 
+  /** Parses the value and optional timestamp after the identity ending at `i`, and ends the line. */
+  private sampleRest(i: number): Entry {
+    const b = this.b;
+    const n = this.n;
     // Value: any run of bytes up to a blank, newline, `{` or NUL (promlex `[^{ \t\n]+`).
     i = skipBlanks(b, i, n);
     const vs = i;
