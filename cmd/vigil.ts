@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --no-memory-reducer --initial-old-space-size=128
 /**
  * The `vigil` command line: `vigil <command> [<flags>] [<args>]`.
  *
