@@ -12,7 +12,7 @@ import { clusterPart } from './cluster_part.js';
 
 test('the cluster part serves the API, runs the controllers on the default SQLite store and exports cluster-state metrics', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-cluster-part-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  t.after(() => rmSync(dir, { recursive: true, force: true, maxRetries: 10 }));
   const cfg = join(dir, 'vigil.yml');
   writeFileSync(cfg, 'global:\n  scrape_interval: 15s\n');
   const flags = serverFlagsFrom(

@@ -29,7 +29,7 @@ type After = { after(fn: () => Promise<void> | void): void };
 
 function tempDir(t: After): string {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-server-test-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  t.after(() => rmSync(dir, { recursive: true, force: true, maxRetries: 10 }));
   return dir;
 }
 

@@ -20,7 +20,7 @@ async function until(what: string, fn: () => Promise<boolean>, ms: number): Prom
 
 test('vigil server scrapes itself and the demo, serves the targets API, and applies reloads', { timeout: 30_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-scrape-part-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  t.after(() => rmSync(dir, { recursive: true, force: true, maxRetries: 10 }));
   const cfg = join(dir, 'vigil.yml');
   // The server's port is unknown before it listens: the demo and self jobs use a file SD
   // file written once the port is known.

@@ -31,7 +31,7 @@ async function start(dir: string, extra: string[]): Promise<{ server: RunningSer
 
 test('admin endpoints answer 503 "admin APIs disabled" without --web.enable-admin-api', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-admin-off-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  t.after(() => rmSync(dir, { recursive: true, force: true, maxRetries: 10 }));
   const { server } = await start(dir, []);
   t.after(() => server.close());
   for (const path of ['delete_series?match[]=up', 'clean_tombstones', 'snapshot']) {
@@ -43,7 +43,7 @@ test('admin endpoints answer 503 "admin APIs disabled" without --web.enable-admi
 
 test('delete_series removes data, snapshot writes a readable data directory', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-admin-on-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  t.after(() => rmSync(dir, { recursive: true, force: true, maxRetries: 10 }));
   const { server, ctx } = await start(dir, ['--web.enable-admin-api']);
   t.after(() => server.close());
   const app = ctx.storage().appender();

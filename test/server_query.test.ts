@@ -14,7 +14,7 @@ import { startServer } from '../cmd/server.js';
 
 test('the server scrapes itself and answers PromQL over the result', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-server-query-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  t.after(() => rmSync(dir, { recursive: true, force: true, maxRetries: 10 }));
   const cfg = join(dir, 'prometheus.yml');
   // Port 0 is resolved after listen, so the self-scrape target is filled in by a reload below.
   writeFileSync(cfg, 'global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n');

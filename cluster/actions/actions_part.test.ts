@@ -20,7 +20,7 @@ import { actionsPart, labelsFingerprint, parseWebhook, WEBHOOK_PATH, WebhookErro
 
 async function server(t: { after(fn: () => unknown): void }, extraFlags: string[] = []) {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-actions-part-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  t.after(() => rmSync(dir, { recursive: true, force: true, maxRetries: 10 }));
   const cfg = join(dir, 'vigil.yml');
   writeFileSync(cfg, 'global:\n  scrape_interval: 15s\n');
   const flags = serverFlagsFrom(

@@ -202,7 +202,7 @@ test('spec.rollbackOn is validated: strings, non-empty, unique, at most 32', asy
 
 async function server(t: TestContext) {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-auto-rollback-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  t.after(() => rmSync(dir, { recursive: true, force: true, maxRetries: 10 }));
   const cfg = join(dir, 'vigil.yml');
   writeFileSync(cfg, 'global:\n  scrape_interval: 15s\n');
   const flags = serverFlagsFrom(parseCommandArgs(['--web.listen-address=127.0.0.1:0', `--config.file=${cfg}`, `--storage.tsdb.path=${join(dir, 'data')}`], SERVER_FLAGS, { min: 0, max: 0 }));

@@ -9,7 +9,7 @@ import { openClusterApi } from './api_server.js';
 
 test('openClusterApi serves the API from a sqlite store and keeps data across a restart', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-cluster-api-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  t.after(() => rmSync(dir, { recursive: true, force: true, maxRetries: 10 }));
   const url = defaultStoreUrl(dir);
   const opts = { store: { sqlite: { pollIntervalMs: 0, leaseSweepIntervalMs: 0 } } };
   const api = await openClusterApi(url, opts);

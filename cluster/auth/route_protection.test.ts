@@ -75,7 +75,6 @@ function expand(method: Method, url: string): Call[] {
 
 async function startWith(t: TestContext, extraFlags: string[]) {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-routes-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const cfg = join(dir, 'vigil.yml');
   writeFileSync(cfg, 'global:\n  scrape_interval: 15s\n');
   const flags = serverFlagsFrom(
@@ -93,7 +92,11 @@ async function startWith(t: TestContext, extraFlags: string[]) {
   const cluster = clusterPart({ localAgent: false, noControllers: true });
   const actions = actionsPart({ registry: () => cluster.api()?.registry ?? null, tickMs: 0 });
   const s = await startServer(flags, { logger: new StructuredLogger({ level: 'error', caller: false, sink: { write: () => {} } }), baseParts: [collector, cluster, actions] });
-  t.after(() => s.close());
+  // Hooks run in registration order: close the server before removing its data directory.
+  t.after(async () => {
+    await s.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
   const calls = routes.flatMap((r) => expand(r.method, r.url));
   const urls = new Set(routes.map((r) => r.url));
   for (const u of ['/api', '/apis', '/api/*', '/apis/*', WEBHOOK_PATH]) assert.ok(urls.has(u), `route ${u} collected`);

@@ -20,7 +20,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test('autoscale part: ticks on evaluation_interval (re-read on reload), queries the server engine, logs alert actions, serves explain', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-autoscale-part-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  t.after(() => rmSync(dir, { recursive: true, force: true, maxRetries: 10 }));
   const cfg = join(dir, 'vigil.yml');
   writeFileSync(cfg, 'global:\n  evaluation_interval: 200ms\n');
   const flags = serverFlagsFrom(parseCommandArgs(['--web.listen-address=127.0.0.1:0', `--config.file=${cfg}`, `--storage.tsdb.path=${join(dir, 'data')}`], SERVER_FLAGS, { min: 0, max: 0 }));

@@ -53,7 +53,7 @@ async function ruleGroups(s: RunningServer): Promise<string[]> {
 
 test('the demo creates its objects once, loads its rules, and its load stops with the server', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-demo-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  t.after(() => rmSync(dir, { recursive: true, force: true, maxRetries: 10 }));
   // Stands in for the Service proxy: counts the demo load's requests.
   let hits = 0;
   const target = createServer((_req, res) => {
@@ -121,7 +121,7 @@ test('the demo creates its objects once, loads its rules, and its load stops wit
 
 test('--no-demo, or a configuration file, starts clean: no demo objects, rules or load', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-nodemo-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  t.after(() => rmSync(dir, { recursive: true, force: true, maxRetries: 10 }));
   const flags = flagsFor(dir, '--no-demo');
   assert.equal(flags.demo, false);
   assert.equal(demoRulesFile(flags), undefined);

@@ -36,6 +36,19 @@ function authenticate(req: FastifyRequest): ApiUser | null {
   return m !== null ? { name: `system:node:${m[1]}`, groups: ['system:nodes'] } : null;
 }
 
+/** Servers a test started, closed before its directory is removed (hooks run in registration order). */
+const opened = new Map<TestContext, { close(): Promise<void> }[]>();
+
+/** Removes `dir` after the test, once every server the test started on it is closed (close is idempotent). */
+function removeAfter(t: TestContext, dir: string): void {
+  opened.set(t, []);
+  t.after(async () => {
+    for (const s of opened.get(t) ?? []) await s.close();
+    opened.delete(t);
+    rmSync(dir, { recursive: true, force: true });
+  });
+}
+
 async function start(t: TestContext, dir: string, localAgent: false | { nodeName: string; portRange: { low: number; high: number } } = false) {
   const flags = serverFlagsFrom(
     parseCommandArgs(['--web.listen-address=127.0.0.1:0', `--config.file=${join(dir, 'vigil.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`], SERVER_FLAGS, { min: 0, max: 0 }),
@@ -47,6 +60,7 @@ async function start(t: TestContext, dir: string, localAgent: false | { nodeName
     security: { ensureAdminToken: async () => 'admin-token', issueNodeCredential: async (n) => `node-token-${n}` },
   });
   const s = await startServer(flags, { logger: new StructuredLogger({ level: 'error', caller: false, sink: { write: () => {} } }), baseParts: [part] });
+  opened.get(t)?.push(s);
   t.after(() => s.close());
   const tls = part.tls();
   assert.ok(tls !== null, 'the TLS listener started');
@@ -77,7 +91,7 @@ function plainHttp(port: number): Promise<{ status: number; body: string }> {
 
 test('first start: CA, 0600 admin.conf found by ctl without flags, TLS end to end, plain HTTP refused, restart reuses everything', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-tls-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  removeAfter(t, dir);
   writeFileSync(join(dir, 'vigil.yml'), 'global:\n  scrape_interval: 15s\n');
   const { tls, s } = await start(t, dir);
   const pki = join(dir, 'data', 'cluster', 'pki');
@@ -114,7 +128,7 @@ test('first start: CA, 0600 admin.conf found by ctl without flags, TLS end to en
 
 test('agent bootstrap: ctl token create prints the join command; wrong CA hash, unknown and expired tokens are refused; the credential is stored 0600 and reused', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-join-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  removeAfter(t, dir);
   writeFileSync(join(dir, 'vigil.yml'), 'global:\n  scrape_interval: 15s\n');
   const { tls, part } = await start(t, dir);
   const created = await ctl(['token', 'create', '--ttl', '10m'], dir);
@@ -158,7 +172,7 @@ test('agent bootstrap: ctl token create prints the join command; wrong CA hash, 
 
 test('ctl encryption rotate-key re-encrypts Secrets through the server; reads keep working', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-rotate-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  removeAfter(t, dir);
   writeFileSync(join(dir, 'vigil.yml'), 'global:\n  scrape_interval: 15s\n');
   const { part } = await start(t, dir);
   assert.equal((await ctl(['create', 'secret', 'generic', 'db', '--from-literal=password=s3cret-value'], dir)).code, 0);
@@ -196,7 +210,7 @@ test('--cluster.listen-address defaults to the web host with port 9443 (0 with a
 
 test('the server\'s own node agent talks to the TLS port with its node credential, and ctl logs reads its pods through the API', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-local-agent-tls-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  removeAfter(t, dir);
   writeFileSync(join(dir, 'vigil.yml'), 'global:\n  scrape_interval: 15s\n');
   const { part } = await start(t, dir, { nodeName: 'local-n', portRange: { low: 47100, high: 47199 } });
   for (let i = 0; i < 400 && part.agent() === null; i++) await new Promise((r) => setTimeout(r, 25));
