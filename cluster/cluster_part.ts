@@ -92,6 +92,11 @@ export interface ClusterPart extends ServerPart {
   tls(): ClusterTls | null;
   /** The cluster API's security once registered (null before, or with `auth: false`). */
   auth(): ClusterAuth | null;
+  /**
+   * Adds routes to the cluster API's TLS listener (e.g. the explain API), which starts once the
+   * server is ready; call while registering. Each gets its own encapsulated scope.
+   */
+  addTlsRoutes(register: (app: FastifyInstance) => Promise<void>): void;
 }
 
 /** The store URL for the server's flags: `--cluster.store`, else SQLite next to the TSDB. */
@@ -107,6 +112,7 @@ export function clusterPart(opts: ClusterPartOptions = {}): ClusterPart {
   let manager: ControllerManager | null = null;
   let agent: NodeAgent | null = null;
   let security: ClusterSecurity | null = null;
+  const tlsRoutes: ((app: FastifyInstance) => Promise<void>)[] = [];
   let auth: ClusterAuth | null = null;
   return {
     name: 'cluster',
@@ -117,6 +123,9 @@ export function clusterPart(opts: ClusterPartOptions = {}): ClusterPart {
     manager: () => manager,
     agent: () => agent,
     tls: () => security?.tls() ?? null,
+    addTlsRoutes: (r) => {
+      tlsRoutes.push(r);
+    },
     auth: () => auth,
     async register(app: FastifyInstance, ctx: PartContext): Promise<void> {
       if (opts.metrics === undefined) metrics = ctx.metrics;
@@ -179,10 +188,21 @@ export function clusterPart(opts: ClusterPartOptions = {}): ClusterPart {
         app.decorate('vigilClusterAuth', auth);
       }
       await opened.register(app);
+      // The TLS listener starts once the server is ready, so that other parts can add routes to it
+      // (addTlsRoutes) while they register; before the local agent, which connects through it.
       const tlsAuth = auth;
-      await sec.start(opened, ctx.flags.clusterListenAddress, ctx.flags.clusterTlsSans, {
-        ...(opts.api?.authenticate ? { authenticate: opts.api.authenticate } : tlsAuth !== null ? { authenticate: tlsAuth.authenticateToken } : {}),
-        ...(opts.api?.authorize ? { authorize: opts.api.authorize } : tlsAuth !== null ? { authorize: (...a) => tlsAuth.authorize(...a) } : {}),
+      ctx.onReady('cluster-tls', async () => {
+        await sec.start(
+          opened,
+          ctx.flags.clusterListenAddress,
+          ctx.flags.clusterTlsSans,
+          {
+            ...(opts.api?.authenticate ? { authenticate: opts.api.authenticate } : tlsAuth !== null ? { authenticate: tlsAuth.authenticateToken } : {}),
+            ...(opts.api?.authorize ? { authorize: opts.api.authorize } : tlsAuth !== null ? { authorize: (...a) => tlsAuth.authorize(...a) } : {}),
+          },
+          tlsRoutes,
+        );
+        return undefined;
       });
       // `vigil_sd_configs` of this process's scrape jobs discover this cluster.
       const discovery = new VigilClusterDiscovery({ registry: opened.registry });
@@ -201,7 +221,7 @@ export function clusterPart(opts: ClusterPartOptions = {}): ClusterPart {
       }
       const la = opts.localAgent ?? ctx.flags.clusterLocalAgent;
       // Without the TLS listener the local agent would call the monitoring port, where --web.config.file demands credentials it lacks.
-      if (la !== false && ctx.flags.webConfigFile !== '' && sec.tls() === null) {
+      if (la !== false && ctx.flags.webConfigFile !== '' && !sec.tlsConfigured(ctx.flags.clusterListenAddress)) {
         log.warn('the local node agent does not run when --web.config.file is set and the cluster TLS listener is off (it has no credentials for the monitoring port); run `vigil agent` with credentials instead');
       } else if (la !== false) {
         const over = la === true ? {} : la;

@@ -8,6 +8,7 @@
  * until it is wired, stand-ins make random tokens (meaningful only once an
  * authenticator checks them).
  */
+import type { FastifyInstance } from 'fastify';
 import { join } from 'node:path';
 import type { ClusterApi } from './api/api_server.js';
 import type { AuthenticateFn, AuthorizeFn } from './api/http.js';
@@ -73,6 +74,11 @@ export class ClusterSecurity {
     return this.encStore;
   }
 
+  /** Whether a TLS listener is configured (it starts once the server is ready). */
+  tlsConfigured(flagListen: { host: string; port: number } | null): boolean {
+    return (this.o.listen !== undefined ? this.o.listen : flagListen) !== null;
+  }
+
   /** The TLS listener once started. */
   tls(): ClusterTls | null {
     return this.tlsListener;
@@ -91,6 +97,7 @@ export class ClusterSecurity {
     listen: { host: string; port: number } | null,
     extraSans: readonly string[],
     auth: { authenticate?: AuthenticateFn; authorize?: AuthorizeFn },
+    extraRoutes: readonly ((app: FastifyInstance) => Promise<void>)[] = [],
   ): Promise<void> {
     const addr = this.o.listen !== undefined ? this.o.listen : listen;
     if (addr === null) return;
@@ -105,7 +112,7 @@ export class ClusterSecurity {
         ...(auth.authenticate ? { apiOverrides: { authenticate: auth.authenticate } } : {}),
         ensureAdminToken: this.o.ensureAdminToken ?? fileAdminToken,
         issueNodeCredential: (n) => this.issueNodeCredential(n),
-        routes: enc === null ? [] : [(app) => encryptionRoutes(app, { store: enc, keyFile: this.keyFile, ...auth, logger: this.log })],
+        routes: [...(enc === null ? [] : [(app: FastifyInstance) => encryptionRoutes(app, { store: enc, keyFile: this.keyFile, ...auth, logger: this.log })]), ...extraRoutes],
         logger: this.log,
       });
     } catch (e) {

@@ -102,7 +102,11 @@ export function serverParts(): readonly ServerPart[] {
   const failover = failoverPart({ cluster });
   // Alert-driven cluster actions (cluster/actions/): fed by the rule manager and by `POST /api/v1/cluster/alerts`.
   // ScalingPolicies (cluster/autoscale/), on the rule engine's tick; alert actions share its decision log.
-  const autoscale = autoscalePart({ registry: () => cluster.api()?.registry ?? null, isLeading: () => cluster.manager()?.isLeading() ?? false });
+  const autoscale = autoscalePart({
+    registry: () => cluster.api()?.registry ?? null,
+    isLeading: () => cluster.manager()?.isLeading() ?? false,
+    addTlsRoutes: (r) => cluster.addTlsRoutes(r),
+  });
   // Auto-rollback (spec.rollbackOn) sees the same alerts: from the rule manager and from the webhook.
   const autoRollback = autoRollbackPart({ registry: () => cluster.api()?.registry ?? null });
   const clusterActions = actionsPart({

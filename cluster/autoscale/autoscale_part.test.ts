@@ -15,6 +15,7 @@ import { DEPLOYMENTS } from '../controllers/resources.js';
 import { autoscalePart } from './autoscale_part.js';
 import { SCALING_POLICIES } from './autoscaler.js';
 import { explainPath, type ScalingExplanation } from './explain_http.js';
+import { tlsFetch } from '../pki/tls_fetch.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -26,7 +27,7 @@ test('autoscale part: ticks on evaluation_interval (re-read on reload), queries 
   const flags = serverFlagsFrom(parseCommandArgs(['--web.listen-address=127.0.0.1:0', `--config.file=${cfg}`, `--storage.tsdb.path=${join(dir, 'data')}`], SERVER_FLAGS, { min: 0, max: 0 }));
   const cluster = clusterPart({ noControllers: true, localAgent: false });
   let leading = true;
-  const autoscale = autoscalePart({ registry: () => cluster.api()?.registry ?? null, isLeading: () => leading });
+  const autoscale = autoscalePart({ registry: () => cluster.api()?.registry ?? null, isLeading: () => leading, addTlsRoutes: (r) => cluster.addTlsRoutes(r) });
   const actions = actionsPart({ registry: () => cluster.api()?.registry ?? null, tickMs: 0, onOutcome: autoscale.recordAction });
   const s = await startServer(flags, { logger: new StructuredLogger({ level: 'error', caller: false, sink: { write: () => {} } }), baseParts: [queryPart, cluster, actions, autoscale] });
   t.after(() => s.close());
@@ -76,6 +77,14 @@ test('autoscale part: ticks on evaluation_interval (re-read on reload), queries 
   assert.equal((await s.app.inject({ method: 'GET', url: explainPath('default', 'web'), headers: { authorization: 'Bearer forged' } })).statusCode, 401);
   const ex = await s.app.inject({ method: 'GET', url: explainPath('default', 'web') });
   assert.equal(ex.statusCode, 200, ex.body);
+  // Also on the cluster API's TLS listener (where ctl connects): tokens only, no anonymous UI reads there.
+  const tls = cluster.tls()!;
+  const overTls = tlsFetch({ ca: tls.caCertPem });
+  assert.equal((await overTls(`${tls.url}${explainPath('default', 'web')}`)).status, 401);
+  const admin = `Bearer ${cluster.auth()!.issueToken({ name: 'test-admin', groups: ['system:masters'] })}`;
+  const tlsEx = await overTls(`${tls.url}${explainPath('default', 'web')}`, { headers: { authorization: admin } });
+  assert.equal(tlsEx.status, 200);
+  assert.equal(((await tlsEx.json()) as ScalingExplanation).target.name, 'web');
   const body = ex.json() as ScalingExplanation;
   assert.equal(body.decisions[0]?.reason, 'scale_up');
   assert.equal(body.decisions[0]?.value, 35);

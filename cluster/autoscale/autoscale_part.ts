@@ -29,6 +29,8 @@ import { alertEntry, DecisionLog } from './decision_log.js';
 import { explainPlugin } from './explain_http.js';
 
 export interface AutoscalePartOptions {
+  /** Mounts routes on the cluster API's TLS listener too (the cluster part's `addTlsRoutes`). */
+  addTlsRoutes?: (register: (app: FastifyInstance) => Promise<void>) => void;
   /** The cluster registry, e.g. `() => cluster.api()?.registry ?? null`. */
   registry: () => Registry | null;
   /** e.g. `() => cluster.manager()?.isLeading() ?? false`. */
@@ -117,8 +119,17 @@ export function autoscalePart(opts: AutoscalePartOptions): AutoscalePart {
         timer = null;
         autoscaler = null;
       });
-      // Guarded by the cluster API's auth (the cluster part registers first and decorates the app).
-      await app.register(async (scoped) => explainPlugin(scoped, { registry: opts.registry, log, auth: app.vigilClusterAuth ?? null }));
+      // Guarded by the cluster API's auth (the cluster part registers first and decorates the app); also on
+      // the cluster API's TLS listener (where `vigil ctl` connects), with tokens only.
+      const clusterAuth = app.vigilClusterAuth ?? null;
+      await app.register(async (scoped) => explainPlugin(scoped, { registry: opts.registry, log, auth: clusterAuth }));
+      opts.addTlsRoutes?.((tlsApp) =>
+        explainPlugin(tlsApp, {
+          registry: opts.registry,
+          log,
+          auth: clusterAuth === null ? null : { authenticate: clusterAuth.authenticateToken, authorize: (...a) => clusterAuth.authorize(...a) },
+        }),
+      );
     },
   };
 }
