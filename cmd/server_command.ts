@@ -57,8 +57,16 @@ async function runServer(args: ParsedArgs, _io: CommandIo): Promise<number> {
     }
     shutdown(signal);
   };
+  // A SIGHUP while start-up tasks still run (the server answers /-/ready before they finish) is kept and
+  // applied once startServer returns, so a reload asked for early is never lost.
+  let pendingHup = false;
   const onHup = () => {
-    if (server === null || stopping) return;
+    if (stopping) return;
+    if (server === null) {
+      pendingHup = true;
+      logger.info('Received SIGHUP during start-up; reloading once start-up completes');
+      return;
+    }
     logger.info('Received SIGHUP, reloading configuration');
     void server.reload();
   };
@@ -77,6 +85,10 @@ async function runServer(args: ParsedArgs, _io: CommandIo): Promise<number> {
     // A signal arrived while starting: finish the shutdown now that there is a server to close.
     stopping = false;
     shutdown('signal during start-up');
+  }
+  if (pendingHup && !stopping) {
+    logger.info('Reloading configuration (SIGHUP received during start-up)');
+    void server.reload();
   }
   const code = await exited;
   removeHandlers(onTerm, onHup);
