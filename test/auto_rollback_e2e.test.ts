@@ -177,6 +177,11 @@ test('auto-rollback: a v2 that answers 500 trips rollbackOn, the Deployment retu
     else x.failed++;
     tally.set(version, x);
   };
+  // The agent's Service proxy follows the endpoints a moment later (longer on a loaded machine).
+  await waitFor('the Service proxy answering with v1', async () => {
+    const r = await fetch(`http://127.0.0.1:${svcPort}/`, { signal: AbortSignal.timeout(2000) });
+    return r.status === 200 && (await r.text()).startsWith('v1');
+  }, 20_000, diag);
   loadOn = true;
   const client = async () => {
     while (loadOn && sent < 6000) {
@@ -193,8 +198,7 @@ test('auto-rollback: a v2 that answers 500 trips rollbackOn, the Deployment retu
     }
   };
   const load = Promise.all([client(), client()]);
-  await sleep(2000);
-  assert.ok((tally.get('v1')?.ok ?? 0) > 20, 'v1 serves through the Service proxy before the rollout');
+  await waitFor('v1 serving through the Service proxy before the rollout (20 answers)', async () => (tally.get('v1')?.ok ?? 0) > 20, 20_000, diag);
 
   // Roll out v2.
   const tRollout = Date.now();
