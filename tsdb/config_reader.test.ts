@@ -150,3 +150,17 @@ test('mapList paths index items and reject null items', () => {
   throwsAt(() => r.mapList('nulls', 'job'), 'missing_field', 'p.yml:');
   throwsAt(() => root('jobs: [1]\n').mapList('jobs', 'job'), 'wrong_type', 'p.yml:1:8: jobs[0]: expected a job (a mapping), received "1"');
 });
+
+test('a merge of the mapping it is in is a located error, not a stack overflow (found by the config fuzzer)', () => {
+  for (const text of ['&a \n<<: *a\n', 'x: &m\n  y: 1\n  <<: *m\n']) {
+    assert.throws(
+      () => {
+        const r = ConfigDoc.parse(text, 'p.yml').root();
+        // The nested cases surface when their mapping is read.
+        r.map('x');
+      },
+      (e: unknown) => e instanceof ConfigError && /recursive alias/.test(e.message),
+      JSON.stringify(text),
+    );
+  }
+});

@@ -138,7 +138,15 @@ export class ConfigDoc {
       if (--this.aliasesLeft < 0 || ++hops > 100) {
         throw new ConfigError('too_large', this.locOf(n, ''), `too many alias references (more than ${MAX_ALIAS_RESOLUTIONS})`);
       }
-      n = n.resolve(this.doc) as Node | undefined;
+      const alias = n;
+      try {
+        n = alias.resolve(this.doc) as Node | undefined;
+      } catch (e) {
+        // The yaml library recurses without end on an alias inside the node its anchor names
+        // (`&a {<<: *a}`): report it as the recursive alias it is.
+        if (!(e instanceof RangeError)) throw e;
+        throw new ConfigError('yaml_syntax', this.locOf(alias, ''), `invalid YAML: alias *${alias.source} refers to a node that contains it (a recursive alias)`);
+      }
     }
     return n ?? null;
   }
@@ -253,10 +261,15 @@ export class MapReader {
     this.path = path;
     this.anchor = anchor;
     this.entries = new Map();
-    if (node !== null) this.collect(node, true);
+    if (node !== null) this.collect(node, true, new Set());
   }
 
-  private collect(node: YAMLMap, explicit: boolean): void {
+  /** Gathers the fields of `node` and of the mappings it merges (`<<`); `merging` holds the mappings being merged (cycles are errors). */
+  private collect(node: YAMLMap, explicit: boolean, merging: Set<YAMLMap>): void {
+    if (merging.has(node)) {
+      throw new ConfigError('yaml_syntax', this.doc.locOf(node, this.path), 'invalid YAML: a merge (<<) includes the mapping it is in (a recursive alias)');
+    }
+    merging.add(node);
     const merges: Node[] = [];
     for (const pair of node.items) {
       const k = pair.key as Node | null;
@@ -281,9 +294,10 @@ export class MapReader {
         if (s === null || !isMap(s)) {
           throw new ConfigError('wrong_type', this.doc.locOf(m, this.path), `expected a mapping to merge with <<, received ${describe(s)}`);
         }
-        this.collect(s, false);
+        this.collect(s, false, merging);
       }
     }
+    merging.delete(node);
   }
 
   /** The path of field `key` of this mapping. */
