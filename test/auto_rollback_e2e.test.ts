@@ -24,21 +24,14 @@ import { embeddedDefaultConfigText } from '../cmd/config.js';
 import { PortAllocator } from '../cluster/agent/ports.js';
 import type { Deployment, Event, Pod, ReplicaSet } from '../cluster/api/objects.js';
 import { clusterCredentials } from './cluster_credentials.js';
+import { sleep, VIGIL, waitFor as waitForEvery } from './failover_cluster.js';
 
-const VIGIL = fileURLToPath(new URL('../cmd/vigil.js', import.meta.url));
+/** Bounded polling every 200 ms (failover_cluster.ts's waitFor). */
+const waitFor = <T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs: number, diag: () => string = () => ''): Promise<T> =>
+  waitForEvery(what, fn, timeoutMs, diag, 200);
+
 const APP = fileURLToPath(new URL('../../test/fixtures/versioned_app.mjs', import.meta.url));
 const run = promisify(execFile);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs: number, diag: () => string = () => ''): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined && v !== null && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${diag()}`);
-    await sleep(200);
-  }
-}
 
 interface Proc {
   name: string;

@@ -11,7 +11,7 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { PortAllocator } from '../cluster/agent/ports.js';
 import type { Endpoints, Pod } from '../cluster/api/objects.js';
-import { TokenAuthority } from '../cluster/auth/tokens.js';
+import { clusterCredentials } from './cluster_credentials.js';
 
 const VIGIL = fileURLToPath(new URL('../cmd/vigil.js', import.meta.url));
 const APP = fileURLToPath(new URL('../../test/fixtures/http_app.mjs', import.meta.url));
@@ -102,14 +102,12 @@ test('server, three agents and ctl as separate processes: run, scale 1 → 4 →
 
   // Credentials, as an administrator on the server's machine makes them: the admin token the
   // server wrote for ctl, and a node credential per agent signed with the server's key.
-  const clusterDir = join(dir, 'data', 'cluster');
-  const adminToken = readFileSync(join(clusterDir, 'admin.token'), 'utf8').trim();
-  const signer = await TokenAuthority.open(join(clusterDir, 'token-signing.key'));
+  const creds = await clusterCredentials(join(dir, 'data'));
+  const adminToken = creds.adminToken;
   const nodes = ['node-a', 'node-b', 'node-c'];
   for (const [i, name] of nodes.entries()) {
     const low = 52000 + i * 300;
-    const tokenFile = join(dir, `${name}.token`);
-    writeFileSync(tokenFile, signer.issueToken({ name: `system:node:${name}`, groups: ['system:nodes'] }, 3600), { mode: 0o600 });
+    const tokenFile = creds.nodeTokenFile(name, join(dir, `${name}.token`));
     procs.push(
       start(name, [
         'agent',
