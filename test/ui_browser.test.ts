@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { BULK_TARGETS, CHROMIUM, CHROMIUM_ARGS, HTML_VALUE, REPO_ROOT, REQUEST_INSTANCES, startUiServer, TEMPERATURES, TSDB_STATUS, tsdbStatusFixturePart } from './ui_fixtures.js';
+import { BULK_TARGETS, CHROMIUM, CHROMIUM_ARGS, HTML_VALUE, REPO_ROOT, REQUEST_INSTANCES, startUiServer, TEMPERATURES, TSDB_STATUS, tsdbStatusFixturePart, openPage } from './ui_fixtures.js';
 
 /**
  * Screenshots go to docs/screenshots/ (the README shows them) when VIGIL_UPDATE_SCREENSHOTS=1,
@@ -46,19 +46,8 @@ describe('web UI in Chromium', { skip: haveChromium ? false : `${CHROMIUM} is no
   });
 
   async function open(path: string): Promise<Page> {
-    const page = await context.newPage();
-    const list: string[] = [];
-    problems.set(page, list);
-    page.on('pageerror', (e) => list.push(`pageerror: ${e.message}`));
-    page.on('console', (m) => {
-      if (m.type() !== 'error') return;
-      // The TSDB status endpoint does not exist on this server: its 404 is the state under test.
-      if (m.location().url.includes('/api/v1/status/tsdb')) return;
-      list.push(`console: ${m.text()} (${m.location().url})`);
-    });
-    const res = await page.goto(`${base}${path}`, { waitUntil: 'load' });
-    assert.equal(res?.status(), 200, `${path} answers 200`);
-    return page;
+    // The TSDB status endpoint does not exist on this server: its 404 is the state under test.
+    return openPage(context, `${base}${path}`, problems, /\/api\/v1\/status\/tsdb/);
   }
 
   /** Asserts no console errors or page errors, except those matching `expected` (e.g. the 400 of a bad query). */

@@ -20,7 +20,7 @@ import { clusterPart } from '../cluster/cluster_part.js';
 import type { RunningServer, ServerPart } from '../cmd/server.js';
 import { Labels } from '../tsdb/labels.js';
 import { NO_REF } from '../tsdb/storage.js';
-import { CHROMIUM, CHROMIUM_ARGS, HTML_VALUE, startUiServer } from './ui_fixtures.js';
+import { CHROMIUM, CHROMIUM_ARGS, HTML_VALUE, startUiServer, openPage } from './ui_fixtures.js';
 
 /** Screenshots of these fixture views stay in a temp dir: docs/screenshots/cluster_*.png come from the demo (ui_demo_browser.test.ts). */
 const SHOTS = join(tmpdir(), 'vigil-ui-screenshots', 'cluster-fixture');
@@ -134,16 +134,7 @@ describe('cluster views in Chromium', { skip: haveChromium ? false : `${CHROMIUM
   });
 
   async function open(path: string): Promise<Page> {
-    const page = await context.newPage();
-    const list: string[] = [];
-    problems.set(page, list);
-    page.on('pageerror', (e) => list.push(`pageerror: ${e.message}`));
-    page.on('console', (m) => {
-      if (m.type() === 'error') list.push(`console: ${m.text()} (${m.location().url})`);
-    });
-    const res = await page.goto(`${server.url}${path}`, { waitUntil: 'load' });
-    assert.equal(res?.status(), 200, `${path} answers 200`);
-    return page;
+    return openPage(context, `${server.url}${path}`, problems);
   }
 
   function noProblems(page: Page): void {

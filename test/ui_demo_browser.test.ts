@@ -22,7 +22,7 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import type { RunningServer } from '../cmd/server.js';
-import { CHROMIUM, CHROMIUM_ARGS, HTML_VALUE, REPO_ROOT, startDemoServer } from './ui_fixtures.js';
+import { CHROMIUM, CHROMIUM_ARGS, HTML_VALUE, REPO_ROOT, startDemoServer, openPage } from './ui_fixtures.js';
 
 const UPDATE_SHOTS = process.env.VIGIL_UPDATE_SCREENSHOTS === '1';
 /** Screenshots taken during the checks (a few seconds into the demo): a temp dir. */
@@ -125,16 +125,7 @@ describe('the quick-start demo in Chromium', { skip: haveChromium ? false : `${C
   });
 
   async function open(path: string): Promise<Page> {
-    const page = await context.newPage();
-    const list: string[] = [];
-    problems.set(page, list);
-    page.on('pageerror', (e) => list.push(`pageerror: ${e.message}`));
-    page.on('console', (m) => {
-      if (m.type() === 'error') list.push(`console: ${m.text()} (${m.location().url})`);
-    });
-    const res = await page.goto(`${server.url}${path}`, { waitUntil: 'load' });
-    assert.equal(res?.status(), 200, `${path} answers 200`);
-    return page;
+    return openPage(context, `${server.url}${path}`, problems);
   }
 
   function noProblems(page: Page): void {

@@ -7,6 +7,7 @@
  * branch yet; when they land the tests can run against them instead).
  * `/api/v1/status/tsdb` is deliberately absent, to test the "not available" state.
  */
+import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createServer as createNetServer } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
+import type { BrowserContext, Page } from 'playwright-core';
 import { parseCommandArgs } from '../cmd/cli.js';
 import { SERVER_FLAGS, serverFlagsFrom } from '../cmd/flags.js';
 import { StructuredLogger } from '../cmd/logger.js';
@@ -242,4 +244,23 @@ export async function startDemoServer(dir: string, podPorts: { low: number; high
       bundle.remove();
     },
   };
+}
+
+/**
+ * Opens `url` in a new page of `context` and records its page errors and console errors in
+ * `problems` (console errors from URLs `ignore` matches are left out); asserts a 200 answer.
+ */
+export async function openPage(context: BrowserContext, url: string, problems: Map<Page, string[]>, ignore?: RegExp): Promise<Page> {
+  const page = await context.newPage();
+  const list: string[] = [];
+  problems.set(page, list);
+  page.on('pageerror', (e) => list.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() !== 'error') return;
+    if (ignore?.test(m.location().url)) return;
+    list.push(`console: ${m.text()} (${m.location().url})`);
+  });
+  const res = await page.goto(url, { waitUntil: 'load' });
+  assert.equal(res?.status(), 200, `${url} answers 200`);
+  return page;
 }
