@@ -107,6 +107,41 @@ function hashBytes(body: Uint8Array, start: number, end: number): number {
   return h >>> 0;
 }
 
+/**
+ * A list refilled every scrape. Clearing resets the count instead of the array's length
+ * (`length = 0` would release the backing store, so every scrape regrew it, and the
+ * arrays, live across a scrape, were promoted and collected as old garbage). Slots past
+ * the count are cleared so evicted entries are not kept alive.
+ */
+class ReusedList<T> {
+  private readonly items: (T | undefined)[];
+  /** Slots written by earlier fills that may still hold entries. */
+  private filled: number;
+  length: number;
+
+  constructor() {
+    this.items = [];
+    this.filled = 0;
+    this.length = 0;
+  }
+
+  push(x: T): void {
+    this.items[this.length++] = x;
+  }
+
+  /** The entry at `i`, or undefined past the end. */
+  at(i: number): T | undefined {
+    return i < this.length ? this.items[i] : undefined;
+  }
+
+  clear(): void {
+    const items = this.items;
+    for (let i = this.length; i < this.filled; i++) items[i] = undefined;
+    this.filled = this.length;
+    this.length = 0;
+  }
+}
+
 export class ScrapeCache {
   /** Incremented after every scrape. */
   iter: number;
@@ -118,11 +153,11 @@ export class ScrapeCache {
   private successfulCount: number;
   /** Incremented by every append pass (`beginIter`), failed ones included. */
   private gen: number;
-  private seriesPrev: CacheEntry[];
-  private seriesCur: CacheEntry[];
+  private seriesPrev: ReusedList<CacheEntry>;
+  private seriesCur: ReusedList<CacheEntry>;
   /** Entries in exposition order: of the last successful scrape, and of this one. */
-  private order: CacheEntry[];
-  private orderCur: CacheEntry[];
+  private order: ReusedList<CacheEntry>;
+  private orderCur: ReusedList<CacheEntry>;
   /** Index in `order` of the entry expected next. */
   private cursor: number;
   /** Distinct entries seen in this scrape: when it equals `count`, nothing is to be evicted. */
@@ -130,8 +165,8 @@ export class ScrapeCache {
   /** Metadata lines by the hash of their bytes. */
   private readonly metaLines: Map<number, MetaLine>;
   /** Metadata lines in exposition order (last successful scrape, this one), and the index of the next expected. */
-  private metaOrder: MetaLine[];
-  private metaOrderCur: MetaLine[];
+  private metaOrder: ReusedList<MetaLine>;
+  private metaOrderCur: ReusedList<MetaLine>;
   private metaCursor: number;
 
   constructor() {
@@ -139,15 +174,15 @@ export class ScrapeCache {
     this.series = new Map();
     this.count = 0;
     this.gen = 0;
-    this.seriesPrev = [];
-    this.seriesCur = [];
-    this.order = [];
-    this.orderCur = [];
+    this.seriesPrev = new ReusedList();
+    this.seriesCur = new ReusedList();
+    this.order = new ReusedList();
+    this.orderCur = new ReusedList();
     this.cursor = 0;
     this.seen = 0;
     this.metaLines = new Map();
-    this.metaOrder = [];
-    this.metaOrderCur = [];
+    this.metaOrder = new ReusedList();
+    this.metaOrderCur = new ReusedList();
     this.metaCursor = 0;
     this.meta = new Map();
     this.successfulCount = 0;
@@ -156,11 +191,11 @@ export class ScrapeCache {
   /** Called at the start of each append: staleness tracking restarts for this scrape. */
   beginIter(): void {
     this.gen++;
-    this.seriesCur.length = 0;
-    this.orderCur.length = 0;
+    this.seriesCur.clear();
+    this.orderCur.clear();
     this.cursor = 0;
     this.seen = 0;
-    this.metaOrderCur.length = 0;
+    this.metaOrderCur.clear();
     this.metaCursor = 0;
   }
 
@@ -180,7 +215,7 @@ export class ScrapeCache {
    * caller looks it up with `get`. Costs one byte comparison, no hash.
    */
   predict(body: Uint8Array, start: number, end: number): CacheEntry | undefined {
-    const e = this.order[this.cursor];
+    const e = this.order.at(this.cursor);
     if (e === undefined || !e.matches(body, start, end)) return undefined;
     this.cursor++;
     this.see(e);
@@ -192,13 +227,13 @@ export class ScrapeCache {
    * parser's `expect` hint), else null.
    */
   expectedKey(format: string): Uint8Array | null {
-    const e = this.order[this.cursor];
+    const e = this.order.at(this.cursor);
     return e !== undefined && e.format === format ? e.key : null;
   }
 
   /** The entry expected next, marked as seen: the parser found exactly its `expectedKey`. */
   takeExpected(): CacheEntry {
-    const e = this.order[this.cursor++]!;
+    const e = this.order.at(this.cursor++)!;
     this.see(e);
     return e;
   }
@@ -209,7 +244,7 @@ export class ScrapeCache {
       if (e.matches(body, start, end)) {
         // Predict its successor next (its position in the last successful scrape's order).
         const at = e.pos;
-        if (at >= 0 && this.order[at] === e) this.cursor = at + 1;
+        if (at >= 0 && this.order.at(at) === e) this.cursor = at + 1;
         this.see(e);
         return e;
       }
@@ -237,14 +272,14 @@ export class ScrapeCache {
    */
   metaUnchanged(body: Uint8Array, start: number, end: number, kind: number): boolean {
     // Usually the line that followed the previous one last time: one comparison, no hash.
-    let l: MetaLine | null = this.metaOrder[this.metaCursor] ?? null;
+    let l: MetaLine | null = this.metaOrder.at(this.metaCursor) ?? null;
     if (l !== null && l.kind === kind && bytesMatch(l.raw, body, start, end)) this.metaCursor++;
     else {
       for (l = this.metaLines.get(hashBytes(body, start, end)) ?? null; l !== null; l = l.next) {
         if (l.kind === kind && bytesMatch(l.raw, body, start, end)) break;
       }
       if (l === null) return false;
-      if (l.pos >= 0 && this.metaOrder[l.pos] === l) this.metaCursor = l.pos + 1;
+      if (l.pos >= 0 && this.metaOrder.at(l.pos) === l) this.metaCursor = l.pos + 1;
     }
     // A live line's family is live too: both are evicted by the same sweep, and a hit
     // refreshes both.
@@ -275,7 +310,11 @@ export class ScrapeCache {
 
   /** Calls `fn` for every series of the previous scrape that is absent from this one. */
   forEachStale(fn: (labels: Labels) => void): void {
-    for (const e of this.seriesPrev) if (e.trackedGen !== this.gen) fn(e.labels);
+    const prev = this.seriesPrev;
+    for (let i = 0; i < prev.length; i++) {
+      const e = prev.at(i)!;
+      if (e.trackedGen !== this.gen) fn(e.labels);
+    }
   }
 
   setType(name: string, type: MetricType): void {
@@ -359,13 +398,13 @@ export class ScrapeCache {
       this.metaOrder = this.metaOrderCur;
       this.metaOrderCur = mo;
     }
-    this.orderCur.length = 0;
-    this.metaOrderCur.length = 0;
+    this.orderCur.clear();
+    this.metaOrderCur.clear();
     this.seen = 0;
     const prev = this.seriesPrev;
     this.seriesPrev = this.seriesCur;
     this.seriesCur = prev;
-    this.seriesCur.length = 0;
+    this.seriesCur.clear();
     this.iter++;
   }
 }
