@@ -120,8 +120,8 @@ export class XORChunk {
       copy.set(this.b.buf.subarray(0, len));
       this.b.reset(copy, len, len * 8 - bits);
       a.t = it.t;
-      a.vhi = it.vhi;
-      a.vlo = it.vlo;
+      a.vhi = it.vhi | 0;
+      a.vlo = it.vlo | 0;
       a.tDelta = it.tDelta;
       a.leading = it.leading;
       a.trailing = it.trailing;
@@ -135,7 +135,7 @@ export class XORAppender {
   private readonly c: XORChunk;
   /** Timestamp of the last sample. */
   t: number;
-  /** High and low 32 bits of the last value. */
+  /** High and low 32 bits of the last value, as int32. */
   vhi: number;
   vlo: number;
   /** Last timestamp delta. */
@@ -156,21 +156,40 @@ export class XORAppender {
 
   /** Appends the sample (t ms, v). `t` must be greater than the previous sample's. */
   append(t: number, v: number): void {
+    f64[0] = v;
+    const b = this.c.b;
+    if (b.buf[0] !== 0 || b.buf[1] !== 0) this.appendNext(t - this.t, u32[HI]!, u32[LO]!);
+    else this.appendFirst(t, u32[HI]!, u32[LO]!);
+  }
+
+  /** Appends the chunk's first sample: time `t`, value bits `hi:lo` (32-bit halves, signed or unsigned). */
+  appendFirst(t: number, hi: number, lo: number): void {
+    hi |= 0;
+    lo |= 0;
+    const b = this.c.b;
+    writeVarint(b, t);
+    b.writeBits64(hi, lo, 64);
+    this.t = t;
+    this.vhi = hi;
+    this.vlo = lo;
+    this.tDelta = 0;
+    b.buf[0] = 0;
+    b.buf[1] = 1;
+  }
+
+  /**
+   * Appends a sample `tDelta` (> 0) ms after the last one, which must exist, with value
+   * bits `hi:lo` (32-bit halves, signed or unsigned). The head's hot path: its arguments
+   * are small integers, so calling it boxes no number (V8 would box a timestamp or a float).
+   */
+  appendNext(tDelta: number, hi: number, lo: number): void {
+    hi |= 0;
+    lo |= 0;
     const b = this.c.b;
     const num = (b.buf[0]! << 8) | b.buf[1]!;
-    f64[0] = v;
-    const hi = u32[HI]!;
-    const lo = u32[LO]!;
-    let tDelta = 0;
-    if (num === 0) {
-      writeVarint(b, t);
-      b.writeBits64(hi, lo, 64);
-    } else if (num === 1) {
-      tDelta = t - this.t;
+    if (num === 1) {
       writeUvarint(b, tDelta);
-      this.writeValue(b, hi, lo);
     } else {
-      tDelta = t - this.t;
       const dod = tDelta - this.tDelta;
       if (dod === 0) {
         b.writeBit(0);
@@ -183,11 +202,11 @@ export class XORAppender {
       } else {
         b.writeBits(0b1111, 4);
         const dhi = Math.floor(dod / TWO32);
-        b.writeBits64(dhi >>> 0, (dod - dhi * TWO32) >>> 0, 64);
+        b.writeBits64(dhi | 0, (dod - dhi * TWO32) | 0, 64);
       }
-      this.writeValue(b, hi, lo);
     }
-    this.t = t;
+    this.writeValue(b, hi, lo);
+    this.t += tDelta;
     this.vhi = hi;
     this.vlo = lo;
     this.tDelta = tDelta;
@@ -197,8 +216,8 @@ export class XORAppender {
   }
 
   private writeValue(b: BitWriter, hi: number, lo: number): void {
-    const dhi = (hi ^ this.vhi) >>> 0;
-    const dlo = (lo ^ this.vlo) >>> 0;
+    const dhi = hi ^ this.vhi;
+    const dlo = lo ^ this.vlo;
     if (dhi === 0 && dlo === 0) {
       b.writeBit(0);
       return;
@@ -221,14 +240,14 @@ export class XORAppender {
   }
 }
 
-/** Writes the `n` low bits of `(hi:lo) >>> s`. */
+/** Writes the `n` low bits of `(hi:lo) >>> s` (halves as int32: no boxed numbers in calls). */
 function writeShifted(b: BitWriter, hi: number, lo: number, s: number, n: number): void {
   if (s >= 32) {
-    lo = hi >>> (s - 32);
+    lo = (hi >>> (s - 32)) | 0;
     hi = 0;
   } else if (s > 0) {
-    lo = ((lo >>> s) | (hi << (32 - s))) >>> 0;
-    hi = hi >>> s;
+    lo = (lo >>> s) | (hi << (32 - s));
+    hi = (hi >>> s) | 0;
   }
   b.writeBits64(hi, lo, n);
 }

@@ -15,15 +15,13 @@ import { EncBuf } from '../encoding/encbuf.js';
 import { StorageError, duplicateSampleForTimestamp, outOfBounds, outOfOrderSample } from '../errors.js';
 import type { Labels } from '../labels.js';
 import type { Appender, SeriesRef } from '../storage.js';
+import { WORD_HI, WORD_LO } from '../sample_buffer.js';
 import { encodeSamples, encodeSeries } from '../wal/records.js';
 import type { Head } from './head.js';
 import type { MemSeries } from './mem_series.js';
 
 const f64 = new Float64Array(1);
 const u32 = new Uint32Array(f64.buffer);
-const LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-const HI = LE ? 1 : 0;
-const LO = LE ? 0 : 1;
 
 // One encoding buffer for all appenders: commit encodes and writes synchronously.
 const recBuf = new EncBuf(64 * 1024);
@@ -105,7 +103,7 @@ export class HeadAppender implements Appender {
     if (t <= s.lastT) {
       if (t === s.lastT) {
         f64[0] = v;
-        if (u32[HI] === s.lastHi && u32[LO] === s.lastLo) return s.ref as SeriesRef;
+        if (u32[WORD_HI] === s.lastHi && u32[WORD_LO] === s.lastLo) return s.ref as SeriesRef;
         head.stats.duplicateRejected++;
         throw duplicateSampleForTimestamp(labels, t);
       }
@@ -214,7 +212,7 @@ export class HeadAppender implements Appender {
       if (s === undefined) continue; // removed by a truncation since append: the sample is too old anyway
       const t = ts[i]!;
       if (t > s.lastT) {
-        chunks += s.append(t, vs[i]!, vw[2 * i + HI]!, vw[2 * i + LO]!, range, spc, sink);
+        chunks += s.appendAt(ts, vw, i, range, spc, sink);
       } else if (t === s.lastT || head.oooWindow === 0 || !s.insertOoo(t, vs[i]!)) {
         // Another appender got there first; Prometheus drops these at commit too.
         head.stats.outOfOrderRejected++;

@@ -23,10 +23,6 @@ import { WalCorruption, readSegment } from '../wal/wal_reader.js';
 import type { Head } from './head.js';
 import type { MemSeries } from './mem_series.js';
 
-const LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-const HI = LE ? 1 : 0;
-const LO = LE ? 0 : 1;
-
 /** What a replay read and did. */
 export class ReplayStats {
   segments = 0;
@@ -85,7 +81,7 @@ export function replayWal(head: Head, walDir: string, log: (msg: string) => void
         const t = bt[i]!;
         if (t < minValid) continue;
         if (t > s.lastT) {
-          chunks += s.append(t, bv[i]!, bw[2 * i + HI]!, bw[2 * i + LO]!, range, spc, sink);
+          chunks += s.appendAt(bt, bw, i, range, spc, sink);
         } else if (!ooo || t === s.lastT || !s.insertOoo(t, bv[i]!)) {
           continue;
         }

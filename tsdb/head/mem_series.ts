@@ -12,6 +12,7 @@ import type { ChunkCutState } from '../chunkenc/chunk_range.js';
 import { shouldCut, startChunk } from '../chunkenc/chunk_range.js';
 import { XORAppender, XORChunk } from '../chunkenc/xor.js';
 import type { Labels } from '../labels.js';
+import { WORD_HI, WORD_LO } from '../sample_buffer.js';
 import type { HeadChunkFiles } from './head_chunks.js';
 
 const NO_CHUNKS = new Float64Array(0);
@@ -67,21 +68,36 @@ export class MemSeries implements ChunkCutState {
   }
 
   /**
-   * Appends an in-order sample (`t` > `lastT`, checked by the caller) whose value
-   * bits are `hi:lo`. Returns 1 if a new chunk was cut, else 0.
+   * Appends the in-order sample `i` of a batch (`t = ts[i]` > `lastT`, checked by the
+   * caller; value bits in `words[2i + WORD_HI]`, `words[2i + WORD_LO]`). Returns 1 if a new
+   * chunk was cut, else 0. It takes the batch and an index rather than a time and a value
+   * because V8 boxes every float passed to a call it does not inline: this runs per sample.
    */
-  append(t: number, v: number, hi: number, lo: number, chunkRange: number, samplesPerChunk: number, sink: ChunkSink): number {
+  appendAt(ts: Float64Array, words: Uint32Array, i: number, chunkRange: number, samplesPerChunk: number, sink: ChunkSink): number {
+    const t = ts[i]!;
+    const hi = words[2 * i + WORD_HI]!;
+    const lo = words[2 * i + WORD_LO]!;
     let cut = 0;
     const c = this.chunk;
     if (c === null) {
       this.cutChunk(t, chunkRange);
       cut = 1;
-    } else if (shouldCut(this, c.numSamples(), this.chunkMinT, this.chunkMaxT, t, samplesPerChunk)) {
-      this.flushChunk(sink);
-      this.cutChunk(t, chunkRange);
-      cut = 1;
+    } else {
+      const n = c.numSamples();
+      // Most samples cannot end a chunk: only these need the cut rule (a call with boxed times).
+      if ((n === samplesPerChunk >> 2 || t >= this.nextAt || n >= samplesPerChunk * 2) && shouldCut(this, n, this.chunkMinT, this.chunkMaxT, t, samplesPerChunk)) {
+        this.flushChunk(sink);
+        this.cutChunk(t, chunkRange);
+        cut = 1;
+      }
     }
-    this.app!.append(t, v);
+    const app = this.app!;
+    if (cut === 1) app.appendFirst(t, hi, lo);
+    else {
+      // An int32 delta is passed as a small integer; a float (even integral) would be boxed.
+      const d = t - app.t;
+      app.appendNext(d <= 0x7fffffff ? d | 0 : d, hi | 0, lo | 0);
+    }
     this.chunkMaxT = t;
     this.lastT = t;
     this.lastHi = hi;
