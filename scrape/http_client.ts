@@ -43,7 +43,7 @@ export class HttpRequestError extends Error {
 }
 
 /** Builds `Authorization` and TLS options from a client config, reading secret files. */
-async function authHeader(c: HttpClientConfig): Promise<string | null> {
+export async function authHeader(c: HttpClientConfig): Promise<string | null> {
   if (c.basicAuth !== null) {
     const b = c.basicAuth;
     const user = b.usernameFile !== '' ? (await readFile(b.usernameFile, 'utf8')).trim() : b.username;

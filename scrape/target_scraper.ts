@@ -14,10 +14,12 @@ import { buildInfo } from '../cmd/build_info.js';
 import { BodyError, readBody } from './parser/body_reader.js';
 import { SCRAPE_ACCEPT_HEADER } from './parser/content_type.js';
 import type { HttpClientConfig } from './http_client_config.js';
-import { httpGet, HttpRequestError } from './http_client.js';
+import { authHeader, httpGet, HttpRequestError } from './http_client.js';
+import { type RawResponse, RawHttpConnection, RawHttpError } from './raw_http.js';
 
 /** A scraped body and its Content-Type (`''` when absent). */
 export interface ScrapeResult {
+  /** Valid until the same scraper's next call (it may reuse the memory); copy what must outlive it. */
   readonly body: Uint8Array;
   readonly contentType: string;
 }
@@ -59,6 +61,47 @@ export function httpScraper(o: HttpScraperOptions): Scraper {
     'User-Agent': USER_AGENT,
     'X-Prometheus-Scrape-Timeout-Seconds': String(o.timeout / 1000),
   };
+  const generic = nodeHttpScraper(o, headers);
+  let u: URL;
+  try {
+    u = new URL(o.url);
+  } catch {
+    return generic;
+  }
+  // Plain HTTP without credentials in the URL takes the lean client (raw_http.ts).
+  if (u.protocol !== 'http:' || u.username !== '' || u.password !== '') return generic;
+  const conn = new RawHttpConnection(u.hostname.replace(/^\[(.*)\]$/, '$1'), u.port === '' ? 80 : Number(u.port));
+  let baseHead = `GET ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\n`;
+  for (const [k, v] of Object.entries(headers)) baseHead += `${k}: ${v}\r\n`;
+  const url = JSON.stringify(o.url);
+  const withAuth = o.client.basicAuth !== null || o.client.authorization !== null;
+  return async (signal) => {
+    let head = baseHead;
+    let res: RawResponse;
+    try {
+      if (withAuth) {
+        const auth = await authHeader(o.client);
+        if (auth !== null) {
+          if (/[\r\n]/.test(auth)) throw new RawHttpError('request', 'invalid character in the Authorization header');
+          head += `Authorization: ${auth}\r\n`;
+        }
+      }
+      res = await conn.request(`${head}\r\n`, signal, o.bodySizeLimit);
+    } catch (e) {
+      if (signal.aborted) throw new ScrapeError('timeout', `Get ${url}: context deadline exceeded`);
+      if (e instanceof BodyError) throw new ScrapeError('body', e.code === 'body_too_large' ? 'body size limit exceeded' : e.message);
+      if (e instanceof RawHttpError && e.kind === 'eof') throw new ScrapeError('body', 'unexpected EOF');
+      throw new ScrapeError('request', `Get ${url}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    const redirect = res.status === 301 || res.status === 302 || res.status === 303 || res.status === 307 || res.status === 308;
+    if (redirect && o.client.followRedirects && res.location !== null) return generic(signal);
+    if (res.status !== 200) throw new ScrapeError('http_status', `server returned HTTP status ${res.statusText}`);
+    return { body: res.body, contentType: res.contentType };
+  };
+}
+
+/** The `Scraper` over `node:http`/`node:https`: TLS targets, credentials in the URL, followed redirects. */
+function nodeHttpScraper(o: HttpScraperOptions, headers: Record<string, string>): Scraper {
   return async (signal) => {
     let res: Awaited<ReturnType<typeof httpGet>>;
     try {
