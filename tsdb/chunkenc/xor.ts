@@ -37,15 +37,37 @@ const LO = LITTLE_ENDIAN ? 0 : 1;
 const TWO32 = 4294967296;
 const EMPTY_BYTES = new Uint8Array(0);
 
-/** A chunk of float samples in the XOR encoding. Owns its byte buffer. */
-export class XORChunk {
-  /** The stream, header included. Exposed for the appender and for zero-copy writes. */
-  readonly b: BitWriter;
+/**
+ * A chunk of float samples in the XOR encoding. Owns its byte buffer: the chunk is its own
+ * bit writer, and it carries the encoder state (the last sample, delta and XOR window), so
+ * appending to the head's open chunk touches one object and its bytes, not a chain of
+ * chunk, appender and writer (100k series apart in memory, each hop is a cache miss).
+ */
+export class XORChunk extends BitWriter {
+  /** Encoder state: time of the last sample, its value's 32-bit halves (as int32), the last time delta. */
+  t: number;
+  vhi: number;
+  vlo: number;
+  tDelta: number;
+  /** Current leading-zero window (0xff: none yet) and trailing zeros. */
+  leading: number;
+  trailing: number;
 
   /** An empty chunk (header only) with room for `capacity` bytes before growing. */
   constructor(capacity = 32) {
-    this.b = new BitWriter(capacity);
-    this.b.writeBits(0, 16, 0);
+    super(capacity);
+    this.t = 0;
+    this.vhi = 0;
+    this.vlo = 0;
+    this.tDelta = 0;
+    this.leading = 0xff;
+    this.trailing = 0;
+    this.writeBits(0, 16, 0);
+  }
+
+  /** The stream, header included (the chunk itself; kept for callers that want the writer). */
+  get b(): BitWriter {
+    return this;
   }
 
   /**
@@ -56,7 +78,7 @@ export class XORChunk {
   static fromData(data: Uint8Array): XORChunk {
     // Room for the header write, so building the placeholder never regrows it.
     const c = new XORChunk(4);
-    c.b.reset(data, data.length, 0);
+    c.reset(data, data.length, 0);
     return c;
   }
 
@@ -64,20 +86,15 @@ export class XORChunk {
     return Encoding.XOR;
   }
 
-  /** The encoded bytes (a view; valid until the next append). */
-  bytes(): Uint8Array {
-    return this.b.bytes();
-  }
-
   /** Number of samples, from the header. */
   numSamples(): number {
-    const buf = this.b.buf;
-    return this.b.len < 2 ? 0 : (buf[0]! << 8) | buf[1]!;
+    const buf = this.buf;
+    return this.len < 2 ? 0 : (buf[0]! << 8) | buf[1]!;
   }
 
   /** Drops spare capacity (call when the chunk is complete). */
   compact(): void {
-    if (this.b.buf.length > this.b.len) this.b.reset(this.b.buf.slice(0, this.b.len), this.b.len, this.b.free);
+    if (this.buf.length > this.len) this.reset(this.buf.slice(0, this.len), this.len, this.free);
   }
 
   /** An iterator over the samples, reusing `reuse` when it is an `XORIterator`. */
@@ -111,54 +128,27 @@ export class XORChunk {
     while (it.next() !== ValueType.None) {}
     const e = it.err();
     if (e !== null) throw e;
-    const a = new XORAppender(this);
     if (it.numRead > 0) {
       // Continue exactly at the bit where the last sample ended.
       const bits = it.bitPos();
       const len = Math.ceil(bits / 8);
       const copy = new Uint8Array(Math.max(len + 16, 32));
-      copy.set(this.b.buf.subarray(0, len));
-      this.b.reset(copy, len, len * 8 - bits);
-      a.t = it.t;
-      a.vhi = it.vhi | 0;
-      a.vlo = it.vlo | 0;
-      a.tDelta = it.tDelta;
-      a.leading = it.leading;
-      a.trailing = it.trailing;
+      copy.set(this.buf.subarray(0, len));
+      this.reset(copy, len, len * 8 - bits);
+      this.t = it.t;
+      this.vhi = it.vhi | 0;
+      this.vlo = it.vlo | 0;
+      this.tDelta = it.tDelta;
+      this.leading = it.leading;
+      this.trailing = it.trailing;
     }
-    return a;
-  }
-}
-
-/** Appends samples to an `XORChunk`. One per chunk; not safe for concurrent use. */
-export class XORAppender {
-  private readonly c: XORChunk;
-  /** Timestamp of the last sample. */
-  t: number;
-  /** High and low 32 bits of the last value, as int32. */
-  vhi: number;
-  vlo: number;
-  /** Last timestamp delta. */
-  tDelta: number;
-  /** Current leading-zero window (0xff: none yet) and trailing zeros. */
-  leading: number;
-  trailing: number;
-
-  constructor(c: XORChunk) {
-    this.c = c;
-    this.t = 0;
-    this.vhi = 0;
-    this.vlo = 0;
-    this.tDelta = 0;
-    this.leading = 0xff;
-    this.trailing = 0;
+    return new XORAppender(this);
   }
 
   /** Appends the sample (t ms, v). `t` must be greater than the previous sample's. */
-  append(t: number, v: number): void {
+  appendSample(t: number, v: number): void {
     f64[0] = v;
-    const b = this.c.b;
-    if (b.buf[0] !== 0 || b.buf[1] !== 0) this.appendNext(t - this.t, u32[HI]!, u32[LO]!);
+    if (this.buf[0] !== 0 || this.buf[1] !== 0) this.appendNext(t - this.t, u32[HI]!, u32[LO]!);
     else this.appendFirst(t, u32[HI]!, u32[LO]!);
   }
 
@@ -166,15 +156,14 @@ export class XORAppender {
   appendFirst(t: number, hi: number, lo: number): void {
     hi |= 0;
     lo |= 0;
-    const b = this.c.b;
-    writeVarint(b, t);
-    b.writeBits64(hi, lo, 64);
+    writeVarint(this, t);
+    this.writeBits64(hi, lo, 64);
     this.t = t;
     this.vhi = hi;
     this.vlo = lo;
     this.tDelta = 0;
-    b.buf[0] = 0;
-    b.buf[1] = 1;
+    this.buf[0] = 0;
+    this.buf[1] = 1;
   }
 
   /**
@@ -185,41 +174,42 @@ export class XORAppender {
   appendNext(tDelta: number, hi: number, lo: number): void {
     hi |= 0;
     lo |= 0;
-    const b = this.c.b;
-    const num = (b.buf[0]! << 8) | b.buf[1]!;
+    const num = (this.buf[0]! << 8) | this.buf[1]!;
     if (num === 1) {
-      writeUvarint(b, tDelta);
+      writeUvarint(this, tDelta);
     } else {
       const dod = tDelta - this.tDelta;
       if (dod === 0) {
-        b.writeBit(0);
+        this.writeBit(0);
       } else if (dod >= -8191 && dod <= 8192) {
-        b.writeBits((0b10 << 14) | (dod & 0x3fff), 16);
+        this.writeBits((0b10 << 14) | (dod & 0x3fff), 16);
       } else if (dod >= -65535 && dod <= 65536) {
-        b.writeBits((0b110 << 17) | (dod & 0x1ffff), 20);
+        this.writeBits((0b110 << 17) | (dod & 0x1ffff), 20);
       } else if (dod >= -524287 && dod <= 524288) {
-        b.writeBits((0b1110 << 20) | (dod & 0xfffff), 24);
+        this.writeBits((0b1110 << 20) | (dod & 0xfffff), 24);
       } else {
-        b.writeBits(0b1111, 4);
+        this.writeBits(0b1111, 4);
         const dhi = Math.floor(dod / TWO32);
-        b.writeBits64(dhi | 0, (dod - dhi * TWO32) | 0, 64);
+        this.writeBits64(dhi | 0, (dod - dhi * TWO32) | 0, 64);
       }
     }
-    this.writeValue(b, hi, lo);
+    this.writeValue(hi, lo);
     this.t += tDelta;
     this.vhi = hi;
     this.vlo = lo;
     this.tDelta = tDelta;
     const n = num + 1;
-    b.buf[0] = n >>> 8;
-    b.buf[1] = n & 0xff;
+    // The buffer may have grown while writing: read it again.
+    const buf = this.buf;
+    buf[0] = n >>> 8;
+    buf[1] = n & 0xff;
   }
 
-  private writeValue(b: BitWriter, hi: number, lo: number): void {
+  private writeValue(hi: number, lo: number): void {
     const dhi = hi ^ this.vhi;
     const dlo = lo ^ this.vlo;
     if (dhi === 0 && dlo === 0) {
-      b.writeBit(0);
+      this.writeBit(0);
       return;
     }
     let lead = dhi !== 0 ? Math.clz32(dhi) : 32 + Math.clz32(dlo);
@@ -227,16 +217,30 @@ export class XORAppender {
     // Prometheus clamps leading zeros to 31 so they fit in 5 bits.
     if (lead >= 32) lead = 31;
     if (this.leading !== 0xff && lead >= this.leading && trail >= this.trailing) {
-      b.writeBits(0b10, 2);
-      writeShifted(b, dhi, dlo, this.trailing, 64 - this.leading - this.trailing);
+      this.writeBits(0b10, 2);
+      writeShifted(this, dhi, dlo, this.trailing, 64 - this.leading - this.trailing);
       return;
     }
     this.leading = lead;
     this.trailing = trail;
     const sig = 64 - lead - trail;
     // `11`, 5 bits leading, 6 bits significant count (64 wraps to 0, decoded back to 64).
-    b.writeBits((0b11 << 11) | (lead << 6) | (sig & 63), 13);
-    writeShifted(b, dhi, dlo, trail, sig);
+    this.writeBits((0b11 << 11) | (lead << 6) | (sig & 63), 13);
+    writeShifted(this, dhi, dlo, trail, sig);
+  }
+}
+
+/** Appends samples to an `XORChunk` (whose encoder state it is). One per chunk; not safe for concurrent use. */
+export class XORAppender {
+  private readonly c: XORChunk;
+
+  constructor(c: XORChunk) {
+    this.c = c;
+  }
+
+  /** Appends the sample (t ms, v). `t` must be greater than the previous sample's. */
+  append(t: number, v: number): void {
+    this.c.appendSample(t, v);
   }
 }
 

@@ -10,7 +10,7 @@
 import type { Chunk } from '../chunkenc/chunk.js';
 import type { ChunkCutState } from '../chunkenc/chunk_range.js';
 import { shouldCut, startChunk } from '../chunkenc/chunk_range.js';
-import { XORAppender, XORChunk } from '../chunkenc/xor.js';
+import { XORChunk } from '../chunkenc/xor.js';
 import type { Labels } from '../labels.js';
 import { WORD_HI, WORD_LO } from '../sample_buffer.js';
 import type { HeadChunkFiles } from './head_chunks.js';
@@ -23,9 +23,8 @@ export type ChunkSink = HeadChunkFiles | null;
 export class MemSeries implements ChunkCutState {
   readonly ref: number;
   readonly labels: Labels;
-  /** The open chunk, or null before the first sample / after truncation. */
+  /** The open chunk (its own appender), or null before the first sample / after truncation. */
   chunk: XORChunk | null;
-  app: XORAppender | null;
   chunkMinT: number;
   chunkMaxT: number;
   /** Chunk-cut deadline (see chunk_range.ts). */
@@ -51,7 +50,6 @@ export class MemSeries implements ChunkCutState {
     this.ref = ref;
     this.labels = labels;
     this.chunk = null;
-    this.app = null;
     this.chunkMinT = 0;
     this.chunkMaxT = 0;
     this.nextAt = 0;
@@ -91,12 +89,12 @@ export class MemSeries implements ChunkCutState {
         cut = 1;
       }
     }
-    const app = this.app!;
-    if (cut === 1) app.appendFirst(t, hi, lo);
+    const open = this.chunk!;
+    if (cut === 1) open.appendFirst(t, hi, lo);
     else {
       // An int32 delta is passed as a small integer; a float (even integral) would be boxed.
-      const d = t - app.t;
-      app.appendNext(d <= 0x7fffffff ? d | 0 : d, hi | 0, lo | 0);
+      const d = t - open.t;
+      open.appendNext(d <= 0x7fffffff ? d | 0 : d, hi | 0, lo | 0);
     }
     this.chunkMaxT = t;
     this.lastT = t;
@@ -108,7 +106,6 @@ export class MemSeries implements ChunkCutState {
   private cutChunk(t: number, chunkRange: number): void {
     const c = new XORChunk(this.capHint);
     this.chunk = c;
-    this.app = new XORAppender(c);
     this.chunkMinT = t;
     this.chunkMaxT = t;
     startChunk(this, t, chunkRange);
@@ -118,7 +115,7 @@ export class MemSeries implements ChunkCutState {
   flushChunk(sink: ChunkSink): void {
     const c = this.chunk;
     if (c === null) return;
-    this.capHint = c.b.len + (c.b.len >> 3) + 8;
+    this.capHint = c.len + (c.len >> 3) + 8;
     if (sink === null) {
       c.compact();
       if (this.memChunks === null) this.memChunks = [];
@@ -128,7 +125,6 @@ export class MemSeries implements ChunkCutState {
       this.pushMm(sink.write(this.ref, this.chunkMinT, this.chunkMaxT, c), this.chunkMinT, this.chunkMaxT);
     }
     this.chunk = null;
-    this.app = null;
   }
 
   private pushMm(ref: number, minT: number, maxT: number): void {
@@ -215,7 +211,6 @@ export class MemSeries implements ChunkCutState {
     }
     if (this.chunk !== null && this.chunkMaxT < mint) {
       this.chunk = null;
-      this.app = null;
       drop++;
     }
     if (this.oooCount > 0) {
