@@ -3,7 +3,7 @@
  * through, their health, and the evaluation contract a group calls.
  */
 import { Labels } from '../tsdb/labels.js';
-import type { QueryEngine } from '../query/value.js';
+import type { QueryEngine, QueryResult } from '../query/value.js';
 import type { Queryable } from '../tsdb/storage.js';
 
 /** One output sample of a rule evaluation (labels, ms timestamp, value). */
@@ -62,10 +62,30 @@ export interface Rule {
   evaluationSeconds: number;
 }
 
+/** Parsed expressions one `engineQueryFn` keeps (the cache is cleared when it reaches this). */
+const MAX_PREPARED = 10_000;
+
 /** A `QueryFn` over a query engine and a queryable (Prometheus's `EngineQueryFunc`). */
 export function engineQueryFn(engine: QueryEngine, q: Queryable): QueryFn {
+  // Rules evaluate the same expressions every interval: parse each once (bounded by clearing).
+  const prepared = new Map<string, (timeMs: number) => Promise<QueryResult>>();
+  const evaluator = (expr: string): ((timeMs: number) => Promise<QueryResult>) => {
+    let f = prepared.get(expr);
+    if (f !== undefined) return f;
+    const prepare = engine.prepareInstant;
+    if (prepare === undefined) return (timeMs) => engine.instantQuery(q, expr, timeMs);
+    try {
+      f = prepare.call(engine, q, expr);
+    } catch {
+      // Not parsable: `instantQuery` rejects with the same error at every evaluation.
+      return (timeMs) => engine.instantQuery(q, expr, timeMs);
+    }
+    if (prepared.size >= MAX_PREPARED) prepared.clear();
+    prepared.set(expr, f);
+    return f;
+  };
   return async (expr, timeMs) => {
-    const r = await engine.instantQuery(q, expr, timeMs);
+    const r = await evaluator(expr)(timeMs);
     const v = r.value;
     if (v.type === 'vector') return v.series.map((s) => ({ labels: s.labels, t: s.t, v: s.v }));
     if (v.type === 'scalar') return [{ labels: Labels.EMPTY, t: v.t, v: v.v }];

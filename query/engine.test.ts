@@ -232,3 +232,17 @@ test('aborting while a query runs cancels it', async () => {
   const ac = new AbortController();
   await rejects(engine().instantQuery(new AbortingQueryable(st, ac), 'sum(x_total)', 300_000, { signal: ac.signal }), 'canceled', /^query was canceled in /);
 });
+
+test('prepareInstant: one parse, the same results as instantQuery at every time, overlapping evaluations included', async () => {
+  const st = await storage(4, 40);
+  const e = engine();
+  // `@ start()`, an offset and a duration expression: the fields the engine writes into the tree per run.
+  const expr = 'sum by (job) (rate(x_total[1m + 30s] offset 1m)) + on(job) group_left sum by (job) (min_over_time(x_total[2m:30s] @ start()))';
+  const run = e.prepareInstant(st, expr);
+  const times = [240_000, 300_000, 390_000, 450_000];
+  for (const t of times) assert.deepEqual(await run(t), await e.instantQuery(st, expr, t), `at ${t}`);
+  // Evaluations running at the same time (the engine awaits the storage inside): each gets its own answer.
+  const together = await Promise.all(times.map((t) => run(t)));
+  for (let i = 0; i < times.length; i++) assert.deepEqual(together[i], await e.instantQuery(st, expr, times[i]!), `overlapping at ${times[i]}`);
+  assert.throws(() => e.prepareInstant(st, 'sum(('), /unclosed left parenthesis|unexpected/);
+});

@@ -133,6 +133,23 @@ export class Engine implements QueryEngine {
     return this.flatten(await this.exec(q, expr, timeMs, timeMs, 0, opts));
   }
 
+  prepareInstant(q: Queryable, expr: string): (timeMs: number) => Promise<QueryResult> {
+    const parse = () => parseExpr(expr, { enableExperimentalFunctions: this.opts.enableExperimentalFunctions });
+    const ast = parse();
+    let busy = false;
+    return async (timeMs) => {
+      // The engine writes per-run fields into the tree (offsets, `@ start()`, duration
+      // expressions): an evaluation that overlaps a running one gets its own parse.
+      const own = busy ? parse() : ast;
+      if (own === ast) busy = true;
+      try {
+        return this.flatten(await this.execAst(q, own, expr, timeMs, timeMs, 0));
+      } finally {
+        if (own === ast) busy = false;
+      }
+    };
+  }
+
   async rangeQuery(q: Queryable, expr: string, startMs: number, endMs: number, stepMs: number, opts?: QueryOptions): Promise<QueryResult> {
     if (!(stepMs > 0)) throw executionError('zero or negative query resolution step widths are not accepted');
     if (endMs < startMs) throw executionError('end timestamp must not be before start time');

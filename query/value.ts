@@ -93,4 +93,10 @@ export interface QueryEngine {
    * Rejects with an 'execution' EvaluationError when `expr` is a string or a range vector.
    */
   rangeQuery(q: Queryable, expr: string, startMs: number, endMs: number, stepMs: number, opts?: QueryOptions): Promise<QueryResult>;
+  /**
+   * Parses `expr` once for repeated instant evaluations (rules evaluate the same text every
+   * interval); the returned function is `instantQuery(q, expr, timeMs)` without the parse.
+   * Throws what parsing throws. Optional: callers without it use `instantQuery`.
+   */
+  prepareInstant?(q: Queryable, expr: string): (timeMs: number) => Promise<QueryResult>;
 }
