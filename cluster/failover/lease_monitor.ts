@@ -147,7 +147,8 @@ export class NodeLeaseMonitor {
     const stale = [...this.last.keys()].filter((k) => !states.has(k));
     this.last.clear();
     for (const [k, v] of states) this.last.set(k, v);
-    if (store === null) return;
+    // No node and nothing to mark stale (a server without agents): no transaction at all.
+    if (store === null || (states.size === 0 && stale.length === 0)) return;
     const app = store.appender();
     const put = (metric: string, node: string, v: number) => {
       const key = `${metric}\u0000${node}`;
