@@ -72,14 +72,12 @@ export function engineQueryFn(engine: QueryEngine, q: Queryable): QueryFn {
   const evaluator = (expr: string): ((timeMs: number) => Promise<QueryResult>) => {
     let f = prepared.get(expr);
     if (f !== undefined) return f;
-    const prepare = engine.prepareInstant;
-    if (prepare === undefined) return (timeMs) => engine.instantQuery(q, expr, timeMs);
     try {
-      f = prepare.call(engine, q, expr);
+      f = engine.prepareInstant?.(q, expr);
     } catch {
       // Not parsable: `instantQuery` rejects with the same error at every evaluation.
-      return (timeMs) => engine.instantQuery(q, expr, timeMs);
     }
+    if (f === undefined) return (timeMs) => engine.instantQuery(q, expr, timeMs);
     if (prepared.size >= MAX_PREPARED) prepared.clear();
     prepared.set(expr, f);
     return f;

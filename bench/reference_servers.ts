@@ -75,7 +75,8 @@ export function vigilProfile(vigilJs: string): ServerProfile {
   };
 }
 
-function onPath(bin: string): boolean {
+/** Whether `bin` is an executable on PATH (or an existing path). */
+export function onPath(bin: string): boolean {
   try {
     execFileSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' });
     return true;
@@ -112,7 +113,7 @@ export function metricValue(body: string, metric: string): number {
   for (const line of body.split('\n')) {
     if (!line.startsWith(metric)) continue;
     const next = line[metric.length];
-    if (bare ? next !== ' ' && next !== '{' : false) continue;
+    if (bare && next !== ' ' && next !== '{') continue;
     const v = Number(line.slice(line.lastIndexOf(' ') + 1));
     if (!bare) return v;
     sum = Number.isNaN(sum) ? v : sum + v;

@@ -13,7 +13,7 @@
  *
  * Run: `npm run build && node dist/bench/remote_bench.js` (not part of npm test).
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { createServer } from 'node:net';
@@ -24,6 +24,7 @@ import { Labels } from '../tsdb/labels.js';
 import { decodeWriteRequest, encodeLabels, encodeWriteRequest } from '../tsdb/remote/codec.js';
 import { ProtoWriter } from '../tsdb/remote/proto_writer.js';
 import { snappyDecode, snappyEncode } from '../tsdb/remote/snappy.js';
+import { onPath } from './reference_servers.js';
 
 const LANES = 8;
 const SERIES_PER_REQUEST = 2000;
@@ -164,10 +165,6 @@ async function run(name: string, cmd: string, args: (port: number, dir: string) 
   }
 }
 
-function have(cmd: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
-}
-
 async function main(): Promise<void> {
   const t0 = Date.now() - ROUNDS * 15_000;
   const stream = buildStream(t0);
@@ -196,7 +193,7 @@ async function main(): Promise<void> {
       stream,
     ),
   );
-  if (have('prometheus')) {
+  if (onPath('prometheus')) {
     results.push(
       await run(
         'prometheus 2.42',
@@ -207,7 +204,7 @@ async function main(): Promise<void> {
       ),
     );
   } else console.log('prometheus not installed: skipped');
-  if (have('/usr/bin/victoria-metrics')) {
+  if (onPath('/usr/bin/victoria-metrics')) {
     results.push(
       await run('victoria-metrics', '/usr/bin/victoria-metrics', (port, dir) => [`-httpListenAddr=127.0.0.1:${port}`, `-storageDataPath=${join(dir, 'vm')}`, '-loggerLevel=ERROR'], '/health', stream),
     );

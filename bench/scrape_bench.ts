@@ -24,12 +24,13 @@ import inspector from 'node:inspector';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import net, { type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { scrapeConfigs } from '../scrape/_test_support.js';
 import { ScrapeManager } from '../scrape/manager.js';
 import { ScrapeLoop } from '../scrape/scrape_loop.js';
 import { targetsFromGroup } from '../scrape/target.js';
+import { freePort } from '../test/remote_peers.js';
 import { type ServerFigures, measureServer, referenceProfiles, vigilProfile } from './reference_servers.js';
 import { openDB } from '../tsdb/db.js';
 import { MemoryStorage } from '../tsdb/memory_storage.js';
@@ -132,18 +133,6 @@ async function serve(): Promise<void> {
   }
   process.send?.({ ports });
   setTimeout(() => process.exit(0), 600_000).unref();
-}
-
-/** A port free on 127.0.0.1 right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 interface Measured {

@@ -134,7 +134,7 @@ export class Engine implements QueryEngine {
   }
 
   prepareInstant(q: Queryable, expr: string): (timeMs: number) => Promise<QueryResult> {
-    const parse = () => parseExpr(expr, { enableExperimentalFunctions: this.opts.enableExperimentalFunctions });
+    const parse = () => this.parse(expr);
     const ast = parse();
     let busy = false;
     return async (timeMs) => {
@@ -158,8 +158,11 @@ export class Engine implements QueryEngine {
 
   /** Like `instantQuery`/`rangeQuery` (stepMs 0 = instant) but with infos separate from warnings. */
   async exec(q: Queryable, expr: string, startMs: number, endMs: number, stepMs: number, opts?: QueryOptions): Promise<DetailedResult> {
-    const ast = parseExpr(expr, { enableExperimentalFunctions: this.opts.enableExperimentalFunctions });
-    return this.execAst(q, ast, expr, startMs, endMs, stepMs, opts);
+    return this.execAst(q, this.parse(expr), expr, startMs, endMs, stepMs, opts);
+  }
+
+  private parse(expr: string): Expr {
+    return parseExpr(expr, { enableExperimentalFunctions: this.opts.enableExperimentalFunctions });
   }
 
   /**

@@ -14,7 +14,7 @@
  * Errors read like Node's or Go's, for `/api/v1/targets`' lastError.
  */
 import net from 'node:net';
-import { BodyError, gunzipBounded } from './parser/body_reader.js';
+import { bodyTooLarge, decodeBody } from './parser/body_reader.js';
 
 export type RawHttpErrorKind = 'request' | 'eof' | 'protocol';
 
@@ -323,7 +323,7 @@ export class RawHttpConnection {
       this.framing = Framing.Length;
       this.contentLength = length;
       const limit = this.rawLimit();
-      if (length >= limit) throw tooLarge(this.ex!.limit);
+      if (length >= limit) throw bodyTooLarge(this.ex!.limit, false);
       if (this.bodyStart + length > this.buf.length) this.grow(this.bodyStart + length);
     } else {
       this.framing = Framing.Close;
@@ -350,7 +350,7 @@ export class RawHttpConnection {
       return;
     }
     if (this.framing === Framing.Close) {
-      if (this.len - this.bodyStart >= limit) throw tooLarge(this.ex!.limit);
+      if (this.len - this.bodyStart >= limit) throw bodyTooLarge(this.ex!.limit, false);
       if (ended) this.finish(this.buf.subarray(this.bodyStart, this.len));
       return;
     }
@@ -382,7 +382,7 @@ export class RawHttpConnection {
       const dataStart = lineEnd + 2;
       if (dataStart + size + 2 > this.len) return;
       if (buf.readUInt16LE(dataStart + size) !== CRLF) throw new RawHttpError('protocol', 'malformed chunked encoding: a chunk does not end with CRLF');
-      if (this.outLen + size >= limit) throw tooLarge(this.ex!.limit);
+      if (this.outLen + size >= limit) throw bodyTooLarge(this.ex!.limit, false);
       if (this.outLen + size > this.out.length) {
         const nb = Buffer.allocUnsafe(Math.max(this.sizeHint, (this.outLen + size) * 2));
         this.out.copy(nb, 0, 0, this.outLen);
@@ -406,26 +406,11 @@ export class RawHttpConnection {
         s.setTimeout(IDLE_TIMEOUT_MS);
       } else this.drop();
     }
-    const res = (body: Uint8Array): RawResponse => ({
-      status: this.status,
-      statusText: this.statusText,
-      contentType: this.contentType,
-      location: this.location,
-      body,
-    });
-    const enc = this.contentEncoding;
-    if (enc === '' || enc === 'identity') {
-      if (raw.length >= ex.limit) ex.reject(tooLarge(ex.limit));
-      else ex.resolve(res(raw));
-    } else if (enc === 'gzip' || enc === 'x-gzip') {
-      const r = res(EMPTY);
-      gunzipBounded(raw, Number.isFinite(ex.limit) ? ex.limit : 0).then(
-        (body) => ex.resolve({ ...r, body }),
-        (e: unknown) => ex.reject(e as Error),
-      );
-    } else {
-      ex.reject(new BodyError('unsupported_encoding', `unsupported Content-Encoding ${JSON.stringify(enc)} (only gzip is requested)`));
-    }
+    const head = { status: this.status, statusText: this.statusText, contentType: this.contentType, location: this.location };
+    decodeBody(raw, this.contentEncoding, Number.isFinite(ex.limit) ? ex.limit : 0).then(
+      (body) => ex.resolve({ ...head, body }),
+      (e: unknown) => ex.reject(e as Error),
+    );
   }
 
   private detach(ex: Exchange): void {
@@ -446,7 +431,3 @@ export class RawHttpConnection {
 }
 
 const EMPTY = Buffer.alloc(0);
-
-function tooLarge(limit: number): BodyError {
-  return new BodyError('body_too_large', `body size limit exceeded: the body reached ${limit} bytes`);
-}

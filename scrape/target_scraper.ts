@@ -88,14 +88,14 @@ export function httpScraper(o: HttpScraperOptions): Scraper {
       }
       res = await conn.request(`${head}\r\n`, signal, o.bodySizeLimit);
     } catch (e) {
-      if (signal.aborted) throw new ScrapeError('timeout', `Get ${url}: context deadline exceeded`);
-      if (e instanceof BodyError) throw new ScrapeError('body', e.code === 'body_too_large' ? 'body size limit exceeded' : e.message);
-      if (e instanceof RawHttpError && e.kind === 'eof') throw new ScrapeError('body', 'unexpected EOF');
+      if (signal.aborted) throw deadlineExceeded(o.url);
+      if (e instanceof BodyError) throw bodyFailed(e);
+      if (e instanceof RawHttpError && e.kind === 'eof') throw unexpectedEof();
       throw new ScrapeError('request', `Get ${url}: ${e instanceof Error ? e.message : String(e)}`);
     }
     const redirect = res.status === 301 || res.status === 302 || res.status === 303 || res.status === 307 || res.status === 308;
     if (redirect && o.client.followRedirects && res.location !== null) return generic(signal);
-    if (res.status !== 200) throw new ScrapeError('http_status', `server returned HTTP status ${res.statusText}`);
+    if (res.status !== 200) throw statusFailed(res.statusText);
     return { body: res.body, contentType: res.contentType };
   };
 }
@@ -107,25 +107,39 @@ function nodeHttpScraper(o: HttpScraperOptions, headers: Record<string, string>)
     try {
       res = await httpGet(o.url, o.client, { headers, signal });
     } catch (e) {
-      if (signal.aborted) throw new ScrapeError('timeout', `Get ${JSON.stringify(o.url)}: context deadline exceeded`);
+      if (signal.aborted) throw deadlineExceeded(o.url);
       throw new ScrapeError('request', e instanceof HttpRequestError ? e.message : `Get ${JSON.stringify(o.url)}: ${String(e)}`);
     }
     if (res.status !== 200) {
       res.body.resume();
-      throw new ScrapeError('http_status', `server returned HTTP status ${res.statusText}`);
+      throw statusFailed(res.statusText);
     }
     try {
       const body = await readBody(res.body, { contentEncoding: res.headers['content-encoding'] ?? null, limit: o.bodySizeLimit, signal });
       return { body, contentType: res.headers['content-type'] ?? '' };
     } catch (e) {
       res.body.destroy();
-      if (e instanceof BodyError) {
-        if (e.code === 'body_too_large') throw new ScrapeError('body', 'body size limit exceeded');
-        throw new ScrapeError('body', e.message);
-      }
-      if (signal.aborted) throw new ScrapeError('timeout', `Get ${JSON.stringify(o.url)}: context deadline exceeded`);
-      // The connection closed before the announced end of the body (Go: io.ErrUnexpectedEOF).
-      throw new ScrapeError('body', 'unexpected EOF');
+      if (e instanceof BodyError) throw bodyFailed(e);
+      if (signal.aborted) throw deadlineExceeded(o.url);
+      throw unexpectedEof();
     }
   };
+}
+
+// The failures both clients share, worded as Prometheus words them.
+function deadlineExceeded(url: string): ScrapeError {
+  return new ScrapeError('timeout', `Get ${JSON.stringify(url)}: context deadline exceeded`);
+}
+
+function statusFailed(statusText: string): ScrapeError {
+  return new ScrapeError('http_status', `server returned HTTP status ${statusText}`);
+}
+
+function bodyFailed(e: BodyError): ScrapeError {
+  return new ScrapeError('body', e.code === 'body_too_large' ? 'body size limit exceeded' : e.message);
+}
+
+/** The connection closed before the announced end of the body (Go: io.ErrUnexpectedEOF). */
+function unexpectedEof(): ScrapeError {
+  return new ScrapeError('body', 'unexpected EOF');
 }

@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Event, Node } from '../cluster/api/objects.js';
-import { createDeployment, readyOf, sleep, startFailoverCluster, waitFor, waitNodesReady, webDeployment } from './failover_cluster.js';
+import { createDeployment, readyOf, sleep, startFailoverCluster, waitFor, waitSpread, waitNodesReady, webDeployment } from './failover_cluster.js';
 
 const NODES = ['fo-a', 'fo-b', 'fo-c'];
 
@@ -28,15 +28,7 @@ test('SIGKILL of an agent and its pods: all 3 replicas Ready on the other nodes 
   assert.deepEqual(g?.rules.map((r) => r.name), ['NodeSuspect', 'NodeDown', 'AutoscalerMetricsMissing']);
 
   await createDeployment(c, webDeployment('web', 3, ['--version', 'kill-test']));
-  const before = await waitFor(
-    '3 Ready replicas, one per node',
-    async () => {
-      const ps = await c.pods('app=web');
-      return ps.length === 3 && ps.every(readyOf) && new Set(ps.map((p) => p.spec.nodeName)).size === 3 ? ps : undefined;
-    },
-    40_000,
-    c.diag,
-  );
+  const before = await waitSpread(c, 'app=web', 3);
   const victim = before[0]!.spec.nodeName!;
   const survivors = before.filter((p) => p.spec.nodeName !== victim).map((p) => p.metadata.uid);
 

@@ -16,7 +16,7 @@ import { readlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket, connect } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { createDeployment, processesWith, readyOf, sleep, startFailoverCluster, waitFor, waitNodesReady, webDeployment } from './failover_cluster.js';
+import { createDeployment, processesWith, readyOf, sleep, startFailoverCluster, waitFor, waitSpread, waitNodesReady, webDeployment } from './failover_cluster.js';
 
 /** A TCP proxy that can be cut (connections dropped, new ones held open unanswered) and restored. */
 class CuttableProxy {
@@ -92,15 +92,7 @@ test('a partitioned agent fences its pod before the failover: never two copies r
 
   const marker = `part-${process.pid}-${Date.now()}`;
   await createDeployment(c, webDeployment('web', 3, ['--version', marker]));
-  const before = await waitFor(
-    '3 Ready replicas, one per node',
-    async () => {
-      const ps = await c.pods('app=web');
-      return ps.length === 3 && ps.every(readyOf) && new Set(ps.map((p) => p.spec.nodeName)).size === 3 ? ps : undefined;
-    },
-    40_000,
-    c.diag,
-  );
+  const before = await waitSpread(c, 'app=web', 3);
   // A Deployment that must never move (failoverAfter 0), pinned to the node that will be cut off.
   const pinnedMarker = `pinned-${process.pid}-${Date.now()}`;
   const pinned = webDeployment('pinned', 1, ['--version', pinnedMarker], { 'vigil.dev/failover-after': '0' });

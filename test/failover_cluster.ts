@@ -179,6 +179,19 @@ export async function waitNodesReady(c: FailoverCluster, names: readonly string[
   );
 }
 
+/** Waits (40 s at most) until `n` Ready pods match `selector`, each on a different node; returns them. */
+export function waitSpread(c: FailoverCluster, selector: string, n: number): Promise<Pod[]> {
+  return waitFor(
+    `${n} Ready replicas, one per node`,
+    async () => {
+      const ps = await c.pods(selector);
+      return ps.length === n && ps.every(readyOf) && new Set(ps.map((p) => p.spec.nodeName)).size === n ? ps : undefined;
+    },
+    40_000,
+    c.diag,
+  );
+}
+
 /** A Deployment of the fixture app with `args`, and pod template annotations. */
 export function webDeployment(name: string, replicas: number, args: string[], annotations: Record<string, string> = {}): Deployment {
   return {

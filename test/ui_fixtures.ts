@@ -9,7 +9,6 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { createServer as createNetServer } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,6 +30,7 @@ import { clusterPart } from '../cluster/cluster_part.js';
 import { type DemoPart, demoPart } from '../cluster/demo/demo_part.js';
 import { relabel } from '../scrape/relabel.js';
 import { scrapePart } from '../scrape/scrape_part.js';
+import { freePort } from './remote_peers.js';
 
 export const REPO_ROOT = process.env.VIGIL_REPO_ROOT ?? fileURLToPath(new URL('../..', import.meta.url));
 export const CHROMIUM = '/usr/bin/chromium';
@@ -208,17 +208,6 @@ export async function startUiServer(extraFlags: readonly string[] = [], extraPar
   };
 }
 
-/** A free TCP port on 127.0.0.1 (for the demo Service, whose proxy needs a fixed port). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createNetServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a !== null ? a.port : 0));
-    });
-  });
-}
 
 /**
  * A whole `vigil server` as the quick start runs it — the embedded default configuration

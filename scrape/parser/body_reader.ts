@@ -50,7 +50,7 @@ export async function readBody(
     for await (const c of src) {
       total += c.byteLength;
       if (total >= limit) {
-        tooLarge = new BodyError('body_too_large', `body size limit exceeded: the body reached ${limit} bytes${enc === 'gzip' ? ' after decompression' : ''}`);
+        tooLarge = bodyTooLarge(limit, enc === 'gzip');
         throw tooLarge;
       }
       chunks.push(c);
@@ -121,7 +121,7 @@ function collectReadable(input: Readable, limit: number, signal: AbortSignal | u
     const onData = (c: Uint8Array): void => {
       total += c.byteLength;
       if (total >= limit) {
-        fail(new BodyError('body_too_large', `body size limit exceeded: the body reached ${limit} bytes`));
+        fail(bodyTooLarge(limit, false));
         return;
       }
       chunks.push(c);
@@ -153,4 +153,20 @@ function collectReadable(input: Readable, limit: number, signal: AbortSignal | u
 /** Decompresses a complete gzip body, failing with `BodyError` once `limit` bytes are reached. */
 export function gunzipBounded(data: Uint8Array, limit: number): Promise<Uint8Array> {
   return readBody([data], { contentEncoding: 'gzip', limit });
+}
+
+/**
+ * `readBody` for a body already received whole: identity bodies are returned as they are
+ * (no stream), after the same limit check; gzip is decompressed; anything else is refused.
+ */
+export function decodeBody(data: Uint8Array, contentEncoding: string, limit: number): Promise<Uint8Array> {
+  const enc = contentEncoding.trim().toLowerCase();
+  if (enc !== '' && enc !== 'identity') return readBody([data], { contentEncoding, limit });
+  if (limit > 0 && data.byteLength >= limit) return Promise.reject(bodyTooLarge(limit, false));
+  return Promise.resolve(data);
+}
+
+/** The error for a body of `limit` bytes or more (Prometheus: "body size limit exceeded"). */
+export function bodyTooLarge(limit: number, afterDecompression: boolean): BodyError {
+  return new BodyError('body_too_large', `body size limit exceeded: the body reached ${limit} bytes${afterDecompression ? ' after decompression' : ''}`);
 }

@@ -65,11 +65,6 @@ export class XORChunk extends BitWriter {
     this.writeBits(0, 16, 0);
   }
 
-  /** The stream, header included (the chunk itself; kept for callers that want the writer). */
-  get b(): BitWriter {
-    return this;
-  }
-
   /**
    * A chunk over existing encoded bytes (`data` starts with the count header).
    * `data` is referenced, not copied; the chunk is read-only unless `appender()`
