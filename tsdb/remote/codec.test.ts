@@ -183,3 +183,11 @@ test('read responses: writeQueryResult merges extra labels, decodes with both de
   assert.throws(() => writeQueryResult(new ProtoWriter(), mk(), Labels.EMPTY, { maxSamples: 2, maxBytes: 0 }, 0), /exceeded sample limit \(2\)/);
   assert.throws(() => writeQueryResult(new ProtoWriter(), mk(), Labels.EMPTY, { maxSamples: 0, maxBytes: 10 }, 0), (e: unknown) => e instanceof RemoteError && e.code === 'body_too_large');
 });
+
+test('snappy: a stream the decoder library refuses is still a typed snappy_corrupt error (found by the fuzzer)', () => {
+  // Declares 2 bytes, then a 2-byte literal written with the long length form, ending the input.
+  assert.throws(
+    () => snappyDecode(Uint8Array.from([2, 240, 1, 0, 0]), 1 << 20),
+    (e: unknown) => e instanceof RemoteError && e.code === 'snappy_corrupt' && /Invalid Snappy bitstream/.test(e.message),
+  );
+});

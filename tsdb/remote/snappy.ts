@@ -101,7 +101,13 @@ export function snappyDecode(buf: Uint8Array, limit: number): Uint8Array {
   }
   validateBlock(buf, headerBytes, length);
   if (length === 0) return new Uint8Array(0);
-  return snappyjs.uncompress(buf, limit);
+  try {
+    return snappyjs.uncompress(buf, limit);
+  } catch (e) {
+    // snappyjs refuses a few valid but non-canonical streams (a long-form literal length
+    // within the last 4 bytes): still the caller's typed error, never a bare Error.
+    throw new RemoteError('snappy_corrupt', `snappy: invalid block: ${e instanceof Error ? e.message : String(e)}`);
+  }
 }
 
 /** Compresses `buf` as one snappy block. */
